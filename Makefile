@@ -1,0 +1,36 @@
+# Two commands a fresh clone needs: `make run` and `make test`.
+# Both create .venv and install the project on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= out
+
+.PHONY: run test install ingest tag report train bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: ingest the corpus, tag the new coverage with the shipped model, write the report.
+run: $(STAMP)
+	$(BIN)/talks ingest corpus/raw
+	$(BIN)/talks corpus stats
+	$(BIN)/talks tag corpus/new --out $(OUT)/tags.csv --summary $(OUT)/summary.csv
+	$(BIN)/talks evaluate --report $(OUT)/report
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+train: $(STAMP)
+	$(BIN)/talks train
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf $(OUT) .pytest_cache .hypothesis

@@ -1,0 +1,266 @@
+"""The ``talks`` command line: parse arguments, call one stage function, show the result.
+
+This is the only module that prints, draws progress bars or sets exit codes.
+Stage modules raise :class:`PipelineError`; ``main`` turns it into one
+``error: ...`` line and exit status 1 (no traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import __version__
+from .errors import PipelineError
+
+
+# --------------------------------------------------------------------------
+# Output helpers
+# --------------------------------------------------------------------------
+def _say(*args) -> None:
+    print(*args)
+
+
+def _warn(msg: str) -> None:
+    print(f"warning: {msg}", file=sys.stderr)
+
+
+@contextmanager
+def _progress(total: int | None, desc: str):
+    """A tqdm bar on a terminal; silent when stderr is not a TTY (CI, pipes, logs)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="file", disable=not sys.stderr.isatty(), leave=False)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+def _table(rows: list[dict], columns: list[str]) -> str:
+    widths = {c: max(len(c), *(len(_fmt(r.get(c))) for r in rows)) if rows else len(c) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns), "  ".join("-" * widths[c] for c in columns)]
+    for r in rows:
+        lines.append("  ".join(_fmt(r.get(c)).ljust(widths[c]) for c in columns))
+    return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return "" if v is None else str(v)
+
+
+# --------------------------------------------------------------------------
+# Corpus commands
+# --------------------------------------------------------------------------
+def cmd_ingest(args) -> int:
+    from .corpus import build_corpus
+    from .ingest import expand_inputs
+
+    total = len(expand_inputs(args.paths))
+    with _progress(total, "ingest") as tick:
+        res = build_corpus(args.paths, args.root, progress=tick)
+    for e in res["errors"]:
+        _warn(f"{e} (skipped)")
+    _say(f"ingested {res['articles']} of {res['files']} files: {res['sentences']} sentences")
+    _say(f"wrote {res['articles_path']} and {res['sentences_path']}")
+    return 1 if res["errors"] else 0
+
+
+def cmd_corpus_stats(args) -> int:
+    from .corpus import corpus_stats
+
+    st = corpus_stats(args.root)
+    if args.json:
+        _say(json.dumps(st, indent=2))
+        return 0
+    _say(f"{st['articles']} articles, {st['sentences']} sentences\n")
+    for table, name in ((st["by_outlet"], "outlet"), (st["by_year"], "year")):
+        _say(_table([{name: r["key"], **r} for r in table], [name, "articles", "sentences"]) + "\n")
+    return 0
+
+
+def cmd_corpus_build_punkt(args) -> int:
+    from .corpus import load_articles
+    from .split import PUNKT_PATH, train_punkt
+
+    arts = load_articles(args.root)
+    res = train_punkt(p for a in arts for p in a.paragraphs)
+    _say(f"learnt {res['abbreviations']} abbreviations from {res['texts']} unique paragraphs; wrote {PUNKT_PATH}")
+    _say("re-run 'talks ingest' to re-split the corpus with them")
+    return 0
+
+
+# --------------------------------------------------------------------------
+# Label commands (store and tools live in labels.py / labeltool.py)
+# --------------------------------------------------------------------------
+def cmd_labels_check(args) -> int:
+    from .labels import check_labels
+
+    problems = check_labels(args.labels, args.root)
+    for p in problems:
+        _say(p)
+    if problems:
+        _say(f"{len(problems)} problem(s)")
+        return 1
+    _say("labels OK")
+    return 0
+
+
+def cmd_labels_stats(args) -> int:
+    from .labels import label_stats
+
+    st = label_stats(args.labels, args.root)
+    if args.json:
+        _say(json.dumps(st, indent=2))
+        return 0
+    _say(
+        f"{st['labelled']} of {st['corpus_sentences']} corpus sentences labelled "
+        f"({st['coverage']:.0%}) in {st['articles_labelled']} of {st['corpus_articles']} articles; "
+        f"{st['junk']} junk; annotators: {', '.join(st['annotators']) or '-'}\n"
+    )
+    _say(_table(st["per_label"], ["label", "positive", "share"]))
+    _say("\nco-occurrence (sentences carrying both labels):")
+    labels = [r["label"] for r in st["per_label"]]
+    rows = [{"label": a, **{b: st["cooccurrence"][a][b] for b in labels}} for a in labels]
+    _say(_table(rows, ["label", *labels]))
+    _say("\nper article:")
+    _say(_table(st["per_article"], ["article_id", "labelled", "sentences", *labels]))
+    return 0
+
+
+def cmd_labels_agree(args) -> int:
+    from .labels import agreement
+
+    res = agreement(args.a, args.b, args.out)
+    _say(f"{res['n']} sentences labelled by both ({res['a']} vs {res['b']})\n")
+    _say(_table(res["per_label"], ["label", "agreement", "kappa", "alpha", "a_pos", "b_pos"]))
+    _say(f"\n{res['disagreements']} disagreement(s) written to {res['out']} for adjudication")
+    return 0
+
+
+def cmd_labels_import(args) -> int:
+    from .labels import import_labels
+
+    res = import_labels(args.file, args.format, args.annotator, args.labels, args.root)
+    _say(f"imported {res['rows']} labelled sentences into {res['path']}")
+    for w in res.get("warnings", []):
+        _warn(w)
+    return 0
+
+
+def cmd_labels_export(args) -> int:
+    from .labels import export_labels
+
+    res = export_labels(args.out, args.format, args.labels, args.root)
+    _say(f"exported {res['rows']} sentences to {res['path']} ({args.format})")
+    return 0
+
+
+def cmd_label(args) -> int:
+    from .labeltool import run_labeller
+
+    res = run_labeller(
+        annotator=args.annotator,
+        labels_dir=args.labels,
+        corpus_root=args.root,
+        order=args.order,
+        queue=args.queue,
+        article=args.article,
+    )
+    _say(f"saved {res['saved']} decision(s) to {res['path']}; {res['remaining']} sentence(s) left in this queue")
+    return 0
+
+
+# --------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="talks",
+        description="Tag news coverage of the Syria peace talks sentence by sentence "
+        "(diplomacy, violence, humanitarian, blame): ingest, label, train, tag, evaluate.",
+    )
+    p.add_argument("--version", action="version", version=f"talks {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(parent, name, func, help_):
+        sp = parent.add_parser(name, help=help_, description=help_)
+        sp.set_defaults(func=func)
+        return sp
+
+    def root_opt(sp):
+        sp.add_argument("--root", default="corpus", help="corpus folder holding articles.jsonl and sentences.csv (default: corpus)")
+
+    def labels_opt(sp):
+        sp.add_argument("--labels", default="labels", help="label store folder (default: labels)")
+
+    sp = add(sub, "ingest", cmd_ingest, "Read article files (txt, Markdown with front matter, HTML) into the clean corpus.")
+    sp.add_argument("paths", nargs="*", default=["corpus/raw"], help="files, folders or globs (default: corpus/raw)")
+    root_opt(sp)
+
+    corpus = sub.add_parser("corpus", help="Inspect the corpus.", description="Inspect the corpus.")
+    csub = corpus.add_subparsers(dest="corpus_command", metavar="SUBCOMMAND", required=True)
+    sp = add(csub, "stats", cmd_corpus_stats, "Print article and sentence counts per outlet and year.")
+    root_opt(sp)
+    sp.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    sp = add(csub, "build-punkt", cmd_corpus_build_punkt, "Re-learn the shipped Punkt parameters from the ingested corpus.")
+    root_opt(sp)
+
+    labels = sub.add_parser("labels", help="Check, summarise, compare, import and export hand labels.", description="Check, summarise, compare, import and export hand labels.")
+    lsub = labels.add_subparsers(dest="labels_command", metavar="SUBCOMMAND", required=True)
+    sp = add(lsub, "check", cmd_labels_check, "Validate every label file against the corpus; list every problem with file and line.")
+    labels_opt(sp)
+    root_opt(sp)
+    sp = add(lsub, "stats", cmd_labels_stats, "Counts per label and article, label co-occurrence, share of the corpus labelled.")
+    labels_opt(sp)
+    root_opt(sp)
+    sp.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    sp = add(lsub, "agree", cmd_labels_agree, "Agreement (percent, Cohen's kappa, Krippendorff's alpha) between two annotators' files.")
+    sp.add_argument("a", help="first annotator's label file")
+    sp.add_argument("b", help="second annotator's label file")
+    sp.add_argument("--out", default="labels/disagreements.csv", help="where to write the disagreements for adjudication")
+    sp = add(lsub, "import", cmd_labels_import, "Import labels from Label Studio JSON or doccano JSONL.")
+    sp.add_argument("file", help="the export file")
+    sp.add_argument("--format", required=True, choices=["labelstudio", "doccano"], help="format of the file")
+    sp.add_argument("--annotator", required=True, help="annotator name; rows go to labels/<annotator>.csv")
+    labels_opt(sp)
+    root_opt(sp)
+    sp = add(lsub, "export", cmd_labels_export, "Export sentences with their gold labels as Label Studio JSON or doccano JSONL.")
+    sp.add_argument("--out", required=True, help="output file")
+    sp.add_argument("--format", required=True, choices=["labelstudio", "doccano"], help="output format")
+    labels_opt(sp)
+    root_opt(sp)
+
+    sp = add(sub, "label", cmd_label, "Label sentences in the terminal (keys 1-4 toggle, 0 none, j junk, Enter save, u undo, s skip, q quit).")
+    sp.add_argument("--annotator", required=True, help="your name; decisions go to labels/<annotator>.csv")
+    sp.add_argument("--order", default="articles", choices=["articles", "unlabelled"], help="what to show next: whole articles in order, or any unlabelled sentence (default: articles)")
+    sp.add_argument("--queue", help="a file of sentence ids (one per line, or a CSV with sentence_id) to label in that order")
+    sp.add_argument("--article", help="label only this article id")
+    labels_opt(sp)
+    root_opt(sp)
+
+    # MODEL COMMANDS
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except PipelineError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
