@@ -1,0 +1,332 @@
+"""Stage 4: gold labels -> a trained model folder ``models/<model-id>/``.
+
+The model is one scikit-learn ``Pipeline``: TF-IDF features (word n-grams,
+optionally with character n-grams) and a one-vs-rest logistic regression
+with balanced class weights.  Features and regularisation are chosen by
+cross-validation grouped by article (no article is on both sides of a fold),
+scored by macro average precision, which does not depend on thresholds.  A
+decision threshold per label is then tuned on the out-of-fold probabilities
+of the chosen configuration and stored with the model.
+
+The folder holds ``model.joblib`` and a model card (``card.json`` and
+``card.md``); ``models/current`` names the model that ``tag`` uses.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .errors import LabelError, ModelError
+from .records import LABELS
+from .store import atomic_open, atomic_write_text
+
+SCHEMA_VERSION = 1
+SEED = 13
+N_SPLITS = 5
+
+# The search space is small on purpose: with ~1,700 sentences a wide grid
+# mostly fits the folds' noise.
+GRID: list[dict] = [
+    {"features": f, "C": c}
+    for f in ("word", "word+char")
+    for c in (1.0, 4.0, 16.0)
+]
+
+
+# --------------------------------------------------------------------------
+# The estimator
+# --------------------------------------------------------------------------
+def make_pipeline(features: str = "word", C: float = 4.0):
+    """A fresh, unfitted ``Pipeline(features -> one-vs-rest logistic regression)``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    word = TfidfVectorizer(
+        ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode", lowercase=True, dtype=np.float32
+    )
+    if features == "word":
+        vec = word
+    elif features == "word+char":
+        char = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, lowercase=True, dtype=np.float32
+        )
+        vec = FeatureUnion([("word", word), ("char", char)])
+    else:
+        raise ModelError(f"unknown features {features!r}; use 'word' or 'word+char'")
+    clf = OneVsRestClassifier(
+        LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=SEED)
+    )
+    return Pipeline([("features", vec), ("clf", clf)])
+
+
+def grouped_folds(groups, n_splits: int = N_SPLITS) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Article-grouped folds, shuffled with a fixed seed so they are the same on every run."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.asarray(groups)
+    n = min(n_splits, len(np.unique(groups)))
+    if n < 2:
+        raise LabelError("need labelled sentences from at least 2 articles to cross-validate")
+    try:
+        gkf = GroupKFold(n_splits=n, shuffle=True, random_state=SEED)
+    except TypeError:  # scikit-learn < 1.6 has no shuffle for GroupKFold
+        gkf = GroupKFold(n_splits=n)
+    return list(gkf.split(np.zeros(len(groups)), groups=groups))
+
+
+def oof_proba(
+    factory: Callable[[], object], texts, Y: np.ndarray, folds, progress: Callable[[int], None] | None = None
+) -> np.ndarray:
+    """Out-of-fold probabilities of a fresh pipeline per fold."""
+    texts = np.asarray(texts, dtype=object)
+    P = np.zeros(Y.shape, dtype=float)
+    for tr, te in folds:
+        model = factory()
+        model.fit(texts[tr], Y[tr])
+        P[te] = predict_proba(model, texts[te])
+        if progress:
+            progress(1)
+    return P
+
+
+def predict_proba(model, texts) -> np.ndarray:
+    """(n, labels) probabilities; a label constant in training yields its constant."""
+    return np.asarray(model.predict_proba(list(texts)), dtype=float)
+
+
+def tune_thresholds(Y: np.ndarray, P: np.ndarray, labels=LABELS) -> dict[str, float]:
+    """Per label, the probability cut that maximises F1 on out-of-fold predictions.
+
+    Ties go to the higher threshold (fewer false positives), since the
+    guidelines value precision.
+    """
+    from sklearn.metrics import precision_recall_curve
+
+    out = {}
+    for j, lab in enumerate(labels):
+        if Y[:, j].sum() == 0:
+            out[lab] = 0.5
+            continue
+        prec, rec, thr = precision_recall_curve(Y[:, j], P[:, j])
+        f1 = np.where(prec + rec > 0, 2 * prec * rec / np.maximum(prec + rec, 1e-12), 0)[:-1]
+        best = np.flatnonzero(f1 >= f1.max() - 1e-12)[-1]
+        out[lab] = float(round(thr[best], 6))
+    return out
+
+
+def apply_thresholds(P: np.ndarray, thresholds: dict[str, float], labels=LABELS) -> np.ndarray:
+    return (P >= np.array([thresholds[lab] for lab in labels])).astype(int)
+
+
+def scores(Y: np.ndarray, Yhat: np.ndarray, labels=LABELS) -> dict:
+    """Per-label precision/recall/F1/support, micro and macro F1."""
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+    p, r, f, s = precision_recall_fscore_support(Y, Yhat, average=None, zero_division=0)
+    per = {lab: {"precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "support": int(s[j])} for j, lab in enumerate(labels)}
+    return {
+        "per_label": per,
+        "macro_f1": float(f1_score(Y, Yhat, average="macro", zero_division=0)),
+        "micro_f1": float(f1_score(Y, Yhat, average="micro", zero_division=0)),
+    }
+
+
+# --------------------------------------------------------------------------
+# Training a model folder
+# --------------------------------------------------------------------------
+def training_data(labels_dir: str | Path, corpus_root: str | Path):
+    """Gold labels as (DataFrame, texts, Y, groups)."""
+    from .labels import gold_labels
+
+    gold = gold_labels(labels_dir, corpus_root)
+    if len(gold) == 0:
+        raise LabelError("no labelled sentences; label some with 'talks label' first", labels_dir)
+    Y = gold[list(LABELS)].to_numpy(dtype=int)
+    return gold, gold["text"].tolist(), Y, gold["article_id"].to_numpy()
+
+
+def train(
+    labels_dir: str | Path = "labels",
+    corpus_root: str | Path = "corpus",
+    models_dir: str | Path = "models",
+    grid: list[dict] | None = None,
+    set_current: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
+    """Select, fit and save a model; return its card."""
+    from .labels import labels_hash
+
+    gold, texts, Y, groups = training_data(labels_dir, corpus_root)
+    folds = grouped_folds(groups)
+    grid = grid or GRID
+    from sklearn.metrics import average_precision_score
+
+    trials = []
+    best = None
+    for params in grid:
+        P = oof_proba(lambda: make_pipeline(**params), texts, Y, folds, progress)
+        ap = float(np.mean([average_precision_score(Y[:, j], P[:, j]) for j in range(len(LABELS)) if Y[:, j].any()]))
+        th = tune_thresholds(Y, P)
+        sc = scores(Y, apply_thresholds(P, th))
+        trials.append({**params, "macro_ap": round(ap, 4), "macro_f1_tuned": round(sc["macro_f1"], 4)})
+        if best is None or ap > best[0] + 1e-9:
+            best = (ap, params, P, th, sc)
+    _, params, P, thresholds, cv = best
+
+    model = make_pipeline(**params)
+    model.fit(np.asarray(texts, dtype=object), Y)
+    versions = library_versions()
+    lhash = labels_hash(gold)
+    model_id = "tfidf-" + hashlib.sha256(json.dumps([lhash, params, versions["scikit-learn"]], sort_keys=True).encode()).hexdigest()[:10]
+    folder = Path(models_dir) / model_id
+    folder.mkdir(parents=True, exist_ok=True)
+    artefact = {"schema": SCHEMA_VERSION, "labels": list(LABELS), "thresholds": thresholds, "pipeline": model}
+    joblib_path = folder / "model.joblib"
+    _dump(artefact, joblib_path)
+
+    card = {
+        "schema": SCHEMA_VERSION,
+        "model_id": model_id,
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "labels": list(LABELS),
+        "thresholds": thresholds,
+        "features": params["features"],
+        "parameters": {**params, "estimator": "OneVsRest(LogisticRegression, class_weight=balanced, liblinear)",
+                       "word_ngrams": [1, 2], "char_wb_ngrams": [2, 5] if "char" in params["features"] else None},
+        "selection": {"cv": f"GroupKFold({len(folds)}) by article, seed {SEED}", "criterion": "macro average precision", "trials": trials},
+        "cv_metrics": cv,
+        "training": {
+            "labels_dir": str(labels_dir),
+            "labels_sha256": lhash,
+            "sentences": int(len(gold)),
+            "articles": int(len(set(groups))),
+            "positives": {lab: int(Y[:, j].sum()) for j, lab in enumerate(LABELS)},
+            "guidelines_version": guidelines_version(labels_dir),
+        },
+        "versions": versions,
+        "sha256": sha256_file(joblib_path),
+    }
+    atomic_write_text(folder / "card.json", json.dumps(card, indent=2) + "\n")
+    atomic_write_text(folder / "card.md", card_markdown(card))
+    if set_current:
+        atomic_write_text(Path(models_dir) / "current", model_id + "\n")
+    return card
+
+
+def _dump(obj, path: Path) -> None:
+    import joblib
+
+    with atomic_open(path, "wb") as f:
+        joblib.dump(obj, f, compress=3)
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    import joblib
+    import nltk
+    import pandas
+    import sklearn
+
+    from . import __version__
+
+    return {
+        "talks": __version__,
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "joblib": joblib.__version__,
+        "pandas": pandas.__version__,
+        "nltk": nltk.__version__,
+    }
+
+
+def guidelines_version(labels_dir: str | Path) -> str | None:
+    """The version line of ``labels/GUIDELINES.md`` ("Version: 1.1")."""
+    import re
+
+    path = Path(labels_dir) / "GUIDELINES.md"
+    if not path.exists():
+        return None
+    m = re.search(r"^\**version\**:?\s*\**\s*([0-9][\w.]*)", path.read_text(encoding="utf-8"), flags=re.I | re.M)
+    return m.group(1) if m else None
+
+
+def card_markdown(card: dict) -> str:
+    cv = card["cv_metrics"]
+    lines = [
+        f"# Model card: {card['model_id']}",
+        "",
+        f"TF-IDF ({card['features']}) + one-vs-rest logistic regression, C={card['parameters']['C']}.",
+        f"Trained on {card['training']['sentences']} gold sentences from {card['training']['articles']} articles "
+        f"(guidelines v{card['training']['guidelines_version']}, labels sha256 {card['training']['labels_sha256'][:12]}).",
+        "",
+        f"Cross-validated ({card['selection']['cv']}), thresholds tuned out of fold:",
+        f"macro-F1 {cv['macro_f1']:.3f}, micro-F1 {cv['micro_f1']:.3f}.",
+        "",
+        "| label | threshold | precision | recall | F1 | support |",
+        "|---|---|---|---|---|---|",
+    ]
+    for lab in card["labels"]:
+        m = cv["per_label"][lab]
+        lines.append(f"| {lab} | {card['thresholds'][lab]:.3f} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
+    lines += ["", "Library versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()), "",
+              f"model.joblib sha256: `{card['sha256']}`", ""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
+# Loading a model folder (checked)
+# --------------------------------------------------------------------------
+def resolve_model(model: str | Path | None = None, models_dir: str | Path = "models") -> Path:
+    """A model folder from a path, a model id, or ``models/current``."""
+    models_dir = Path(models_dir)
+    if model is None:
+        cur = models_dir / "current"
+        if not cur.exists():
+            raise ModelError("no current model; train one with 'talks train' or pass --model", cur)
+        model = cur.read_text(encoding="utf-8").strip()
+    p = Path(model)
+    if not p.is_dir():
+        p = models_dir / str(model)
+    if not p.is_dir():
+        raise ModelError(f"no model folder {model!r}; list models/ or train one with 'talks train'", p)
+    return p
+
+
+def load_model(model: str | Path | None = None, models_dir: str | Path = "models") -> dict:
+    """Load a model folder, checking schema and the joblib file's sha256 against its card.
+
+    Returns ``{"card", "pipeline", "thresholds", "labels", "path"}``.
+    """
+    import joblib
+
+    folder = resolve_model(model, models_dir)
+    card_path, joblib_path = folder / "card.json", folder / "model.joblib"
+    for p in (card_path, joblib_path):
+        if not p.exists():
+            raise ModelError("model folder is incomplete; re-train with 'talks train'", p)
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise ModelError(f"model card is not valid JSON ({e}); re-train with 'talks train'", card_path) from None
+    if card.get("schema") != SCHEMA_VERSION:
+        raise ModelError(f"model schema {card.get('schema')} is not {SCHEMA_VERSION}; re-train with this version", card_path)
+    if sha256_file(joblib_path) != card.get("sha256"):
+        raise ModelError("model.joblib does not match the sha256 in its card (changed or corrupted); re-train or restore it", joblib_path)
+    art = joblib.load(joblib_path)
+    return {"card": card, "pipeline": art["pipeline"], "thresholds": art["thresholds"], "labels": tuple(art["labels"]), "path": folder}
