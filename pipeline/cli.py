@@ -176,6 +176,60 @@ def cmd_label(args) -> int:
 
 
 # --------------------------------------------------------------------------
+# Model commands
+# --------------------------------------------------------------------------
+def cmd_train(args) -> int:
+    from .train import GRID, N_SPLITS, train
+
+    grid = [{"features": "word", "C": 4.0}] if args.quick else GRID
+    with _progress(len(grid) * N_SPLITS, "cross-validating") as tick:
+        card = train(args.labels, args.root, args.models, grid=grid, set_current=not args.no_current, progress=tick)
+    cv = card["cv_metrics"]
+    _say(f"model {card['model_id']}: {card['features']} features, C={card['parameters']['C']}")
+    _say(f"trained on {card['training']['sentences']} sentences from {card['training']['articles']} articles")
+    _say(_table(card["selection"]["trials"], ["features", "C", "macro_ap", "macro_f1_tuned"]))
+    rows = [{"label": lab, "threshold": card["thresholds"][lab], **cv["per_label"][lab]} for lab in card["labels"]]
+    _say("\n" + _table(rows, ["label", "threshold", "precision", "recall", "f1", "support"]))
+    _say(f"\ncross-validated macro-F1 {cv['macro_f1']:.3f} (micro {cv['micro_f1']:.3f})")
+    _say(f"wrote {args.models}/{card['model_id']}/" + ("" if args.no_current else f" and {args.models}/current"))
+    return 0
+
+
+def cmd_tag(args) -> int:
+    from .tag import tag
+
+    if args.jobs < 1:
+        raise PipelineError("--jobs must be 1 or more")
+    with _progress(None, "tagging") as tick:
+        res = tag(args.inputs, args.out, summary=args.summary, model=args.model, models_dir=args.models, jobs=args.jobs, progress=tick)
+    for e in res["errors"]:
+        _warn(f"{e} (skipped)")
+    if args.out != "-":
+        _say(f"tagged {res['sentences']} sentences with model {res['model_id']}: wrote {res['out']}")
+        if res.get("summary"):
+            _say(f"per-article summary of {res['articles']} articles: {res['summary']}")
+    return 1 if res["errors"] else 0
+
+
+def cmd_explain(args) -> int:
+    from .tag import explain
+    from .train import load_model
+
+    res = explain(load_model(args.model, args.models), args.text, top=args.top)
+    if args.json:
+        _say(json.dumps(res, indent=2))
+        return 0
+    for lab in res["labels"]:
+        mark = "YES" if lab["tagged"] else "no "
+        _say(f"{mark} {lab['label']:<13} p={lab['probability']:.3f} (threshold {lab['threshold']:.3f})")
+        if lab["up"]:
+            _say("      up:   " + ", ".join(f"{t['term']} +{t['weight']:.2f}" for t in lab["up"]))
+        if lab["down"]:
+            _say("      down: " + ", ".join(f"{t['term']} {t['weight']:.2f}" for t in lab["down"]))
+    return 0
+
+
+# --------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
@@ -244,6 +298,27 @@ def build_parser() -> argparse.ArgumentParser:
     root_opt(sp)
 
     # MODEL COMMANDS
+    sp = add(sub, "train", cmd_train, "Choose, fit and save a model from the gold labels (grouped CV by article); sets models/current.")
+    labels_opt(sp)
+    root_opt(sp)
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--quick", action="store_true", help="one configuration instead of the grid (for trying things out)")
+    sp.add_argument("--no-current", action="store_true", help="do not point models/current at the new model")
+
+    sp = add(sub, "tag", cmd_tag, "Tag every sentence of article files/folders/globs or of a sentence table (CSV/JSONL/Parquet with a 'text' column).")
+    sp.add_argument("inputs", nargs="+", help="article files, folders, globs, or .csv/.jsonl/.parquet sentence tables")
+    sp.add_argument("--out", required=True, help="output .csv, .jsonl or .parquet; '-' writes CSV to stdout")
+    sp.add_argument("--summary", help="also write a per-article summary (.csv/.jsonl/.parquet)")
+    sp.add_argument("--model", help="model id or folder (default: the one named in models/current)")
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--jobs", type=int, default=1, help="worker processes (default: 1)")
+
+    sp = add(sub, "explain", cmd_explain, "Show each label's probability for a sentence and the terms that pushed it up or down.")
+    sp.add_argument("text", help="the sentence to explain")
+    sp.add_argument("--model", help="model id or folder (default: models/current)")
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--top", type=int, default=6, help="terms to show per direction (default: 6)")
+    sp.add_argument("--json", action="store_true", help="print JSON")
     return p
 
 
