@@ -141,9 +141,8 @@ def _fill_ids(df, path: Path, first_row: int):
     if "position" not in df.columns:
         df["position"] = range(first_row, first_row + len(df))
     if "sentence_id" not in df.columns:
-        df["sentence_id"] = sentence_ids_for(path.stem, df["text"].tolist()) if first_row == 0 else [
-            f"{sid}" for sid in sentence_ids_for(f"{path.stem}:{first_row}", df["text"].tolist())
-        ]
+        # Ids per chunk: a text repeated across chunks still gets a distinct id.
+        df["sentence_id"] = sentence_ids_for(path.stem if first_row == 0 else f"{path.stem}:{first_row}", df["text"].tolist())
     front = ["article_id", "sentence_id", "position", "text"]
     return df[front + [c for c in df.columns if c not in front]]
 
@@ -181,8 +180,6 @@ class _Writer:
         elif self.ext in (".jsonl", ".ndjson"):
             if len(df):
                 df.to_json(self._f, orient="records", lines=True, force_ascii=False)
-                if not df.empty:
-                    self._f.write("" if self._f is sys.stdout else "")
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq

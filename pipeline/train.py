@@ -224,8 +224,20 @@ def train(
 def _dump(obj, path: Path) -> None:
     import joblib
 
+    # Vectorizers cache id(stop_words), a memory address that differs per
+    # process; dropping the cache (sklearn just re-checks) makes the same
+    # labels give the same bytes.
+    for est in _walk(obj["pipeline"]):
+        if hasattr(est, "_stop_words_id"):
+            del est._stop_words_id
     with atomic_open(path, "wb") as f:
         joblib.dump(obj, f, compress=3)
+
+
+def _walk(est):
+    yield est
+    for _, sub in getattr(est, "steps", None) or getattr(est, "transformer_list", None) or []:
+        yield from _walk(sub)
 
 
 def sha256_file(path: str | Path) -> str:

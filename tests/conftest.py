@@ -24,3 +24,68 @@ def tiny_corpus(tmp_path: Path, articles_dir: Path) -> Path:
     res = build_corpus([articles_dir], root)
     assert not res["errors"]
     return root
+
+
+# --------------------------------------------------------------------------
+# A small labelled project, generated: articles on disk, corpus, label store
+# --------------------------------------------------------------------------
+_TEMPLATES = {
+    "diplomacy": ["The envoy met the delegation in Geneva for talks on {x}.", "Negotiators discussed a political transition and {x}.", "The opposition delegation demanded a new round of negotiations on {x}."],
+    "violence": ["Air strikes killed {n} people near {x}.", "Shelling and fighting raged around {x}, killing {n} fighters.", "Government troops advanced on {x} after heavy bombing."],
+    "humanitarian": ["An aid convoy delivered food and medicine to the besieged town of {x}.", "Thousands of refugees fled {x} and need shelter.", "The Red Crescent evacuated {n} civilians from {x}."],
+    "blame": ["The opposition accused the government of lying about {x}.", "Officials blamed Russia and condemned the attacks on {x}.", "The ministry denied the accusations over {x}."],
+    "none": ["The weather in {x} was mild on Tuesday.", "A museum in {x} reopened its doors.", "Markets in {x} were quiet."],
+}
+_PLACES = ["Aleppo", "Homs", "Madaya", "Idlib", "Daraa", "Raqqa", "Palmyra", "Latakia", "Hama", "Deir"]
+
+
+def make_labelled_project(root: Path, n_articles: int = 12, per_article: int = 10, seed: int = 7) -> dict:
+    """Write article files, ingest them and write a label store whose labels follow the templates.
+
+    Returns the folders: raw, corpus, labels, models.
+    """
+    import random
+
+    import pandas as pd
+
+    from pipeline.corpus import build_corpus, load_sentences
+
+    rng = random.Random(seed)
+    raw = root / "raw"
+    raw.mkdir(parents=True)
+    truth: dict[str, dict] = {}
+    kinds = list(_TEMPLATES)
+    for a in range(n_articles):
+        lines = [f"Report {a} from {_PLACES[a % len(_PLACES)]}", ""]
+        for i in range(per_article):
+            kind = kinds[(a + i) % len(kinds)]
+            text = rng.choice(_TEMPLATES[kind]).format(x=f"{_PLACES[(a + i) % len(_PLACES)]} district {a}-{i}", n=rng.randint(2, 90))
+            truth[text] = {k: int(k == kind) for k in ("diplomacy", "violence", "humanitarian", "blame")}
+            lines += [text, ""]
+        (raw / f"art{a:02d}.txt").write_text("\n".join(lines), encoding="utf-8")
+    corpus = root / "corpus"
+    build_corpus([raw], corpus)
+    sents = load_sentences(corpus)
+    rows = []
+    for r in sents.itertuples():
+        lab = truth.get(r.text, {k: 0 for k in ("diplomacy", "violence", "humanitarian", "blame")})
+        rows.append({"sentence_id": r.sentence_id, "article_id": r.article_id, "text": r.text, **lab, "junk": 0,
+                     "annotator": "tester", "timestamp": "2026-01-01T00:00:00Z"})
+    labels = root / "labels"
+    labels.mkdir()
+    pd.DataFrame(rows).sort_values("sentence_id").to_csv(labels / "tester.csv", index=False)
+    return {"raw": raw, "corpus": corpus, "labels": labels, "models": root / "models"}
+
+
+@pytest.fixture
+def labelled_project(tmp_path: Path) -> dict:
+    return make_labelled_project(tmp_path)
+
+
+@pytest.fixture
+def trained_project(labelled_project: dict) -> dict:
+    """The labelled project with one quickly trained model in models/current."""
+    from pipeline.train import train
+
+    card = train(labelled_project["labels"], labelled_project["corpus"], labelled_project["models"], grid=[{"features": "word", "C": 4.0}])
+    return {**labelled_project, "card": card}

@@ -1,0 +1,81 @@
+"""tag: output columns and ids, pass-through columns, formats, summary, jobs, explain."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline.errors import PipelineError
+from pipeline.records import LABELS
+from pipeline.tag import explain, tag
+from pipeline.train import load_model
+
+COLUMNS = ["article_id", "sentence_id", "position", "text", *LABELS, *(f"p_{l}" for l in LABELS), "model_id"]
+
+
+def test_tag_articles_columns_and_ids(trained_project, tmp_path):
+    out = tmp_path / "tags.csv"
+    res = tag([trained_project["raw"]], str(out), models_dir=trained_project["models"])
+    df = pd.read_csv(out)
+    assert list(df.columns) == COLUMNS
+    assert res["sentences"] == len(df) and res["errors"] == []
+    corpus = pd.read_csv(trained_project["corpus"] / "sentences.csv")
+    # the same ids as the corpus code gives, since tag ingests and splits with it
+    assert sorted(df.sentence_id) == sorted(corpus.sentence_id)
+    assert set(df.model_id) == {trained_project["card"]["model_id"]}
+    for lab in LABELS:
+        assert set(df[lab]) <= {0, 1}
+        assert df[f"p_{lab}"].between(0, 1).all()
+    # labels follow probabilities and stored thresholds
+    th = trained_project["card"]["thresholds"]
+    for lab in LABELS:
+        assert ((df[f"p_{lab}"] >= th[lab] - 1e-4) | (df[lab] == 0)).all()
+    ok = df[df.text.str.contains("aid convoy", case=False)]
+    assert ok.humanitarian.mean() > 0.5
+
+
+def test_sentence_table_passes_columns_through(trained_project, tmp_path):
+    src = tmp_path / "in.jsonl"
+    pd.DataFrame({"text": ["Air strikes killed 40 people near Homs.", "The envoy met the delegation in Geneva for talks on a new constitution."], "source": ["x", "y"], "score": [1, 2]}).to_json(src, orient="records", lines=True)
+    out = tmp_path / "out.parquet"
+    tag([str(src)], str(out), models_dir=trained_project["models"])
+    df = pd.read_parquet(out)
+    assert df.source.tolist() == ["x", "y"] and df.score.tolist() == [1, 2]
+    assert df.violence.tolist()[0] == 1 and df.diplomacy.tolist()[1] == 1
+    assert df.sentence_id.is_unique
+
+
+def test_summary_and_jsonl(trained_project, tmp_path):
+    out, summ = tmp_path / "t.jsonl", tmp_path / "s.csv"
+    res = tag([trained_project["raw"]], str(out), summary=str(summ), models_dir=trained_project["models"])
+    s = pd.read_csv(summ, keep_default_na=False)
+    assert len(s) == res["articles"] == 12
+    assert {f"share_{l}" for l in LABELS} <= set(s.columns) and {f"top_{l}" for l in LABELS} <= set(s.columns)
+    assert s.sentences.sum() == len(pd.read_json(out, lines=True))
+
+
+def test_jobs_give_the_same_output(trained_project, tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    tag([trained_project["raw"]], str(a), models_dir=trained_project["models"])
+    tag([trained_project["raw"]], str(b), models_dir=trained_project["models"], jobs=2)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_bad_output_and_bad_table(trained_project, tmp_path):
+    with pytest.raises(PipelineError, match="unknown output format"):
+        tag([trained_project["raw"]], str(tmp_path / "x.xlsx"), models_dir=trained_project["models"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sentence,other\nhello,1\n")
+    with pytest.raises(PipelineError, match="no 'text' column"):
+        tag([str(bad)], str(tmp_path / "o.csv"), models_dir=trained_project["models"])
+    assert not (tmp_path / "o.csv").exists()  # nothing half-written
+
+
+def test_explain_is_exact_for_the_linear_model(trained_project):
+    import numpy as np
+
+    m = load_model(None, trained_project["models"])
+    res = explain(m, "Air strikes killed 12 people near Homs.", top=100)
+    vio = next(l for l in res["labels"] if l["label"] == "violence")
+    logit = vio["intercept"] + sum(t["weight"] for t in vio["up"] + vio["down"])
+    assert abs(1 / (1 + np.exp(-logit)) - vio["probability"]) < 1e-3
+    assert vio["tagged"] and any("killed" in t["term"] for t in vio["up"])
