@@ -98,13 +98,15 @@ def cmd_corpus_build_punkt(args) -> int:
 # Label commands (store and tools live in labels.py / labeltool.py)
 # --------------------------------------------------------------------------
 def cmd_labels_check(args) -> int:
-    from .labels import check_labels
+    from .labels import find_problems
 
-    problems = check_labels(args.labels, args.root)
+    problems = find_problems(args.labels, args.root)
     for p in problems:
-        _say(p)
+        _say(str(p))
+    errors = sum(1 for p in problems if not p.warning)
     if problems:
-        _say(f"{len(problems)} problem(s)")
+        _say(f"{errors} problem(s), {len(problems) - errors} warning(s)")
+    if errors:
         return 1
     _say("labels OK")
     return 0
@@ -129,6 +131,8 @@ def cmd_labels_stats(args) -> int:
     _say(_table(rows, ["label", *labels]))
     _say("\nper article:")
     _say(_table(st["per_article"], ["article_id", "labelled", "sentences", *labels]))
+    if st.get("problems"):
+        _warn(f"{st['problems']} label row problem(s) left out of these counts; run 'talks labels check'")
     return 0
 
 
@@ -138,7 +142,8 @@ def cmd_labels_agree(args) -> int:
     res = agreement(args.a, args.b, args.out)
     _say(f"{res['n']} sentences labelled by both ({res['a']} vs {res['b']})\n")
     _say(_table(res["per_label"], ["label", "agreement", "kappa", "alpha", "a_pos", "b_pos"]))
-    _say(f"\n{res['disagreements']} disagreement(s) written to {res['out']} for adjudication")
+    _say(f"\n{res['junk_disagreements']} sentence(s) junk for one annotator only")
+    _say(f"{res['disagreements']} disagreement(s) written to {res['out']} for adjudication")
     return 0
 
 
@@ -155,7 +160,7 @@ def cmd_labels_import(args) -> int:
 def cmd_labels_export(args) -> int:
     from .labels import export_labels
 
-    res = export_labels(args.out, args.format, args.labels, args.root)
+    res = export_labels(args.out, args.format, args.labels, args.root, all_sentences=args.all)
     _say(f"exported {res['rows']} sentences to {res['path']} ({args.format})")
     return 0
 
@@ -286,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add(lsub, "export", cmd_labels_export, "Export sentences with their gold labels as Label Studio JSON or doccano JSONL.")
     sp.add_argument("--out", required=True, help="output file")
     sp.add_argument("--format", required=True, choices=["labelstudio", "doccano"], help="output format")
+    sp.add_argument("--all", action="store_true", help="also export unlabelled corpus sentences (as tasks without annotations)")
     labels_opt(sp)
     root_opt(sp)
 
@@ -296,6 +302,29 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--article", help="label only this article id")
     labels_opt(sp)
     root_opt(sp)
+
+    # evaluate: the handler is defined here, next to its parser lines, so this
+    # block is one self-contained insertion; formatting lives in report.console_summary.
+    def cmd_evaluate(args) -> int:
+        from .evaluate import evaluate
+        from .report import console_summary, write_report
+
+        with _progress(None, "evaluating") as tick:
+            res = evaluate(args.labels, args.root, model=args.model, models_dir=args.models, data=args.data, progress=tick)
+        paths = write_report(res, args.report)
+        for w in res["warnings"]:
+            _warn(w)
+        _say(console_summary(res, paths))
+        return 0
+
+    sp = add(sub, "evaluate", cmd_evaluate, "Measure the model: grouped CV on the gold labels (or --data FILE held out), "
+             "with bootstrap CIs, baselines, curves and a learning curve; writes an HTML report.")
+    sp.add_argument("--data", help="a held-out label-store CSV to score the model on as it is (default: cross-validate on the gold labels)")
+    sp.add_argument("--model", help="model id or folder (default: models/current)")
+    sp.add_argument("--report", default="out/report", help="folder for report.html, metrics.json, summary.md (default: out/report)")
+    labels_opt(sp)
+    root_opt(sp)
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
 
     # MODEL COMMANDS
     sp = add(sub, "train", cmd_train, "Choose, fit and save a model from the gold labels (grouped CV by article); sets models/current.")

@@ -1,0 +1,818 @@
+"""The label store: hand labels, one CSV per annotator under ``labels/``.
+
+Flow: the corpus (``corpus.py``) gives sentence ids and texts -> people label
+them (``labeltool``, or Label Studio / doccano via ``import_labels``) into
+``labels/<annotator>.csv`` -> ``check_labels`` validates every store against
+the corpus -> ``gold_labels`` merges annotators (majority vote, ties say no)
+and adjudications into the one table ``train`` learns from.  ``agreement``
+and ``label_stats`` report on the stores.
+
+Store layout (``labels/``):
+
+* ``<annotator>.csv`` -- columns :data:`STORE_COLUMNS`, 0/1 values, sorted
+  by ``sentence_id``, always written atomically.
+* ``adjudications.csv`` -- same columns, ``annotator`` is the adjudicator;
+  its decisions override the annotators'.
+* ``disagreements*.csv``, ``GUIDELINES.md`` and dot-files are not stores.
+* ``.journal/<annotator>.jsonl`` -- the labelling tool's write-ahead log:
+  one fsynced line per decision, folded into the CSV at the end of a session
+  (or at the next start after a crash).  Readers here fold pending journal
+  lines in memory, so a killed session loses nothing and no reader waits
+  for a compaction.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import LabelError
+from .records import LABELS, normalise_text
+from .store import atomic_open, write_table
+
+if TYPE_CHECKING:  # pandas is imported lazily: the CLI starts faster without it
+    import pandas as pd
+
+STORE_COLUMNS: tuple[str, ...] = ("sentence_id", "article_id", "text", *LABELS, "junk", "annotator", "timestamp")
+VALUE_COLUMNS: tuple[str, ...] = (*LABELS, "junk")
+GOLD_COLUMNS: tuple[str, ...] = ("sentence_id", "article_id", "text", *LABELS, "n_annotators")
+ADJUDICATIONS = "adjudications.csv"
+JOURNAL_DIR = ".journal"
+FORMATS: tuple[str, ...] = ("labelstudio", "doccano")
+
+# Annotator names become file names; keep them to a safe, portable alphabet.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+# --------------------------------------------------------------------------
+# Problems
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a label file; ``str()`` gives ``path:line: message; fix``."""
+
+    path: str
+    line: int | None
+    message: str
+    fix: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        where = self.path + (f":{self.line}" if self.line is not None else "")
+        return f"{where}: {'warning: ' if self.warning else ''}{self.message}; {self.fix}"
+
+    def error(self) -> LabelError:
+        return LabelError(f"{self.message}; {self.fix}", self.path, self.line)
+
+
+# --------------------------------------------------------------------------
+# Paths
+# --------------------------------------------------------------------------
+def check_annotator(name: str) -> str:
+    """An annotator name usable as a file name, or LabelError."""
+    if not _NAME.match(name or "") or name.startswith("disagreements"):
+        raise LabelError(
+            f"annotator name {name!r} cannot be a store file name; use letters, digits, '-' and '_' "
+            "(not starting with 'disagreements')"
+        )
+    return name
+
+
+def store_path(labels_dir: str | Path, annotator: str) -> Path:
+    """``labels/<annotator>.csv`` (``adjudications`` gives the adjudication file)."""
+    return Path(labels_dir) / f"{check_annotator(annotator)}.csv"
+
+
+def journal_path(labels_dir: str | Path, annotator: str) -> Path:
+    return Path(labels_dir) / JOURNAL_DIR / f"{check_annotator(annotator)}.jsonl"
+
+
+def is_store_name(name: str) -> bool:
+    """True for an annotator store file name (``adjudications.csv`` excluded)."""
+    return name.endswith(".csv") and not name.startswith(".") and not name.startswith("disagreements") and name != ADJUDICATIONS
+
+
+def store_files(labels_dir: str | Path) -> list[Path]:
+    """Annotator stores in ``labels_dir``, sorted by name."""
+    d = Path(labels_dir)
+    if not d.is_dir():
+        return []
+    return sorted(p for p in d.iterdir() if p.is_file() and is_store_name(p.name))
+
+
+def _all_store_paths(labels_dir: str | Path) -> list[tuple[Path, str]]:
+    """(path, kind) for every annotator store and the adjudication file,
+    including stores that so far exist only as a pending journal."""
+    d = Path(labels_dir)
+    paths = {p: "annotator" for p in store_files(d)}
+    adj = d / ADJUDICATIONS
+    if adj.is_file():
+        paths[adj] = "adjudication"
+    jdir = d / JOURNAL_DIR
+    if jdir.is_dir():
+        for j in jdir.glob("*.jsonl"):
+            p = d / f"{j.stem}.csv"
+            if p.name == ADJUDICATIONS:
+                paths.setdefault(p, "adjudication")
+            elif is_store_name(p.name) and j.stat().st_size > 0:
+                paths.setdefault(p, "annotator")
+    return sorted(paths.items(), key=lambda kv: (kv[1] == "adjudication", kv[0].name))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _iso_utc(value) -> str | None:
+    """An ISO 8601 timestamp from a tool's export, as UTC ``...Z``; None if unparsable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ws(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+# --------------------------------------------------------------------------
+# Reading one store (raw rows, line numbers, row-level problems)
+# --------------------------------------------------------------------------
+def _read_store_csv(path: Path, kind: str) -> tuple[list[dict], list[Problem]]:
+    """Raw rows (string values) with their line numbers, and header problems.
+
+    Read with the csv module rather than pandas because problems must name
+    the physical line, and a quoted text may span lines.
+    """
+    rows: list[dict] = []
+    problems: list[Problem] = []
+    if not path.exists():
+        return rows, problems
+    p = str(path)
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                problems.append(Problem(p, 1, "empty file", f"write the header {','.join(STORE_COLUMNS)} or delete the file"))
+                return rows, problems
+            header = [h.strip() for h in header]
+            for h in header:
+                if h not in STORE_COLUMNS:
+                    problems.append(Problem(p, 1, f"unknown column {h!r}", f"rename it to one of {', '.join(STORE_COLUMNS)} or remove it"))
+            for h in sorted(set(header)):
+                if header.count(h) > 1:
+                    problems.append(Problem(p, 1, f"column {h!r} appears {header.count(h)} times", "keep one"))
+            missing = [c for c in STORE_COLUMNS if c not in header]
+            if missing:
+                problems.append(Problem(p, 1, f"missing column(s) {', '.join(missing)}", f"the header must be {','.join(STORE_COLUMNS)}"))
+            line = reader.line_num + 1
+            for rec in reader:
+                start, line = line, reader.line_num + 1
+                if not rec or all(not v.strip() for v in rec):
+                    continue
+                row = {c: "" for c in STORE_COLUMNS}
+                for h, v in zip(header, rec):
+                    if h in row:
+                        row[h] = v
+                if len(rec) != len(header):
+                    problems.append(Problem(p, start, f"{len(rec)} fields but the header has {len(header)}", "quote text that contains commas"))
+                row.update(file=p, line=start, kind=kind, missing=frozenset(missing))
+                if not row["annotator"] and kind == "annotator":
+                    row["annotator"] = path.stem
+                rows.append(row)
+    except UnicodeDecodeError:
+        problems.append(Problem(p, None, "not UTF-8 text", "re-save the file as UTF-8 CSV"))
+    except csv.Error as e:
+        problems.append(Problem(p, None, f"not a valid CSV file ({e})", "fix the quoting or re-export it"))
+    return rows, problems
+
+
+def _row_problems(row: dict) -> list[Problem]:
+    """Value problems of one row: id present, 0/1 values, junk without labels."""
+    p, line = row["file"], row["line"]
+    out = []
+    if not row["sentence_id"].strip():
+        out.append(Problem(p, line, "empty sentence_id", "fill it in from corpus/sentences.csv or delete the row"))
+    for c in VALUE_COLUMNS:
+        if c in row.get("missing", ()):
+            continue  # already reported once, on the header line
+        if row[c].strip() not in ("0", "1"):
+            out.append(Problem(p, line, f"{c} is {row[c]!r}, not 0 or 1", f"set {c} to 0 or 1"))
+    if row["junk"].strip() == "1":
+        on = [c for c in LABELS if row[c].strip() == "1"]
+        if on:
+            out.append(Problem(p, line, f"junk row with label(s) {', '.join(on)} set", "set those labels to 0, or junk to 0"))
+    return out
+
+
+def _duplicate_problems(rows: list[dict]) -> list[Problem]:
+    """A sentence id twice in one file: an error when the values differ,
+    a warning when the rows are identical (harmless, but noise)."""
+    first: dict[str, dict] = {}
+    out = []
+    for row in rows:
+        sid = row["sentence_id"].strip()
+        if not sid:
+            continue
+        if sid in first:
+            prev = first[sid]
+            same = all(prev[c].strip() == row[c].strip() for c in VALUE_COLUMNS)
+            if same:
+                out.append(Problem(row["file"], row["line"], f"sentence {sid} repeats line {prev['line']} with the same values", "delete one of the two rows", warning=True))
+            else:
+                out.append(Problem(row["file"], row["line"], f"sentence {sid} is also on line {prev['line']} with different values", "keep the row you mean and delete the other"))
+        else:
+            first[sid] = row
+    return out
+
+
+# --------------------------------------------------------------------------
+# The journal (write-ahead log of the labelling tool)
+# --------------------------------------------------------------------------
+def append_journal(labels_dir: str | Path, annotator: str, record: dict) -> None:
+    """Append one decision to the journal and fsync it before returning,
+    so a decision on screen is a decision on disk."""
+    path = journal_path(labels_dir, annotator)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def save_record(annotator: str, sentence_id: str, article_id: str, text: str, values: dict) -> dict:
+    """A journal 'save' record (a store row plus ``op``)."""
+    return {
+        "op": "save",
+        "sentence_id": sentence_id,
+        "article_id": article_id,
+        "text": text,
+        **{c: int(bool(values.get(c, 0))) for c in VALUE_COLUMNS},
+        "annotator": annotator,
+        "timestamp": _now(),
+    }
+
+
+def undo_record(annotator: str, sentence_id: str) -> dict:
+    return {"op": "undo", "sentence_id": sentence_id, "annotator": annotator, "timestamp": _now()}
+
+
+def _read_journal(path: Path) -> list[tuple[int, dict]]:
+    """(line, record) pairs.  A torn last line (killed mid-write, never
+    acknowledged on screen) is dropped; a bad line elsewhere is an error."""
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            if not isinstance(rec, dict) or rec.get("op") not in ("save", "undo") or not rec.get("sentence_id"):
+                raise ValueError
+        except ValueError:
+            if n >= len(lines) - 1:  # the last line (the file ends in "\n", so it may be last-but-one)
+                continue
+            raise LabelError("unreadable journal line; delete that line (the decision on it is lost)", path, n) from None
+        out.append((n, rec))
+    return out
+
+
+def _fold_journal(rows: list[dict], jpath: Path, kind: str) -> list[dict]:
+    """Apply journal records to a store's rows: one row per sentence id.
+
+    A save replaces the sentence's row; an undo restores the row as it was
+    before the save it undoes.  Replaying a journal over a store it was
+    already folded into gives the same store, so a crash between writing the
+    CSV and truncating the journal does no harm.
+    """
+    current: dict[str, dict] = {}
+    for row in rows:
+        current[row["sentence_id"].strip()] = row  # duplicates: the last row wins (check_labels flags them)
+    history: list[tuple[str, dict | None]] = []
+    for n, rec in _read_journal(jpath):
+        sid = str(rec["sentence_id"])
+        if rec["op"] == "save":
+            history.append((sid, current.get(sid)))
+            row = {c: str(rec.get(c, "")) for c in STORE_COLUMNS}
+            row.update(sentence_id=sid, file=str(jpath), line=n, kind=kind)
+            current[sid] = row
+        else:
+            # an undo undoes the latest save of that sentence still standing
+            for i in range(len(history) - 1, -1, -1):
+                if history[i][0] == sid:
+                    prev = history.pop(i)[1]
+                    if prev is None:
+                        current.pop(sid, None)
+                    else:
+                        current[sid] = prev
+                    break
+    return list(current.values())
+
+
+def _store_table(rows: list[dict]):
+    import pandas as pd
+
+    df = pd.DataFrame([{c: r[c] for c in STORE_COLUMNS} for r in rows], columns=list(STORE_COLUMNS))
+    for c in VALUE_COLUMNS:
+        df[c] = df[c].astype(str).str.strip().astype(int)
+    return df.sort_values("sentence_id", kind="stable").reset_index(drop=True)
+
+
+def write_store(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a store atomically: exactly :data:`STORE_COLUMNS`, sorted by sentence id."""
+    df = df[list(STORE_COLUMNS)].sort_values("sentence_id", kind="stable").reset_index(drop=True)
+    write_table(df, Path(path))
+
+
+def compact_journal(labels_dir: str | Path, annotator: str) -> int:
+    """Fold ``.journal/<annotator>.jsonl`` into ``<annotator>.csv`` and truncate it.
+
+    The CSV is replaced atomically first; only then is the journal emptied.
+    Returns the number of journal records folded in.
+    """
+    jpath = journal_path(labels_dir, annotator)
+    records = _read_journal(jpath)
+    if not records:
+        return 0
+    spath = store_path(labels_dir, annotator)
+    kind = "adjudication" if spath.name == ADJUDICATIONS else "annotator"
+    rows, problems = _read_store_csv(spath, kind)
+    errors = [pr for pr in problems + [q for r in rows for q in _row_problems(r)] if not pr.warning]
+    if errors:
+        raise LabelError(f"cannot fold the journal into a broken store ({errors[0]}); fix it and run again", spath)
+    rows = _fold_journal(rows, jpath, kind)
+    write_store(_store_table(rows), spath)
+    with open(jpath, "w", encoding="utf-8") as f:
+        f.flush()
+        os.fsync(f.fileno())
+    return len(records)
+
+
+# --------------------------------------------------------------------------
+# Loading and checking all stores against the corpus
+# --------------------------------------------------------------------------
+def collect_labels(labels_dir: str | Path, corpus_root: str | Path) -> tuple[list[dict], list[Problem], pd.DataFrame]:
+    """Every store's effective rows (journal folded in) and every problem.
+
+    Rows carry ``ok`` = no error-level problem, so tolerant readers (stats)
+    can skip bad rows while strict ones (gold) stop at the first problem.
+    """
+    from .corpus import load_sentences
+
+    sents = load_sentences(corpus_root)
+    corpus = {sid: (aid, text) for sid, aid, text in zip(sents["sentence_id"], sents["article_id"], sents["text"])}
+    rows_out: list[dict] = []
+    problems: list[Problem] = []
+    for path, kind in _all_store_paths(labels_dir):
+        rows, file_problems = _read_store_csv(path, kind)
+        problems += file_problems + _duplicate_problems(rows)
+        bad_header = any(not pr.warning and pr.line == 1 and "column" in pr.message for pr in file_problems)
+        jpath = Path(labels_dir) / JOURNAL_DIR / f"{path.stem}.jsonl"
+        folded = _fold_journal(rows, jpath, kind)
+        live = {id(r) for r in folded}
+        # rows superseded by a duplicate or a journal decision are still in the file: report them
+        problems += [q for r in rows if id(r) not in live for q in _row_problems(r)]
+        for r in folded:
+            rp = _row_problems(r) + _corpus_problems(r, corpus)
+            r["ok"] = not bad_header and not any(not q.warning for q in rp)
+            problems += rp
+            rows_out.append(r)
+    problems = sorted(set(problems), key=lambda q: (q.path, q.line or 0, q.message))
+    return rows_out, problems, sents
+
+
+def _corpus_problems(r: dict, corpus: dict) -> list[Problem]:
+    """Orphan ids, moved sentences and edited texts: the store against the corpus."""
+    sid = r["sentence_id"].strip()
+    if not sid:
+        return []
+    if sid not in corpus:
+        return [Problem(r["file"], r["line"], f"sentence {sid} is not in the corpus (orphan: its article was removed or its text changed)", "delete the row, or label the sentence again under its new id")]
+    out = []
+    aid, text = corpus[sid]
+    if r["article_id"].strip() != aid:
+        out.append(Problem(r["file"], r["line"], f"article_id {r['article_id']!r} but the corpus has {aid!r} for sentence {sid}", f"set article_id to {aid}"))
+    if _ws(r["text"]) != _ws(text):
+        out.append(Problem(r["file"], r["line"], f"text no longer matches the corpus text of sentence {sid}", f"check the label still fits and copy the corpus text: {text!r}"))
+    return out
+
+
+def find_problems(labels_dir: str | Path, corpus_root: str | Path) -> list[Problem]:
+    """Every problem in every store, sorted by file and line (warnings included)."""
+    return collect_labels(labels_dir, corpus_root)[1]
+
+
+def check_labels(labels_dir: str | Path, corpus_root: str | Path) -> list[str]:
+    """Every problem as ``path:line: message; fix`` (empty list: all good)."""
+    return [str(p) for p in find_problems(labels_dir, corpus_root)]
+
+
+def _frame(rows: list[dict]):
+    import pandas as pd
+
+    cols = [*STORE_COLUMNS, "file", "line", "kind"]
+    df = pd.DataFrame([{c: r[c] for c in cols} for r in rows], columns=cols)
+    for c in VALUE_COLUMNS:
+        df[c] = df[c].astype(str).str.strip().astype(int)
+    df["sentence_id"] = df["sentence_id"].astype(str).str.strip()
+    df["line"] = df["line"].astype(int)
+    return df.reset_index(drop=True)
+
+
+def load_labels(labels_dir: str | Path, corpus_root: str | Path) -> pd.DataFrame:
+    """All stores' rows (pending journal decisions included) as a DataFrame with
+    :data:`STORE_COLUMNS` plus ``file``, ``line`` and ``kind`` (annotator or
+    adjudication).  Raises LabelError on the first error-level problem."""
+    rows, problems, _ = collect_labels(labels_dir, corpus_root)
+    for p in problems:
+        if not p.warning:
+            raise p.error()
+    return _frame(rows)
+
+
+# --------------------------------------------------------------------------
+# Gold labels
+# --------------------------------------------------------------------------
+def _resolve(df):
+    """One decision per sentence: adjudication, else majority vote (ties -> 0).
+
+    Junk is decided by the same rule.  Returns sentence_id, the labels, junk,
+    n_annotators, sorted by sentence id.
+    """
+    import pandas as pd
+
+    cols = ["sentence_id", *VALUE_COLUMNS, "n_annotators"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    ann = df[df["kind"] == "annotator"]
+    g = ann.groupby("sentence_id")
+    n = g.size()
+    votes = g[list(VALUE_COLUMNS)].sum()
+    # strict majority: a tie means annotators were torn, and the guidelines say "when torn, say no"
+    decided = (votes.mul(2).gt(n, axis=0)).astype(int)
+    decided["n_annotators"] = n
+    adj = df[df["kind"] == "adjudication"].drop_duplicates("sentence_id", keep="last").set_index("sentence_id")
+    if not adj.empty:
+        a = adj[list(VALUE_COLUMNS)].astype(int)
+        a["n_annotators"] = n.reindex(a.index).fillna(0).astype(int)
+        decided = pd.concat([decided.drop(index=a.index, errors="ignore"), a])
+    out = decided.reset_index().rename(columns={"index": "sentence_id"})
+    out = out[cols].sort_values("sentence_id").reset_index(drop=True)
+    for c in cols[1:]:
+        out[c] = out[c].astype(int)
+    # a junk decision wins over any label votes: a junk sentence carries no labels
+    for c in LABELS:
+        out.loc[out["junk"] == 1, c] = 0
+    return out
+
+
+def _gold_with_junk(labels_dir: str | Path, corpus_root: str | Path) -> pd.DataFrame:
+    from .corpus import load_sentences
+
+    resolved = _resolve(load_labels(labels_dir, corpus_root))
+    sents = load_sentences(corpus_root)[["sentence_id", "article_id", "text"]]
+    out = resolved.merge(sents, on="sentence_id", how="left")
+    return out[["sentence_id", "article_id", "text", *VALUE_COLUMNS, "n_annotators"]]
+
+
+def gold_labels(labels_dir: str | Path, corpus_root: str | Path) -> pd.DataFrame:
+    """The training table: one row per non-junk labelled sentence, columns
+    :data:`GOLD_COLUMNS`, sorted by sentence id.  Raises LabelError (file and
+    line) on the first problem in any store."""
+    g = _gold_with_junk(labels_dir, corpus_root)
+    return g[g["junk"] == 0][list(GOLD_COLUMNS)].reset_index(drop=True)
+
+
+def labels_hash(df: pd.DataFrame) -> str:
+    """sha256 over the gold rows (sentence id + labels), for the model card."""
+    h = hashlib.sha256()
+    for row in df.sort_values("sentence_id")[["sentence_id", *LABELS]].itertuples(index=False):
+        h.update((",".join(str(v) for v in row) + "\n").encode("utf-8"))
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------
+# Stats
+# --------------------------------------------------------------------------
+def label_stats(labels_dir: str | Path, corpus_root: str | Path) -> dict:
+    """Coverage, per-label counts, co-occurrence and per-article counts of the
+    gold decisions.  Rows with problems are left out and counted in
+    ``problems`` (see ``talks labels check``), so stats work mid-cleanup."""
+    from .corpus import load_articles
+
+    rows, problems, sents = collect_labels(labels_dir, corpus_root)
+    df = _frame([r for r in rows if r["ok"]])
+    res = _resolve(df)
+    gold = res[res["junk"] == 0]
+    n_gold = len(gold)
+    per_label = [
+        {"label": lab, "positive": int(gold[lab].sum()), "share": float(gold[lab].mean()) if n_gold else 0.0}
+        for lab in LABELS
+    ]
+    co = {a: {b: int(((gold[a] == 1) & (gold[b] == 1)).sum()) for b in LABELS} for a in LABELS}
+    art_of = dict(zip(sents["sentence_id"], sents["article_id"]))
+    per_art_total = sents.groupby("article_id", sort=False).size()
+    res = res.assign(article_id=res["sentence_id"].map(art_of))
+    per_article = []
+    for aid, grp in res.groupby("article_id", sort=False):
+        ok = grp[grp["junk"] == 0]
+        per_article.append({"article_id": aid, "labelled": int(len(grp)), "sentences": int(per_art_total.get(aid, 0)), **{lab: int(ok[lab].sum()) for lab in LABELS}})
+    order = {aid: i for i, aid in enumerate(per_art_total.index)}
+    per_article.sort(key=lambda r: order.get(r["article_id"], len(order)))
+    n_articles = len(load_articles(corpus_root))
+    return {
+        "labelled": int(len(res)),
+        "corpus_sentences": int(len(sents)),
+        "corpus_articles": n_articles,
+        "articles_labelled": len(per_article),
+        "coverage": float(len(res) / len(sents)) if len(sents) else 0.0,
+        "junk": int(res["junk"].sum()) if len(res) else 0,
+        "annotators": sorted(set(df.loc[df["kind"] == "annotator", "annotator"])) if len(df) else [],
+        "per_label": per_label,
+        "cooccurrence": co,
+        "per_article": per_article,
+        "problems": sum(1 for p in problems if not p.warning),
+    }
+
+
+# --------------------------------------------------------------------------
+# Agreement between two annotators
+# --------------------------------------------------------------------------
+def read_store(path: str | Path) -> pd.DataFrame:
+    """One store file (its pending journal folded in) as a DataFrame; raises
+    LabelError on the first row problem.  No corpus needed."""
+    path = Path(path)
+    if not path.exists():
+        raise LabelError("label file not found; check the path", path)
+    kind = "adjudication" if path.name == ADJUDICATIONS else "annotator"
+    rows, problems = _read_store_csv(path, kind)
+    problems += [q for r in rows for q in _row_problems(r)] + _duplicate_problems(rows)
+    rows = _fold_journal(rows, path.parent / JOURNAL_DIR / f"{path.stem}.jsonl", kind)
+    problems += [q for r in rows if str(r["file"]) != str(path) for q in _row_problems(r)]
+    for p in sorted(problems, key=lambda q: (q.path, q.line or 0)):
+        if not p.warning:
+            raise p.error()
+    return _frame(rows)
+
+
+def _kappa(a, b) -> float:
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(a) == 0:
+        return float("nan")
+    with warnings.catch_warnings():
+        # one class in both columns: kappa is 0/0; sklearn warns and returns nan, which is the honest answer
+        warnings.simplefilter("ignore")
+        return float(cohen_kappa_score(a, b))
+
+
+def _alpha(a, b) -> float:
+    import krippendorff
+    import numpy as np
+
+    if len(a) == 0:
+        return float("nan")
+    try:
+        return float(krippendorff.alpha(reliability_data=np.array([a, b], dtype=float), level_of_measurement="nominal"))
+    except (ValueError, ZeroDivisionError):  # a single value in the domain: alpha is undefined
+        return float("nan")
+
+
+def agreement(a_path: str | Path, b_path: str | Path, out_path: str | Path) -> dict:
+    """Per-label agreement between two annotators' stores over the sentences
+    both labelled as non-junk; junk disagreements are counted and listed too.
+
+    Writes one row per sentence the two disagree on (labels or junk) to
+    ``out_path`` for adjudication: the sentence, which labels differ, both
+    annotators' values.
+    """
+    import pandas as pd
+
+    A, B = read_store(a_path), read_store(b_path)
+    name_a = Path(a_path).stem
+    name_b = Path(b_path).stem if Path(b_path).stem != name_a else f"{name_a}_2"
+    both = A.merge(B, on="sentence_id", suffixes=("_a", "_b"))
+    common = both[(both["junk_a"] == 0) & (both["junk_b"] == 0)]
+    per_label = []
+    for lab in LABELS:
+        a, b = common[f"{lab}_a"].to_numpy(), common[f"{lab}_b"].to_numpy()
+        per_label.append({
+            "label": lab,
+            "agreement": float((a == b).mean()) if len(a) else float("nan"),
+            "kappa": _kappa(a, b),
+            "alpha": _alpha(a, b),
+            "a_pos": int(a.sum()),
+            "b_pos": int(b.sum()),
+        })
+    out_rows = []
+    for r in both.itertuples(index=False):
+        r = r._asdict()
+        differ = [c for c in VALUE_COLUMNS if r[f"{c}_a"] != r[f"{c}_b"]]
+        if r["junk_a"] != r["junk_b"]:
+            differ = ["junk"]  # a junk dispute is about the sentence, not its labels
+        if differ:
+            out_rows.append({
+                "sentence_id": r["sentence_id"],
+                "article_id": r["article_id_a"],
+                "text": r["text_a"],
+                "label": " ".join(differ),
+                "a": name_a,
+                "b": name_b,
+                **{f"a_{c}": r[f"{c}_a"] for c in VALUE_COLUMNS},
+                **{f"b_{c}": r[f"{c}_b"] for c in VALUE_COLUMNS},
+            })
+    cols = ["sentence_id", "article_id", "text", "label", "a", "b", *(f"a_{c}" for c in VALUE_COLUMNS), *(f"b_{c}" for c in VALUE_COLUMNS)]
+    write_table(pd.DataFrame(out_rows, columns=cols), Path(out_path))
+    return {
+        "n": int(len(common)),
+        "a": name_a,
+        "b": name_b,
+        "per_label": per_label,
+        "junk_disagreements": int((both["junk_a"] != both["junk_b"]).sum()),
+        "disagreements": len(out_rows),
+        "out": str(out_path),
+    }
+
+
+# --------------------------------------------------------------------------
+# Import / export (Label Studio JSON, doccano JSONL)
+# --------------------------------------------------------------------------
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise LabelError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def export_labels(path: str | Path, fmt: str, labels_dir: str | Path, corpus_root: str | Path, all_sentences: bool = False) -> dict:
+    """Write the gold decisions (junk included, as the 'junk' choice) in a
+    labelling tool's format, with ``sentence_id``/``article_id`` beside the
+    text so an import matches rows back exactly.  ``all_sentences`` adds the
+    unlabelled corpus sentences as tasks without annotations."""
+    from .corpus import load_sentences
+
+    _check_format(fmt)
+    gold = _gold_with_junk(labels_dir, corpus_root)
+    decided = {r["sentence_id"]: r for r in gold.to_dict("records")}
+    sents = load_sentences(corpus_root)
+    items = []
+    for s in sents.to_dict("records"):
+        g = decided.get(s["sentence_id"])
+        if g is None and not all_sentences:
+            continue
+        choices = None if g is None else (["junk"] if g["junk"] else [lab for lab in LABELS if g[lab]])
+        items.append((s, choices))
+    path = Path(path)
+    with atomic_open(path, "w", encoding="utf-8", newline="") as f:
+        if fmt == "labelstudio":
+            tasks = []
+            for i, (s, choices) in enumerate(items, 1):
+                task = {"id": i, "data": {"text": s["text"], "sentence_id": s["sentence_id"], "article_id": s["article_id"]}, "annotations": []}
+                if choices is not None:
+                    result = [{"id": f"{s['sentence_id']}-labels", "type": "choices", "from_name": "labels", "to_name": "text", "value": {"choices": choices}}] if choices else []
+                    task["annotations"].append({"result": result, "was_cancelled": False})
+                tasks.append(task)
+            json.dump(tasks, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+        else:
+            for i, (s, choices) in enumerate(items, 1):
+                obj = {"id": i, "text": s["text"], "sentence_id": s["sentence_id"], "article_id": s["article_id"]}
+                if choices is not None:
+                    obj["label"] = choices
+                f.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    return {"rows": len(items), "path": str(path), "format": fmt}
+
+
+def _read_export(path: Path, fmt: str) -> list[dict]:
+    """Normalise a tool export to dicts: line, text, sentence_id, article_id,
+    choices (None when unannotated), timestamp."""
+    out = []
+    if not path.exists():
+        raise LabelError("import file not found; check the path", path)
+    raw = path.read_text(encoding="utf-8")
+    if fmt == "labelstudio":
+        try:
+            tasks = json.loads(raw)
+        except ValueError as e:
+            raise LabelError(f"not valid JSON ({e}); export the project from Label Studio as JSON", path) from None
+        if isinstance(tasks, dict):
+            tasks = [tasks]
+        if not isinstance(tasks, list):
+            raise LabelError("expected a JSON list of tasks; export the project from Label Studio as JSON", path)
+        for i, t in enumerate(tasks, 1):
+            data = t.get("data", {}) if isinstance(t, dict) else {}
+            anns = [a for a in (t.get("annotations") or []) if isinstance(a, dict) and not a.get("was_cancelled")] if isinstance(t, dict) else []
+            choices, stamp, note = None, None, None
+            if anns:
+                ann = anns[-1]  # the latest annotation of the task
+                if len(anns) > 1:
+                    note = f"{len(anns)} annotations; used the last one"
+                choices = []
+                for r in ann.get("result") or []:
+                    if r.get("type") == "choices":
+                        choices += list((r.get("value") or {}).get("choices") or [])
+                stamp = _iso_utc(ann.get("updated_at") or ann.get("created_at"))
+            out.append({"line": i, "where": f"task {i}", "text": data.get("text"), "sentence_id": data.get("sentence_id"), "article_id": data.get("article_id"), "choices": choices, "timestamp": stamp, "note": note})
+    else:
+        for n, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise ValueError("not an object")
+            except ValueError as e:
+                raise LabelError(f"not a JSON object ({e}); export the dataset from doccano as JSONL", path, n) from None
+            choices = obj.get("label", obj.get("labels"))
+            if choices is not None and not isinstance(choices, list):
+                choices = [choices]
+            out.append({"line": n, "where": f"line {n}", "text": obj.get("text"), "sentence_id": obj.get("sentence_id"), "article_id": obj.get("article_id"), "choices": choices, "timestamp": None, "note": None})
+    return out
+
+
+def import_labels(path: str | Path, fmt: str, annotator: str, labels_dir: str | Path, corpus_root: str | Path) -> dict:
+    """Merge a Label Studio / doccano export into ``labels/<annotator>.csv``.
+
+    Rows match the corpus by ``sentence_id`` when it is there and known, else
+    by normalised text (within ``article_id`` when given).  Rows that match
+    nothing, match several sentences, or carry unknown or contradictory
+    choices are skipped and listed in ``warnings``.  Imported rows replace the
+    store's rows for the same sentences; the rest of the store is kept.
+    """
+    import pandas as pd
+    from .corpus import load_sentences
+
+    _check_format(fmt)
+    path = Path(path)
+    spath = store_path(labels_dir, annotator)
+    items = _read_export(path, fmt)
+    sents = load_sentences(corpus_root)
+    by_id = {r["sentence_id"]: r for r in sents[["sentence_id", "article_id", "text"]].to_dict("records")}
+    by_text: dict[str, list[dict]] = {}
+    for r in by_id.values():
+        by_text.setdefault(normalise_text(r["text"]), []).append(r)
+    known = {lab.lower(): lab for lab in (*LABELS, "junk")}
+    warns: list[str] = []
+    new: dict[str, dict] = {}
+    unannotated = by_text_n = 0
+    now = _now()
+    for it in items:
+        where = f"{path}: {it['where']}"
+        if it["choices"] is None:
+            unannotated += 1
+            continue
+        s = by_id.get(str(it["sentence_id"])) if it["sentence_id"] else None
+        if s is None:
+            cands = by_text.get(normalise_text(str(it["text"] or "")), []) if it["text"] else []
+            if it["article_id"] and len(cands) > 1:
+                cands = [c for c in cands if c["article_id"] == it["article_id"]]
+            if len(cands) != 1:
+                why = "matches no corpus sentence" if not cands else f"matches {len(cands)} corpus sentences"
+                warns.append(f"{where}: {why} (id {it['sentence_id'] or '-'}, text {str(it['text'] or '')[:60]!r}); skipped")
+                continue
+            s = cands[0]
+            by_text_n += 1
+        bad = [c for c in it["choices"] if str(c).strip().lower() not in known]
+        if bad:
+            warns.append(f"{where}: unknown choice(s) {', '.join(map(str, bad))} (expected {', '.join(known)}); skipped")
+            continue
+        chosen = {known[str(c).strip().lower()] for c in it["choices"]}
+        if "junk" in chosen and len(chosen) > 1:
+            warns.append(f"{where}: junk together with labels {', '.join(sorted(chosen - {'junk'}))}; skipped")
+            continue
+        if it["note"]:
+            warns.append(f"{where}: {it['note']}")
+        row = {
+            "sentence_id": s["sentence_id"], "article_id": s["article_id"], "text": s["text"],
+            **{c: int(c in chosen) for c in VALUE_COLUMNS},
+            "annotator": annotator, "timestamp": it["timestamp"] or now,
+        }
+        prev = new.get(s["sentence_id"])
+        if prev is not None and any(prev[c] != row[c] for c in VALUE_COLUMNS):
+            warns.append(f"{where}: sentence {s['sentence_id']} appears again with other labels; kept this one")
+        new[s["sentence_id"]] = row
+    if unannotated:
+        warns.append(f"{path}: {unannotated} item(s) without annotations skipped")
+    # a pending labelling-tool journal would later overwrite imported rows: fold it first
+    compact_journal(labels_dir, annotator)
+    existing = read_store(spath)[list(STORE_COLUMNS)] if spath.exists() else pd.DataFrame(columns=list(STORE_COLUMNS))
+    replaced = int(existing["sentence_id"].isin(list(new)).sum())
+    kept = existing[~existing["sentence_id"].isin(list(new))]
+    merged = pd.concat([kept, pd.DataFrame(list(new.values()), columns=list(STORE_COLUMNS))], ignore_index=True)
+    if new or spath.exists():
+        write_store(merged, spath)
+    return {"rows": len(new), "replaced": replaced, "matched_by_text": by_text_n, "total": int(len(merged)), "path": str(spath), "warnings": warns}
+

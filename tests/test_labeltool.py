@@ -1,0 +1,223 @@
+"""The terminal labelling tool: queue orders, key handling, and real sessions
+driven through a pseudo-terminal (pexpect), including a SIGKILL mid-session."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pexpect
+import pytest
+
+from pipeline.errors import LabelError
+from pipeline.labels import append_journal, label_stats, read_store, save_record
+from pipeline.labeltool import Session, _lock, build_queue, run_labeller
+from pipeline.records import LABELS
+
+REPO = Path(__file__).parent.parent
+PY = sys.executable
+# corpus order of the tiny corpus (tests/data/articles): frontmatter, page, plain
+FIRST = ["s056514e63feb", "sd88165bfe6e8", "se7505e95badc", "s6d3b8460a828", "seb92b5c3bab9"]
+
+
+def _spawn(labels: Path, corpus: Path, *extra: str) -> pexpect.spawn:
+    child = pexpect.spawn(
+        PY, ["-m", "pipeline", "label", "--annotator", "t", "--root", str(corpus), "--labels", str(labels), *extra],
+        cwd=str(REPO), env={**os.environ, "TERM": "xterm"}, encoding="utf-8", timeout=10, dimensions=(40, 160),
+    )
+    return child
+
+
+def _store(labels: Path, name: str = "t") -> pd.DataFrame:
+    return read_store(labels / f"{name}.csv").set_index("sentence_id")
+
+
+def _values(df: pd.DataFrame, sid: str) -> tuple:
+    return tuple(int(df.loc[sid, c]) for c in (*LABELS, "junk"))
+
+
+# --------------------------------------------------------------------------
+# Real sessions in a pseudo-terminal
+# --------------------------------------------------------------------------
+def test_session_keys_undo_skip_and_save(tiny_corpus, tmp_path):
+    labels = tmp_path / "labels"
+    child = _spawn(labels, tiny_corpus)
+    child.expect("sentence 1 of 14")
+    child.expect("Aid convoy reaches besieged town")  # article title, then the highlighted sentence
+    child.send("3")
+    child.expect(r"\[x\] 3 humanitarian")
+    child.send("\r")
+    child.expect("sentence 2 of 14")
+    child.expect("Aid convoy reaches besieged town")  # previous sentence shown as context
+    child.send("13")
+    child.send("\r")
+    child.expect("sentence 3 of 14")
+    child.send("u")  # undo: back to sentence 2 with its decision on screen
+    child.expect("sentence 2 of 14")
+    child.expect(r"\[x\] 1 diplomacy")
+    child.send("1")  # now humanitarian only
+    child.send("\r")
+    child.expect("sentence 3 of 14")
+    child.send("s")  # skip sentence 3
+    child.expect("sentence 4 of 14")
+    child.send("j")
+    child.expect(r"\[x\] j junk")
+    child.send("\r")
+    child.expect("sentence 5 of 14")
+    child.send("24")
+    child.send("0")  # clear all
+    child.send("2")
+    child.send("\r")
+    child.expect("sentence 6 of 14")
+    child.send("q")
+    child.expect("saved 4 decision")
+    child.expect("10 sentence")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    df = _store(labels)
+    assert list(df.index) == sorted([FIRST[0], FIRST[1], FIRST[3], FIRST[4]])
+    assert _values(df, FIRST[0]) == (0, 0, 1, 0, 0)
+    assert _values(df, FIRST[1]) == (0, 0, 1, 0, 0)
+    assert _values(df, FIRST[3]) == (0, 0, 0, 0, 1)
+    assert _values(df, FIRST[4]) == (0, 1, 0, 0, 0)
+    assert set(df["annotator"]) == {"t"} and df["timestamp"].str.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").all()
+    assert (labels / ".journal" / "t.jsonl").read_text() == ""  # compacted at quit
+    # next session in 'articles' order resumes with what is left (the skipped one first)
+    child = _spawn(labels, tiny_corpus)
+    child.expect("sentence 1 of 10")
+    child.expect("Gen. Ali Mayhoub")
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
+def test_sigkill_loses_nothing(tiny_corpus, tmp_path):
+    labels = tmp_path / "labels"
+    child = _spawn(labels, tiny_corpus)
+    child.expect("sentence 1 of 14")
+    for n, keys in enumerate(["1", "2", "j"], 2):
+        child.send(keys + "\r")
+        child.expect(f"sentence {n} of 14")  # screen moved on: the decision is on disk
+    os.kill(child.pid, signal.SIGKILL)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert not (labels / "t.csv").exists()
+    # readers fold the pending journal in without waiting for a compaction
+    assert label_stats(labels, tiny_corpus)["labelled"] == 3
+    child = _spawn(labels, tiny_corpus)  # the restart compacts the journal first
+    child.expect("sentence 1 of 11")
+    assert len(_store(labels)) == 3
+    child.send("q")
+    child.expect(pexpect.EOF)
+    df = _store(labels)
+    assert [_values(df, s) for s in FIRST[:3]] == [(1, 0, 0, 0, 0), (0, 1, 0, 0, 0), (0, 0, 0, 0, 1)]
+
+
+def test_ctrl_c_quits_cleanly(tiny_corpus, tmp_path):
+    labels = tmp_path / "labels"
+    child = _spawn(labels, tiny_corpus, "--article", "page")
+    child.expect("sentence 1 of 4")
+    child.expect("Kerry says ceasefire deal is close")
+    child.send("4\r")
+    child.expect("sentence 2 of 4")
+    child.sendcontrol("c")
+    child.expect("saved 1 decision")
+    child.expect(pexpect.EOF)
+    assert _values(_store(labels), "sef2cd0efc308") == (0, 0, 0, 1, 0)
+
+
+def test_line_input_without_tty(tiny_corpus, tmp_path):
+    """Piped stdin: one line per decision (keys, then Enter); s/u/q act alone; EOF quits."""
+    labels = tmp_path / "labels"
+    out = subprocess.run(
+        [PY, "-m", "pipeline", "label", "--annotator", "t", "--root", str(tiny_corpus), "--labels", str(labels)],
+        input="1\n\nj\ns\n24\n3\nu\n", capture_output=True, text=True, cwd=REPO, timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "saved 4 decision(s)" in out.stdout and "\x1b[2J" not in out.stdout
+    df = _store(labels)
+    assert [_values(df, s) for s in (FIRST[0], FIRST[1], FIRST[2], FIRST[4])] == [
+        (1, 0, 0, 0, 0), (0, 0, 0, 0, 0), (0, 0, 0, 0, 1), (0, 1, 0, 1, 0)]
+    assert FIRST[3] not in df.index  # skipped
+
+
+# --------------------------------------------------------------------------
+# Queues and the session state machine (no terminal)
+# --------------------------------------------------------------------------
+def test_queue_orders(tiny_corpus, tmp_path):
+    labels = tmp_path / "labels"
+    append_journal(labels, "other", save_record("other", FIRST[0], "frontmatter", "Aid convoy reaches besieged town", {"humanitarian": 1}))
+    append_journal(labels, "t", save_record("t", FIRST[1], "frontmatter", "x", {"violence": 1}))
+    mine = build_queue("t", labels, tiny_corpus, "articles")
+    assert [i.sentence_id for i in mine][:2] == [FIRST[0], FIRST[2]] and len(mine) == 13
+    assert mine[0].prev is None and mine[0].next.startswith("BEIRUT") and mine[0].title == "Aid convoy reaches besieged town"
+    assert len(build_queue("t", labels, tiny_corpus, "unlabelled")) == 12
+    assert {i.article_id for i in build_queue("t", labels, tiny_corpus, "articles", article="plain")} == {"plain"}
+    q = tmp_path / "q.txt"
+    q.write_text(f"{FIRST[4]}\n\n{FIRST[1]}\n")
+    items = build_queue("t", labels, tiny_corpus, queue=q)
+    assert [i.sentence_id for i in items] == [FIRST[4], FIRST[1]]
+    assert items[1].values["violence"] == 1  # already labelled: shown with the current decision
+    qc = tmp_path / "disagreements.csv"
+    pd.DataFrame({"sentence_id": [FIRST[3]], "label": ["blame"]}).to_csv(qc, index=False)
+    assert [i.sentence_id for i in build_queue("t", labels, tiny_corpus, queue=qc)] == [FIRST[3]]
+    q.write_text("nope\n")
+    with pytest.raises(LabelError) as e:
+        build_queue("t", labels, tiny_corpus, queue=q)
+    assert e.value.line == 1
+    with pytest.raises(LabelError):
+        build_queue("t", labels, tiny_corpus, article="no-such-article")
+
+
+def test_session_state_machine(tiny_corpus, tmp_path):
+    labels = tmp_path / "labels"
+    s = Session("t", labels, build_queue("t", labels, tiny_corpus, "articles", article="page"))
+    s.key("1"), s.key("j")
+    assert s.toggles == {"diplomacy": 0, "violence": 0, "humanitarian": 0, "blame": 0, "junk": 1}  # junk clears labels
+    s.key("2")
+    assert s.toggles["junk"] == 0 and s.toggles["violence"] == 1  # a label clears junk
+    s.key("x")
+    assert "does nothing" in s.screen()
+    s.key("u")
+    assert "nothing to undo" in s.screen()
+    for _ in range(4):
+        s.key("\r")
+    assert "All 4 sentence(s)" in s.screen() and s.remaining == 0
+    s.key("u")
+    assert s.pos == 3 and s.remaining == 1
+    s.key("\n"), s.key("\n")
+    assert s.done
+
+
+def test_one_session_per_annotator(tiny_corpus, tmp_path):
+    labels = tmp_path / "labels"
+    held = _lock(labels, "t")
+    try:
+        with pytest.raises(LabelError, match="another 'talks label' session"):
+            run_labeller("t", labels, tiny_corpus)
+    finally:
+        held.close()
+    with pytest.raises(LabelError):
+        run_labeller("../evil", labels, tiny_corpus)
+
+
+def test_adjudicating_disagreements_with_the_tool(tiny_corpus, tmp_path):
+    """agree -> disagreements.csv -> label --annotator adjudications --queue it -> gold follows the adjudication."""
+    import io
+    import shutil
+
+    from pipeline.labels import agreement, gold_labels
+
+    labels = Path(shutil.copytree(Path(__file__).parent / "data" / "labels" / "good", tmp_path / "labels"))
+    (labels / "adjudications.csv").unlink()
+    res = agreement(labels / "ana.csv", labels / "bob.csv", labels / "disagreements.csv")
+    assert res["disagreements"] == 3  # s0960 (blame), s0e7 (blame), sef2 (junk)
+    out = io.StringIO()
+    res = run_labeller("adjudications", labels, tiny_corpus, queue=labels / "disagreements.csv", stdin=io.StringIO("4\n4\nj\n"), stdout=out)
+    assert res == {"saved": 3, "path": str(labels / "adjudications.csv"), "remaining": 0}
+    assert "sentence 1 of 3" in out.getvalue()
+    gold = gold_labels(labels, tiny_corpus).set_index("sentence_id")
+    assert gold.loc["s0960e75ab157", "blame"] == 1 and "sef2cd0efc308" not in gold.index
