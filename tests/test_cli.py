@@ -1,0 +1,75 @@
+"""The CLI: help everywhere, one-line errors, exit codes, and the whole flow end to end."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.cli import build_parser, main
+
+REPO = Path(__file__).parent.parent
+DATA = Path(__file__).parent / "data"
+
+
+def _commands(parser, prefix=()):
+    for action in parser._actions:
+        if action.__class__.__name__ == "_SubParsersAction":
+            for name, sub in action.choices.items():
+                yield (*prefix, name), sub
+                yield from _commands(sub, (*prefix, name))
+
+
+def test_every_command_has_help():
+    cmds = list(_commands(build_parser()))
+    assert len(cmds) >= 12
+    for path, sub in cmds:
+        assert sub.description, f"'talks {' '.join(path)}' has no description"
+        for action in sub._actions:
+            if action.__class__.__name__ in ("_HelpAction", "_SubParsersAction"):
+                continue
+            assert action.help, f"'talks {' '.join(path)}' option {action.dest} has no help"
+
+
+def test_python_dash_m_runs():
+    out = subprocess.run([sys.executable, "-m", "pipeline", "--help"], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0 and "ingest" in out.stdout
+
+
+def test_errors_are_one_line_without_traceback(tmp_path, capsys):
+    rc = main(["ingest", str(tmp_path / "nope"), "--root", str(tmp_path / "c")])
+    err = capsys.readouterr().err
+    assert rc == 1 and err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    rc = main(["corpus", "stats", "--root", str(tmp_path / "empty")])
+    assert rc == 1 and "talks ingest" in capsys.readouterr().err
+
+
+def test_ingest_warns_on_bad_files_and_keeps_going(tmp_path, articles_dir, capsys):
+    rc = main(["ingest", str(articles_dir), str(DATA / "bad"), "--root", str(tmp_path / "c")])
+    out = capsys.readouterr()
+    assert rc == 1
+    assert out.err.count("warning:") == 4 and "cp1252.txt" in out.err
+    assert "ingested 3 of 7 files" in out.out
+    assert (tmp_path / "c" / "sentences.csv").exists()
+
+
+def test_end_to_end(labelled_project, tmp_path, capsys):
+    """ingest -> labels -> train -> tag -> explain -> evaluate, all through the CLI."""
+    p = labelled_project
+    common = ["--root", str(p["corpus"])]
+    assert main(["ingest", str(p["raw"]), *common]) == 0
+    assert main(["corpus", "stats", *common]) == 0
+    assert main(["labels", "check", "--labels", str(p["labels"]), *common]) == 0
+    assert main(["labels", "stats", "--labels", str(p["labels"]), *common]) == 0
+    assert main(["train", "--quick", "--labels", str(p["labels"]), "--models", str(p["models"]), *common]) == 0
+    out = tmp_path / "tags.csv"
+    assert main(["tag", str(p["raw"]), "--out", str(out), "--summary", str(tmp_path / "sum.csv"), "--models", str(p["models"])]) == 0
+    tags = pd.read_csv(out)
+    assert len(tags) == len(pd.read_csv(p["corpus"] / "sentences.csv"))
+    assert main(["explain", "Air strikes killed 30 people in Homs.", "--models", str(p["models"])]) == 0
+    assert "violence" in capsys.readouterr().out
+    report = tmp_path / "report"
+    assert main(["evaluate", "--labels", str(p["labels"]), "--models", str(p["models"]), "--report", str(report), *common]) == 0
+    assert (report / "report.html").exists() and (report / "metrics.json").exists() and (report / "summary.md").exists()
