@@ -234,6 +234,19 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    from .evaluate import evaluate
+    from .report import console_summary, write_report
+
+    with _progress(None, "evaluating") as tick:
+        res = evaluate(args.labels, args.root, model=args.model, models_dir=args.models, data=args.data, progress=tick)
+    paths = write_report(res, args.report)
+    for w in res["warnings"]:
+        _warn(w)
+    _say(console_summary(res, paths))
+    return 0
+
+
 # --------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------
@@ -303,30 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     labels_opt(sp)
     root_opt(sp)
 
-    # evaluate: the handler is defined here, next to its parser lines, so this
-    # block is one self-contained insertion; formatting lives in report.console_summary.
-    def cmd_evaluate(args) -> int:
-        from .evaluate import evaluate
-        from .report import console_summary, write_report
-
-        with _progress(None, "evaluating") as tick:
-            res = evaluate(args.labels, args.root, model=args.model, models_dir=args.models, data=args.data, progress=tick)
-        paths = write_report(res, args.report)
-        for w in res["warnings"]:
-            _warn(w)
-        _say(console_summary(res, paths))
-        return 0
-
-    sp = add(sub, "evaluate", cmd_evaluate, "Measure the model: grouped CV on the gold labels (or --data FILE held out), "
-             "with bootstrap CIs, baselines, curves and a learning curve; writes an HTML report.")
-    sp.add_argument("--data", help="a held-out label-store CSV to score the model on as it is (default: cross-validate on the gold labels)")
-    sp.add_argument("--model", help="model id or folder (default: models/current)")
-    sp.add_argument("--report", default="out/report", help="folder for report.html, metrics.json, summary.md (default: out/report)")
-    labels_opt(sp)
-    root_opt(sp)
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
-
-    # MODEL COMMANDS
+    # model commands: train -> tag / explain -> evaluate
     sp = add(sub, "train", cmd_train, "Choose, fit and save a model from the gold labels (grouped CV by article); sets models/current.")
     labels_opt(sp)
     root_opt(sp)
@@ -348,6 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--models", default="models", help="models folder (default: models)")
     sp.add_argument("--top", type=int, default=6, help="terms to show per direction (default: 6)")
     sp.add_argument("--json", action="store_true", help="print JSON")
+
+    sp = add(sub, "evaluate", cmd_evaluate, "Measure the model: grouped CV on the gold labels (or --data FILE held out), "
+             "with bootstrap CIs, baselines, curves and a learning curve; writes an HTML report.")
+    sp.add_argument("--data", help="a held-out label-store CSV to score the model on as it is (default: cross-validate on the gold labels)")
+    sp.add_argument("--model", help="model id or folder (default: models/current)")
+    sp.add_argument("--report", default="out/report", help="folder for report.html, metrics.json, summary.md (default: out/report)")
+    labels_opt(sp)
+    root_opt(sp)
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
     return p
 
 
