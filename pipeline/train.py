@@ -30,13 +30,19 @@ SCHEMA_VERSION = 1
 SEED = 13
 N_SPLITS = 5
 
-# The search space is small on purpose: with ~1,700 sentences a wide grid
-# mostly fits the folds' noise.
-GRID: list[dict] = [
-    {"features": f, "C": c}
-    for f in ("word", "word+char")
-    for c in (1.0, 4.0, 16.0)
-]
+# The search spaces are small on purpose: with ~1,700 sentences a wide grid
+# mostly fits the folds' noise.  `talks train --features` picks one.
+GRIDS: dict[str, list[dict]] = {
+    "tfidf": [{"features": f, "C": c} for f in ("word", "word+char") for c in (1.0, 4.0, 16.0)],
+    "embeddings": [{"features": "embeddings", "C": c} for c in (0.5, 2.0, 8.0)],
+    "both": [{"features": "word+char+embeddings", "C": c} for c in (0.5, 2.0, 8.0)],
+}
+GRID = GRIDS["tfidf"]
+FEATURES = ("word", "word+char", "embeddings", "word+char+embeddings")
+
+
+def uses_embeddings(features: str) -> bool:
+    return "embeddings" in features
 
 
 # --------------------------------------------------------------------------
@@ -49,18 +55,23 @@ def make_pipeline(features: str = "word", C: float = 4.0):
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    word = TfidfVectorizer(
-        ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode", lowercase=True, dtype=np.float32
-    )
-    if features == "word":
-        vec = word
-    elif features == "word+char":
-        char = TfidfVectorizer(
+    if features not in FEATURES:
+        raise ModelError(f"unknown features {features!r}; use one of {', '.join(FEATURES)}")
+    parts = []
+    if features.startswith("word"):
+        parts.append(("word", TfidfVectorizer(
+            ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode", lowercase=True, dtype=np.float32
+        )))
+    if "char" in features:
+        parts.append(("char", TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, lowercase=True, dtype=np.float32
-        )
-        vec = FeatureUnion([("word", word), ("char", char)])
-    else:
-        raise ModelError(f"unknown features {features!r}; use 'word' or 'word+char'")
+        )))
+    if uses_embeddings(features):
+        from .embed import SentenceEncoder, require_encoder
+
+        require_encoder()  # one clear line on how to install the extra, before any work
+        parts.append(("emb", SentenceEncoder()))
+    vec = parts[0][1] if len(parts) == 1 else FeatureUnion(parts)
     clf = OneVsRestClassifier(
         LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=SEED)
     )
@@ -185,7 +196,8 @@ def train(
     model.fit(np.asarray(texts, dtype=object), Y)
     versions = library_versions()
     lhash = labels_hash(gold)
-    model_id = "tfidf-" + hashlib.sha256(json.dumps([lhash, params, versions["scikit-learn"]], sort_keys=True).encode()).hexdigest()[:10]
+    prefix = {"word": "tfidf", "word+char": "tfidf", "embeddings": "emb", "word+char+embeddings": "both"}[params["features"]]
+    model_id = f"{prefix}-" + hashlib.sha256(json.dumps([lhash, params, versions["scikit-learn"]], sort_keys=True).encode()).hexdigest()[:10]
     folder = Path(models_dir) / model_id
     folder.mkdir(parents=True, exist_ok=True)
     artefact = {"schema": SCHEMA_VERSION, "labels": list(LABELS), "thresholds": thresholds, "pipeline": model}
@@ -200,7 +212,9 @@ def train(
         "thresholds": thresholds,
         "features": params["features"],
         "parameters": {**params, "estimator": "OneVsRest(LogisticRegression, class_weight=balanced, liblinear)",
-                       "word_ngrams": [1, 2], "char_wb_ngrams": [2, 5] if "char" in params["features"] else None},
+                       "word_ngrams": [1, 2] if params["features"].startswith("word") else None,
+                       "char_wb_ngrams": [2, 5] if "char" in params["features"] else None,
+                       "encoder": _encoder_info() if uses_embeddings(params["features"]) else None},
         "selection": {"cv": f"GroupKFold({len(folds)}) by article, seed {SEED}", "criterion": "macro average precision", "trials": trials},
         "cv_metrics": cv,
         "training": {
@@ -219,6 +233,12 @@ def train(
     if set_current:
         atomic_write_text(Path(models_dir) / "current", model_id + "\n")
     return card
+
+
+def _encoder_info() -> dict:
+    from .embed import DIM, MODEL_NAME, SentenceEncoder
+
+    return {"model": MODEL_NAME, "id": SentenceEncoder().model_id, "dim": DIM, "requires": "pip install 'talks[embeddings]'"}
 
 
 def _dump(obj, path: Path) -> None:
@@ -283,7 +303,8 @@ def card_markdown(card: dict) -> str:
     lines = [
         f"# Model card: {card['model_id']}",
         "",
-        f"TF-IDF ({card['features']}) + one-vs-rest logistic regression, C={card['parameters']['C']}.",
+        f"Features: {card['features']}; one-vs-rest logistic regression, C={card['parameters']['C']}."
+        + (f" Needs the embeddings extra ({card['parameters']['encoder']['id']})." if card["parameters"].get("encoder") else ""),
         f"Trained on {card['training']['sentences']} gold sentences from {card['training']['articles']} articles "
         f"(guidelines v{card['training']['guidelines_version']}, labels sha256 {card['training']['labels_sha256'][:12]}).",
         "",
@@ -338,6 +359,10 @@ def load_model(model: str | Path | None = None, models_dir: str | Path = "models
         raise ModelError(f"model card is not valid JSON ({e}); re-train with 'talks train'", card_path) from None
     if card.get("schema") != SCHEMA_VERSION:
         raise ModelError(f"model schema {card.get('schema')} is not {SCHEMA_VERSION}; re-train with this version", card_path)
+    if uses_embeddings(card.get("features", "")):
+        from .embed import require_encoder
+
+        require_encoder()
     if sha256_file(joblib_path) != card.get("sha256"):
         raise ModelError("model.joblib does not match the sha256 in its card (changed or corrupted); re-train or restore it", joblib_path)
     art = joblib.load(joblib_path)
