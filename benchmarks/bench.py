@@ -28,10 +28,13 @@ _CHILD = (
 )
 
 
-def run(args: list[str]) -> tuple[float, float]:
+def run(args: list[str], env: dict | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB, largest single process) of one CLI run."""
+    import os
+
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", _CHILD, *args], check=True, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    p = subprocess.run([sys.executable, "-c", _CHILD, *args], check=True, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True, env={**os.environ, **(env or {})})
     wall = time.perf_counter() - t
     peak = int(p.stderr.strip().splitlines()[-1].split()[1]) / 1024
     return wall, peak
@@ -40,6 +43,7 @@ def run(args: list[str]) -> tuple[float, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--copies", type=int, default=100, help="copies of corpus/new (8 articles each)")
+    ap.add_argument("--model", action="append", default=[], help="also time `talks tag --model ID` (repeatable), e.g. the embeddings model")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -65,6 +69,17 @@ def main() -> int:
             shutil.copy(f, quarter / f.name)
         _, peak_q = run(["tag", str(quarter), "--out", str(Path(tmp) / "tagsq.csv")])
         results["memory_streaming"] = {"peak_rss_mib_quarter_input": round(peak_q), "peak_rss_mib_full_input": results["tag_jobs1"]["peak_rss_mib"]}
+        if args.model:
+            # Models side by side on the real corpus: every sentence distinct and
+            # a cold embedding cache, so the figure holds for text never seen before.
+            raw = REPO / "corpus" / "raw"
+            n_raw = None
+            for mid in [None, *args.model]:
+                name = mid or "current"
+                cmd = ["tag", str(raw), "--out", str(Path(tmp) / f"raw-{name}.csv")] + (["--model", mid] if mid else [])
+                wall, peak = run(cmd, {"TALKS_EMBED_CACHE": str(Path(tmp) / f"cache-{name}")})
+                n_raw = n_raw or sum(1 for _ in open(Path(tmp) / f"raw-{name}.csv", encoding="utf-8")) - 1
+                results[f"corpus_tag_{name}"] = {"sentences": n_raw, "seconds": round(wall, 2), "sentences_per_s": round(n_raw / wall), "peak_rss_mib": round(peak)}
         model = json.loads((REPO / "models" / (REPO / "models" / "current").read_text().strip() / "card.json").read_text())
         results["model_id"] = model["model_id"]
     if args.json:
@@ -74,6 +89,10 @@ def main() -> int:
         for name, key in (("ingest+split", "ingest_split"), ("tag --jobs 1", "tag_jobs1"), ("tag --jobs 2", "tag_jobs2")):
             r = results[key]
             print(f"{name:<14} {r['seconds']:>7} s  {r['sentences_per_s']:>7} sentences/s  peak RSS {r['peak_rss_mib']} MiB")
+        for key, r in results.items():
+            if key.startswith("corpus_tag_"):
+                print(f"tag corpus/raw ({r['sentences']} distinct sentences) with {key[11:]}: {r['seconds']} s, "
+                      f"{r['sentences_per_s']} sentences/s, peak RSS {r['peak_rss_mib']} MiB (process start-up included)")
         m = results["memory_streaming"]
         print(f"peak RSS tagging 1/4 of the input: {m['peak_rss_mib_quarter_input']} MiB; all of it: {m['peak_rss_mib_full_input']} MiB")
     return 0
