@@ -287,7 +287,7 @@ def tag(
     finally:
         writer.close(ok)
     res = {"sentences": writer.rows, "articles": acc.n_articles if acc else None, "files": len(files), "tables": len(tables),
-           "errors": [str(e) for e in errors], "out": out, "model_id": m["card"]["model_id"]}
+           "errors": [str(e) for e in errors], "out": out, "model_id": m["card"]["model_id"], "warnings": m["warnings"]}
     if summary:
         from .store import write_table
 

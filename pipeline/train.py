@@ -308,8 +308,8 @@ def card_markdown(card: dict) -> str:
         f"Trained on {card['training']['sentences']} gold sentences from {card['training']['articles']} articles "
         f"(guidelines v{card['training']['guidelines_version']}, labels sha256 {card['training']['labels_sha256'][:12]}).",
         "",
-        f"Cross-validated ({card['selection']['cv']}), thresholds tuned out of fold:",
-        f"macro-F1 {cv['macro_f1']:.3f}, micro-F1 {cv['micro_f1']:.3f}.",
+        f"Cross-validated ({card['selection']['cv']}), thresholds tuned on the same out-of-fold",
+        f"predictions (slightly optimistic; `talks evaluate` gives the nested figure): macro-F1 {cv['macro_f1']:.3f}, micro-F1 {cv['micro_f1']:.3f}.",
         "",
         "| label | threshold | precision | recall | F1 | support |",
         "|---|---|---|---|---|---|",
@@ -366,4 +366,16 @@ def load_model(model: str | Path | None = None, models_dir: str | Path = "models
     if sha256_file(joblib_path) != card.get("sha256"):
         raise ModelError("model.joblib does not match the sha256 in its card (changed or corrupted); re-train or restore it", joblib_path)
     art = joblib.load(joblib_path)
-    return {"card": card, "pipeline": art["pipeline"], "thresholds": art["thresholds"], "labels": tuple(art["labels"]), "path": folder}
+    return {"card": card, "pipeline": art["pipeline"], "thresholds": art["thresholds"], "labels": tuple(art["labels"]),
+            "path": folder, "warnings": _version_warnings(card, folder)}
+
+
+def _version_warnings(card: dict, folder: Path) -> list[str]:
+    """scikit-learn only promises to load its own version's pickles; say so when they differ."""
+    import sklearn
+
+    trained = card.get("versions", {}).get("scikit-learn")
+    if trained and trained.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+        return [f"{folder}: trained with scikit-learn {trained}, running {sklearn.__version__}; "
+                "predictions may differ: retrain with 'talks train' or install the version in card.json"]
+    return []

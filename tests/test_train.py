@@ -91,3 +91,13 @@ def test_missing_model_says_what_to_do(tmp_path):
         load_model(None, tmp_path)
     with pytest.raises(ModelError, match="no model folder"):
         load_model("nope", tmp_path)
+
+
+def test_load_warns_on_other_sklearn_version(trained_project):
+    folder = trained_project["models"] / trained_project["card"]["model_id"]
+    assert load_model(None, trained_project["models"])["warnings"] == []
+    card = json.loads((folder / "card.json").read_text())
+    card["versions"]["scikit-learn"] = "0.1.0"
+    (folder / "card.json").write_text(json.dumps(card))
+    (w,) = load_model(None, trained_project["models"])["warnings"]
+    assert "0.1.0" in w and "talks train" in w
