@@ -209,6 +209,8 @@ def cmd_tag(args) -> int:
         raise PipelineError("--jobs must be 1 or more")
     with _progress(None, "tagging") as tick:
         res = tag(args.inputs, args.out, summary=args.summary, model=args.model, models_dir=args.models, jobs=args.jobs, progress=tick)
+    for w in res["warnings"]:
+        _warn(w)
     for e in res["errors"]:
         _warn(f"{e} (skipped)")
     if args.out != "-":
@@ -245,7 +247,8 @@ def cmd_evaluate(args) -> int:
     from .report import console_summary, write_report
 
     with _progress(None, "evaluating") as tick:
-        res = evaluate(args.labels, args.root, model=args.model, models_dir=args.models, data=args.data, progress=tick)
+        res = evaluate(args.labels, args.root, model=args.model, models_dir=args.models, data=args.data, progress=tick,
+                       compare=args.compare)
     paths = write_report(res, args.report)
     for w in res["warnings"]:
         _warn(w)
@@ -354,6 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
              "with bootstrap CIs, baselines, curves and a learning curve; writes an HTML report.")
     sp.add_argument("--data", help="a held-out label-store CSV to score the model on as it is (default: cross-validate on the gold labels)")
     sp.add_argument("--model", help="model id or folder (default: models/current)")
+    sp.add_argument("--compare", nargs="+", metavar="MODEL", help="also evaluate these models (ids or folders) on the same folds "
+                    "(or --data file) and compare them with --model: F1 with paired bootstrap CIs, learning curves, speed, install size")
     sp.add_argument("--report", default="out/report", help="folder for report.html, metrics.json, summary.md (default: out/report)")
     labels_opt(sp)
     root_opt(sp)

