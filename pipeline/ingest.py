@@ -193,7 +193,7 @@ def _from_front_matter(path: Path, text: str) -> Article:
 def _from_html_page(path: Path, text: str) -> Article:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_tables=False, deduplicate=False)
+    doc = trafilatura.bare_extraction(_prune_link_lists(text), with_metadata=True, include_comments=False, include_tables=False, deduplicate=False)
     if doc is None:
         raise CorpusError("no article text found in this HTML page; check it is an article, not an index page", path)
     doc = doc if isinstance(doc, dict) else doc.as_dict()
@@ -207,12 +207,32 @@ def _from_html_page(path: Path, text: str) -> Article:
     return _make(path, title, paragraphs, date=_iso_date(doc.get("date")), outlet=outlet, url=url, fmt="html", cleaned=True)
 
 
+def _prune_link_lists(html_text: str) -> str:
+    """Drop paragraphs and list items whose whole text is a link.
+
+    "Read more" and "Related" lists are headlines of other stories, each a
+    link on its own; article paragraphs are text with, at most, links inside.
+    """
+    import lxml.html
+
+    try:
+        root = lxml.html.document_fromstring(html_text)
+    except Exception:  # an unparsable page: leave it to trafilatura's own parser
+        return html_text
+    for el in list(root.iter("p", "li")):
+        text = " ".join(el.text_content().split())
+        links = " ".join(" ".join(a.text_content().split()) for a in el.iter("a"))
+        if text and links and " ".join(links.split()) == text:
+            el.drop_tree()
+    return lxml.html.tostring(root, encoding="unicode")
+
+
 def _html_paragraphs(fragment: str) -> list[str]:
     import trafilatura
 
     fragment = re.sub(r"\[ad_\d+\]", " ", fragment)
     out = trafilatura.extract(
-        f"<html><body>{fragment}</body></html>",
+        _prune_link_lists(f"<html><body>{fragment}</body></html>"),
         output_format="txt",
         include_comments=False,
         include_tables=False,

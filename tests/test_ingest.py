@@ -196,3 +196,19 @@ def test_project_corpus_ingests_cleanly(tmp_path):
     for a in load_articles(tmp_path / "c"):
         if a.format == "markdown":
             assert a.title and a.date and a.url
+
+
+def test_link_only_paragraphs_are_dropped(tmp_path):
+    """'Read more' lists are other stories' headlines, each a bare link."""
+    page = tmp_path / "a.md"
+    page.write_text(
+        "---\npost_title: A headline about the talks\npost_date: 2016-04-16\n---\n"
+        "<div><p>The envoy met both delegations in Geneva on Saturday, officials said.</p>"
+        '<p>Talks resume on Monday, <a href="/x">the U.N. said</a> in a statement.</p>'
+        '<p><b>Read more:</b></p><p><a href="/a">How Europe\'s migrant policy is tearing families apart</a></p>'
+        '<ul><li><a href="/b">Europe begins sending people back across the sea</a></li></ul></div>\n',
+        encoding="utf-8",
+    )
+    body = " ".join(read_article(page).paragraphs)
+    assert "Talks resume on Monday, the U.N. said in a statement." in body
+    assert "tearing families apart" not in body and "sending people back" not in body and "Read more" not in body
