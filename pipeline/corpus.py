@@ -46,6 +46,9 @@ def build_corpus(
     for art in iter_articles(_ticking(files, progress), errors):
         articles.append(art)
         sentences.extend(split_article(art))
+    if not articles:
+        # Never replace a corpus with an empty one because every input failed.
+        raise CorpusError(f"none of the {len(files)} file(s) could be read ({errors[0]}); the corpus was left unchanged")
     import pandas as pd
 
     write_jsonl(articles_path(root), (a.to_dict() for a in articles))

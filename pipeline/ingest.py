@@ -45,12 +45,15 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
         item = str(item)
         p = Path(item)
         if p.is_dir():
-            found.update(f for f in p.rglob("*") if f.is_file() and _is_article_name(f))
+            inside = [f for f in p.rglob("*") if f.is_file() and _is_article_name(f)]
+            if not inside:
+                raise CorpusError("folder holds no article files (.txt, .md, .html); check the path", p)
+            found.update(inside)
         elif p.is_file():
             found.add(p)
         else:
             matches = [Path(m) for m in glob.glob(item, recursive=True)]
-            files = [m for m in matches if m.is_file()]
+            files = [m for m in matches if m.is_file() and _is_article_name(m)]
             for m in matches:
                 if m.is_dir():
                     files.extend(f for f in m.rglob("*") if f.is_file() and _is_article_name(f))
@@ -96,7 +99,7 @@ def read_article(path: str | Path) -> Article:
     text = read_text(path)
     if text.startswith("---\n"):
         return _from_front_matter(path, text)
-    if _looks_like_html_page(text):
+    if _looks_like_html(path, text):
         return _from_html_page(path, text)
     return _from_plain_text(path, text)
 
@@ -120,9 +123,14 @@ def iter_articles(paths: Iterable[Path], errors: list[CorpusError] | None = None
         yield art
 
 
-def _looks_like_html_page(text: str) -> bool:
-    head = text.lstrip()[:500].lower()
-    return head.startswith("<!doctype html") or head.startswith("<html") or "<body" in text[:5000].lower()
+def _looks_like_html(path: Path, text: str) -> bool:
+    """A saved page or a bare fragment: an .html name, or markup from the first character."""
+    head = text.lstrip()[:5000].lower()
+    if path.suffix.lower() in (".html", ".htm") and "<" in head:
+        return True
+    return head.startswith(("<!doctype html", "<html")) or "<body" in head or bool(
+        head.startswith("<") and re.search(r"<(p|div|article|section)\b", head)
+    )
 
 
 def _from_plain_text(path: Path, text: str) -> Article:
@@ -194,12 +202,15 @@ def _from_html_page(path: Path, text: str) -> Article:
     import trafilatura
 
     doc = trafilatura.bare_extraction(_prune_link_lists(text), with_metadata=True, include_comments=False, include_tables=False, deduplicate=False)
-    if doc is None:
+    doc = {} if doc is None else doc if isinstance(doc, dict) else doc.as_dict()
+    # A bare fragment (no <body>) can defeat whole-page extraction: read it as a body.
+    paragraphs = clean_paragraphs(_lines(doc.get("text") or "")) or clean_paragraphs(_html_paragraphs(text))
+    if not paragraphs:
         raise CorpusError("no article text found in this HTML page; check it is an article, not an index page", path)
-    doc = doc if isinstance(doc, dict) else doc.as_dict()
     title = clean_inline(html.unescape(doc.get("title") or ""))
     title, outlet = _split_outlet(title)
-    paragraphs = clean_paragraphs(_lines(doc.get("text") or ""))
+    if not title and len(paragraphs) > 1 and not re.search(r"[.!?\"”]$", paragraphs[0]):
+        title, paragraphs = paragraphs[0], paragraphs[1:]  # no <title>: a first line with no sentence end is the headline
     if paragraphs and title and _same_text(paragraphs[0], title):
         paragraphs = paragraphs[1:]  # the page repeats its <h1> in the body
     url = doc.get("url")

@@ -212,3 +212,31 @@ def test_link_only_paragraphs_are_dropped(tmp_path):
     body = " ".join(read_article(page).paragraphs)
     assert "Talks resume on Monday, the U.N. said in a statement." in body
     assert "tearing families apart" not in body and "sending people back" not in body and "Read more" not in body
+
+
+def test_nothing_readable_leaves_corpus_unchanged(tmp_path, articles_dir):
+    root = tmp_path / "c"
+    build_corpus([articles_dir], root)
+    before = (root / "sentences.csv").read_bytes()
+    with pytest.raises(CorpusError, match="left unchanged"):
+        build_corpus([DATA / "bad"], root)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CorpusError, match="no article files"):
+        build_corpus([empty], root)
+    assert (root / "sentences.csv").read_bytes() == before
+
+
+def test_html_fragment_and_bom_crlf_text(tmp_path):
+    frag = tmp_path / "frag.html"
+    frag.write_text("<h1>Envoy meets delegates in Geneva</h1><p>The envoy met both delegations on Monday. Talks resume today.</p>", encoding="utf-8")
+    a = read_article(frag)
+    assert a.format == "html" and a.title == "Envoy meets delegates in Geneva"
+    assert a.paragraphs == ("The envoy met both delegations on Monday. Talks resume today.",)
+    frag.write_text("<p>The envoy met both delegations on Monday.</p><p>Talks resume today.</p>", encoding="utf-8")
+    a = read_article(frag)  # no headline in the fragment: none is invented
+    assert a.title == "" and a.paragraphs == ("The envoy met both delegations on Monday.", "Talks resume today.")
+    txt = tmp_path / "bom.txt"
+    txt.write_bytes("\ufeffHeadline here\r\n\r\nThe U.S. envoy arrived.\r\n".encode("utf-8"))
+    b = read_article(txt)
+    assert b.title == "Headline here" and b.paragraphs == ("The U.S. envoy arrived.",)
