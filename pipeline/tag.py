@@ -165,7 +165,7 @@ def iter_table_chunks(path: Path) -> Iterator[object]:
 
 def _fill_ids(df, path: Path, first_row: int):
     df = df.copy()
-    df["text"] = df["text"].astype(str)
+    df["text"] = df["text"].fillna("").astype(str)  # a null cell is an empty sentence, not "None"
     if "article_id" not in df.columns:
         df["article_id"] = path.stem
     if "position" not in df.columns:
