@@ -139,7 +139,7 @@ def cmd_labels_stats(args) -> int:
 def cmd_labels_agree(args) -> int:
     from .labels import agreement
 
-    res = agreement(args.a, args.b, args.out)
+    res = agreement(args.a.split(","), args.b.split(","), args.out, articles=args.articles.split(",") if args.articles else None)
     _say(f"{res['n']} sentences labelled by both ({res['a']} vs {res['b']})\n")
     _say(_table(res["per_label"], ["label", "agreement", "kappa", "alpha", "a_pos", "b_pos"]))
     _say(f"\n{res['junk_disagreements']} sentence(s) junk for one annotator only")
@@ -301,9 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     root_opt(sp)
     sp.add_argument("--json", action="store_true", help="print JSON instead of tables")
     sp = add(lsub, "agree", cmd_labels_agree, "Agreement (percent, Cohen's kappa, Krippendorff's alpha) between two annotators' files.")
-    sp.add_argument("a", help="first annotator's label file")
-    sp.add_argument("b", help="second annotator's label file")
+    sp.add_argument("a", help="first annotator's label file (or several, comma-separated: one side of a double pass)")
+    sp.add_argument("b", help="second annotator's label file (or several, comma-separated)")
     sp.add_argument("--out", default="labels/disagreements.csv", help="where to write the disagreements for adjudication")
+    sp.add_argument("--articles", help="only these article ids (comma-separated), e.g. the ones labelled first")
     sp = add(lsub, "import", cmd_labels_import, "Import labels from Label Studio JSON or doccano JSONL.")
     sp.add_argument("file", help="the export file")
     sp.add_argument("--format", required=True, choices=["labelstudio", "doccano"], help="format of the file")

@@ -593,9 +593,21 @@ def _alpha(a, b) -> float:
         return float("nan")
 
 
-def agreement(a_path: str | Path, b_path: str | Path, out_path: str | Path) -> dict:
+def _read_side(paths) -> tuple:
+    import pandas as pd
+
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    df = pd.concat([read_store(p) for p in paths], ignore_index=True).drop_duplicates("sentence_id", keep="first")
+    return df, "+".join(Path(p).stem for p in paths)
+
+
+def agreement(a_path: str | Path | list, b_path: str | Path | list, out_path: str | Path, articles: list[str] | None = None) -> dict:
     """Per-label agreement between two annotators' stores over the sentences
     both labelled as non-junk; junk disagreements are counted and listed too.
+
+    ``articles`` limits the comparison to those article ids.  Each side may be a list of stores (say, the annotators of a first pass
+    against those of a second); a sentence found in several stores of one
+    side counts once, from the first.
 
     Writes one row per sentence the two disagree on (labels or junk) to
     ``out_path`` for adjudication: the sentence, which labels differ, both
@@ -603,9 +615,11 @@ def agreement(a_path: str | Path, b_path: str | Path, out_path: str | Path) -> d
     """
     import pandas as pd
 
-    A, B = read_store(a_path), read_store(b_path)
-    name_a = Path(a_path).stem
-    name_b = Path(b_path).stem if Path(b_path).stem != name_a else f"{name_a}_2"
+    A, name_a = _read_side(a_path)
+    B, name_b = _read_side(b_path)
+    if articles:  # e.g. the articles labelled first, for a blind re-label check
+        A = A[A["article_id"].isin(articles)]
+    name_b = name_b if name_b != name_a else f"{name_a}_2"
     both = A.merge(B, on="sentence_id", suffixes=("_a", "_b"))
     common = both[(both["junk_a"] == 0) & (both["junk_b"] == 0)]
     per_label = []

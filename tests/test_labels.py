@@ -367,3 +367,27 @@ def test_corrupt_journal_line_in_the_middle_is_an_error(good, corpus):
     with pytest.raises(LabelError) as e:
         load_labels(good, corpus)
     assert e.value.line == 1 and e.value.path == str(j)
+
+
+def test_agreement_sides_can_be_several_stores(tmp_path):
+    """A double pass: annotators 1+2 against 3+4, each sentence once per side."""
+    import pandas as pd
+
+    from pipeline.labels import agreement
+
+    def store(name, rows):
+        df = pd.DataFrame([{"sentence_id": sid, "article_id": "a", "text": f"text {sid}", "diplomacy": d, "violence": 0,
+                            "humanitarian": 0, "blame": 0, "junk": 0, "annotator": name, "timestamp": "2026-01-01T00:00:00Z"}
+                           for sid, d in rows])
+        path = tmp_path / f"{name}.csv"
+        df.to_csv(path, index=False)
+        return path
+
+    a1, a2 = store("p1", [("s1", 1), ("s2", 0)]), store("p2", [("s3", 1)])
+    b1, b2 = store("q1", [("s1", 1)]), store("q2", [("s2", 1), ("s3", 1)])
+    res = agreement([a1, a2], [b1, b2], tmp_path / "dis.csv")
+    assert res["n"] == 3 and res["a"] == "p1+p2" and res["b"] == "q1+q2"
+    dip = next(r for r in res["per_label"] if r["label"] == "diplomacy")
+    assert abs(dip["agreement"] - 2 / 3) < 1e-9 and res["disagreements"] == 1
+    only = agreement([a1, a2], [b1, b2], tmp_path / "dis2.csv", articles=["elsewhere"])
+    assert only["n"] == 0
