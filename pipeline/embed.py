@@ -190,11 +190,6 @@ _BACKEND_CLASSES = {"onnx": _OnnxBackend, "torch": _TorchBackend}
 # --------------------------------------------------------------------------
 # On-disk cache: cache_dir/<model_id>/<sha1 of keys>.npz with 'keys' and 'vecs'
 # --------------------------------------------------------------------------
-def text_key(text: str, model_id: str) -> str:
-    """The cache key of a sentence: sha1 of the model id and the normalised text."""
-    return _key(model_id, normalise_text(text))
-
-
 def _key(model_id: str, normalised: str) -> str:
     return hashlib.sha1(f"{model_id}\x1f{normalised}".encode("utf-8")).hexdigest()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -111,11 +111,6 @@ def split_article(article: Article) -> list[Sentence]:
         Sentence(sentence_id=sid, article_id=article.article_id, position=i, text=t, start=s, end=e, paragraph=p)
         for i, (sid, t, (p, s, e)) in enumerate(zip(ids, texts, pieces))
     ]
-
-
-def split_articles(articles: Iterable[Article]) -> Iterator[Sentence]:
-    for art in articles:
-        yield from split_article(art)
 
 
 def train_punkt(texts: Iterable[str], out: Path = PUNKT_PATH) -> dict:

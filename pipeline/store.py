@@ -44,11 +44,6 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         f.write(text)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    with atomic_open(path, "wb") as f:
-        f.write(data)
-
-
 def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
     n = 0
     with atomic_open(path, "w", encoding="utf-8", newline="") as f:

@@ -121,12 +121,6 @@ def is_table(path: str | Path) -> bool:
     return Path(path).suffix.lower() in TABLE_SUFFIXES and Path(path).is_file()
 
 
-def iter_file_chunks(files: list[Path], errors: list) -> Iterator[object]:
-    """DataFrames of sentences, one per chunk of article files."""
-    for i in range(0, len(files), CHUNK_FILES):
-        yield _split_files(files[i : i + CHUNK_FILES], errors)
-
-
 def _split_files(files: list[Path], errors: list | None = None):
     import pandas as pd
 
