@@ -60,9 +60,9 @@ def cmd_ingest(args) -> int:
     from .corpus import build_corpus
     from .ingest import expand_inputs
 
-    total = len(expand_inputs(args.paths))
-    with _progress(total, "ingest") as tick:
-        res = build_corpus(args.paths, args.root, progress=tick)
+    files = expand_inputs(args.paths)  # once: the bar needs the count, build_corpus the files
+    with _progress(len(files), "ingest") as tick:
+        res = build_corpus(files, args.root, progress=tick)
     for e in res["errors"]:
         _warn(f"{e} (skipped)")
     _say(f"ingested {res['articles']} of {res['files']} files: {res['sentences']} sentences")

@@ -39,6 +39,8 @@ from .records import LABELS
 from .train import (
     SEED,
     apply_thresholds,
+    encoders,
+    feature_term,
     grouped_folds,
     load_model,
     make_pipeline,
@@ -603,10 +605,6 @@ def compare_predictions(Y, groups, entries: list[dict], labels: tuple[str, ...] 
     arts, W = article_bootstrap(groups, n_boot, seed)
     _, codes = np.unique(groups, return_inverse=True)
 
-    def ci(x) -> list[float]:
-        lo, hi = np.percentile(x, [2.5, 97.5])
-        return [float(lo), float(hi)]
-
     boot = [_boot_f1(Y, e["Yhat"], codes, len(arts), W) for e in entries]
     out = []
     for i, e in enumerate(entries):
@@ -619,17 +617,23 @@ def compare_predictions(Y, groups, entries: list[dict], labels: tuple[str, ...] 
             d_boot = boot[i] - boot[0]  # (n_boot, labels), paired: same resample
             dm = d_boot.mean(axis=1)
             d = float(np.mean(f_me) - np.mean(f_ref))
-            lo, hi = ci(dm)
+            lo, hi = _ci95(dm)
             row["difference"] = {
                 "vs": ref,
                 "macro_f1": d, "macro_f1_ci": [lo, hi],
                 "share_of_resamples_better": float(np.mean(dm > 0)),
-                "per_label": {lab: {"f1": float(f_me[j] - f_ref[j]), "f1_ci": ci(d_boot[:, j])} for j, lab in enumerate(labels)},
+                "per_label": {lab: {"f1": float(f_me[j] - f_ref[j]), "f1_ci": _ci95(d_boot[:, j])} for j, lab in enumerate(labels)},
                 "verdict": _diff_verdict(d, lo, hi),
             }
         out.append(row)
     return {"reference": entries[0]["info"]["model_id"], "sentences": int(len(Y)), "articles": int(len(arts)),
             "n_boot": int(n_boot), "seed": int(seed), "models": out}
+
+
+def _ci95(x) -> list[float]:
+    """The 2.5th and 97.5th percentiles of bootstrap values: a 95% interval."""
+    lo, hi = np.percentile(x, [2.5, 97.5])
+    return [float(lo), float(hi)]
 
 
 def _diff_verdict(d: float, lo: float, hi: float) -> str:
@@ -638,12 +642,6 @@ def _diff_verdict(d: float, lo: float, hi: float) -> str:
     if hi < 0:
         return f"a real loss: macro-F1 {d:+.3f}, and the 95% interval [{lo:+.3f}, {hi:+.3f}] excludes 0"
     return f"no clear difference: macro-F1 {d:+.3f}, but the 95% interval [{lo:+.3f}, {hi:+.3f}] includes 0"
-
-
-def _encoders(pipeline) -> list:
-    from .train import _walk
-
-    return [est for est in _walk(pipeline) if type(est).__name__ == "SentenceEncoder"]
 
 
 def tagging_speed(pipeline, texts, on: str = "", min_seconds: float | None = None, max_runs: int | None = None) -> dict:
@@ -663,11 +661,11 @@ def tagging_speed(pipeline, texts, on: str = "", min_seconds: float | None = Non
     max_runs = SPEED_MAX_RUNS if max_runs is None else max_runs
     texts = list(texts)
     n = len(texts)
-    encs = _encoders(pipeline)
+    encs = encoders(pipeline)
     if encs:
         # A pickled copy: SentenceEncoder drops its loaded backend and cache handle when pickled.
         pipe = pickle.loads(pickle.dumps(pipeline))
-        for enc in _encoders(pipe):
+        for enc in encoders(pipe):
             enc.cache_dir = False
     else:
         pipe = pipeline
@@ -767,7 +765,7 @@ def install_footprint(features: str, pipeline=None, model_file: str | Path | Non
                 "model_file_bytes": model_bytes, "text": "no extra packages (the base install: scikit-learn TF-IDF)"}
     from .embed import resolve_backend
 
-    encs = _encoders(pipeline) if pipeline is not None else []
+    encs = encoders(pipeline) if pipeline is not None else []
     backend = resolve_backend(encs[0].backend if encs else "auto")
     packages = {}
     for name in EXTRA_DISTRIBUTIONS[backend]:
@@ -873,23 +871,19 @@ def metric_block(Y, Yhat, groups, labels: tuple[str, ...] = LABELS, n_boot: int 
     bp, br, bf = _prf(B["tp"], B["fp"], B["fn"])
     bmp, bmr, bmf = _prf(B["tp"].sum(1), B["fp"].sum(1), B["fn"].sum(1))
 
-    def ci(x) -> list[float]:
-        lo, hi = np.percentile(x, [2.5, 97.5])
-        return [float(lo), float(hi)]
-
     per = {}
     for j, lab in enumerate(labels):
         per[lab] = {
             "precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "support": int(c["tp"][j] + c["fn"][j]),
-            "precision_ci": ci(bp[:, j]), "recall_ci": ci(br[:, j]), "f1_ci": ci(bf[:, j]),
+            "precision_ci": _ci95(bp[:, j]), "recall_ci": _ci95(br[:, j]), "f1_ci": _ci95(bf[:, j]),
             "tp": int(c["tp"][j]), "fp": int(c["fp"][j]), "fn": int(c["fn"][j]), "tn": int(c["tn"][j]),
         }
     return {
         "per_label": per,
-        "micro": {"precision": float(mp), "recall": float(mr), "f1": float(mf), "f1_ci": ci(bmf),
-                  "precision_ci": ci(bmp), "recall_ci": ci(bmr)},
+        "micro": {"precision": float(mp), "recall": float(mr), "f1": float(mf), "f1_ci": _ci95(bmf),
+                  "precision_ci": _ci95(bmp), "recall_ci": _ci95(bmr)},
         "macro": {"precision": float(np.mean(p)), "recall": float(np.mean(r)), "f1": float(np.mean(f)),
-                  "f1_ci": ci(bf.mean(1)), "precision_ci": ci(bp.mean(1)), "recall_ci": ci(br.mean(1))},
+                  "f1_ci": _ci95(bf.mean(1)), "precision_ci": _ci95(bp.mean(1)), "recall_ci": _ci95(br.mean(1))},
     }
 
 
@@ -937,7 +931,7 @@ def informative_terms(pipeline, labels: tuple[str, ...] = LABELS, top: int = TOP
     """The largest positive and negative coefficients per label of a fitted pipeline."""
     vec = pipeline.named_steps["features"]
     clf = pipeline.named_steps["clf"]
-    names = np.asarray(vec.get_feature_names_out())
+    terms = [feature_term(n) for n in vec.get_feature_names_out()]  # None: an embedding dimension, not a term
     out = {}
     for j, lab in enumerate(labels):
         est = clf.estimators_[j]
@@ -947,18 +941,10 @@ def informative_terms(pipeline, labels: tuple[str, ...] = LABELS, top: int = TOP
         w = est.coef_[0]
         order = np.argsort(w)
         out[lab] = {
-            "positive": [{"term": _term(names[i]), "weight": float(w[i])} for i in order[::-1][:top] if w[i] > 0],
-            "negative": [{"term": _term(names[i]), "weight": float(w[i])} for i in order[:top] if w[i] < 0],
+            "positive": [{"term": terms[i], "weight": float(w[i])} for i in order[::-1] if w[i] > 0 and terms[i] is not None][:top],
+            "negative": [{"term": terms[i], "weight": float(w[i])} for i in order if w[i] < 0 and terms[i] is not None][:top],
         }
     return out
-
-
-def _term(name: str) -> str:
-    # FeatureUnion prefixes names ("word__cease fire", "char__ fire"); mark character n-grams.
-    kind, sep, term = name.partition("__")
-    if not sep:
-        return name
-    return f"[{term}]" if kind == "char" else term
 
 
 def worst_errors(gold, P, Yhat, T, labels: tuple[str, ...] = LABELS, top: int = TOP_ERRORS) -> dict:

@@ -18,10 +18,11 @@ import numpy as np
 
 from .errors import PipelineError
 from .records import LABELS, sentence_ids_for
-from .train import apply_thresholds, load_model, predict_proba
+from .train import apply_thresholds, encoders, feature_term, load_model, predict_proba
 
 TABLE_SUFFIXES = {".csv", ".jsonl", ".ndjson", ".parquet"}
 CHUNK_FILES = 64
+WORKER_CHUNK_FILES = 16
 CHUNK_ROWS = 5000
 
 
@@ -61,14 +62,15 @@ def explain(model: dict, text: str, top: int = 8, labels_dir: str | Path | None 
     P = predict_proba(pipe, [text])[0]
     out = {"text": text, "model_id": model["card"]["model_id"], "labels": [], "nearest": []}
     idx, vals = row.indices, row.data
-    is_emb = np.array([_is_embedding(n) for n in names[idx]], dtype=bool)
+    terms_of = [feature_term(n) for n in names[idx]]
+    is_emb = np.array([t is None for t in terms_of], dtype=bool)
     for j, lab in enumerate(model["labels"]):
         est = clf.estimators_[j]
         entry = {"label": lab, "probability": round(float(P[j]), 4), "threshold": model["thresholds"][lab],
                  "tagged": bool(P[j] >= model["thresholds"][lab]), "intercept": None, "up": [], "down": []}
         if hasattr(est, "coef_"):  # else: a label constant in training
             contrib = est.coef_[0][idx] * vals
-            terms = [(_term(names[idx[k]]), float(contrib[k])) for k in np.flatnonzero(~is_emb)]
+            terms = [(terms_of[k], float(contrib[k])) for k in np.flatnonzero(~is_emb)]
             if is_emb.any():
                 terms.append(("[sentence embedding]", float(contrib[is_emb].sum())))
             terms.sort(key=lambda t: t[1])
@@ -76,7 +78,7 @@ def explain(model: dict, text: str, top: int = 8, labels_dir: str | Path | None 
             entry["up"] = [{"term": t, "weight": round(w, 4)} for t, w in reversed(terms[-top:]) if w > 0]
             entry["down"] = [{"term": t, "weight": round(w, 4)} for t, w in terms[:top] if w < 0]
         out["labels"].append(entry)
-    encoder = _encoder_of(vec)
+    encoder = next(iter(encoders(vec)), None)
     if encoder is not None and labels_dir is not None:
         from .embed import nearest
         from .labels import gold_labels
@@ -90,28 +92,10 @@ def explain(model: dict, text: str, top: int = 8, labels_dir: str | Path | None 
     return out
 
 
-def _is_embedding(name: str) -> bool:
-    return name.startswith("emb__") or (name.startswith("emb") and name[3:].isdigit())
-
-
-def _encoder_of(vec):
-    from sklearn.pipeline import FeatureUnion
-
-    if isinstance(vec, FeatureUnion):
-        return dict(vec.transformer_list).get("emb")
-    return vec if type(vec).__name__ == "SentenceEncoder" else None
-
-
 def _sparse_row(x):
     from scipy.sparse import csr_matrix
 
     return csr_matrix(x)
-
-
-def _term(name: str) -> str:
-    # FeatureUnion prefixes names ("word__cease fire", "char__ fire"); keep the kind readable.
-    kind, _, term = name.partition("__")
-    return f"{term!r} (chars)" if kind == "char" else term if term else name
 
 
 # --------------------------------------------------------------------------
@@ -121,14 +105,14 @@ def is_table(path: str | Path) -> bool:
     return Path(path).suffix.lower() in TABLE_SUFFIXES and Path(path).is_file()
 
 
-def _split_files(files: list[Path], errors: list | None = None):
+def _split_files(files: list[Path], errors: list):
     import pandas as pd
 
     from .ingest import iter_articles
     from .split import split_article
 
     rows = []
-    for art in iter_articles(files, errors if errors is not None else []):
+    for art in iter_articles(files, errors):
         for s in split_article(art):
             rows.append({"article_id": s.article_id, "sentence_id": s.sentence_id, "position": s.position, "text": s.text})
     return pd.DataFrame(rows, columns=["article_id", "sentence_id", "position", "text"])
@@ -242,10 +226,14 @@ def _init_worker(model_path: str) -> None:
     _WORKER_MODEL = load_model(model_path)
 
 
-def _tag_files_in_worker(files: list[str]):
+def _tag_files(model: dict, files: list[str]):
     errors: list = []
     df = _split_files([Path(f) for f in files], errors)
-    return tag_frame(_WORKER_MODEL, df), [str(e) for e in errors]
+    return tag_frame(model, df), [str(e) for e in errors]
+
+
+def _tag_files_in_worker(files: list[str]):
+    return _tag_files(_WORKER_MODEL, files)
 
 
 def tag(
@@ -267,7 +255,9 @@ def tag(
     m = load_model(model, models_dir)
     inputs = [str(i) for i in inputs]
     tables = [Path(i) for i in inputs if is_table(i)]
-    files = [f for f in expand_inputs([i for i in inputs if not is_table(i)]) if f.suffix.lower() not in TABLE_SUFFIXES] if len(tables) < len(inputs) else []
+    others = [i for i in inputs if not is_table(i)]
+    # A folder may hold tables too; they are sentence tables, not articles.
+    files = [f for f in expand_inputs(others) if f.suffix.lower() not in TABLE_SUFFIXES] if others else []
     writer = _Writer(out)
     acc = _SummaryAccumulator(m["labels"]) if summary else None
     errors: list = []
@@ -292,30 +282,28 @@ def tag(
 
 
 def _tagged_chunks(m, files, tables, jobs, errors, progress):
-    if files:
-        if jobs > 1:
-            from concurrent.futures import ProcessPoolExecutor
+    from contextlib import nullcontext
 
-            chunks = [[str(f) for f in files[i : i + CHUNK_FILES // 4 or 1]] for i in range(0, len(files), CHUNK_FILES // 4 or 1)]
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(str(m["path"]),)) as ex:
-                # map keeps input order, so the output is the same for any --jobs.
-                for chunk, (df, errs) in zip(chunks, ex.map(_tag_files_in_worker, chunks)):
-                    errors.extend(errs)
-                    if progress:
-                        progress(len(chunk))
-                    yield df
-        else:
-            for i in range(0, len(files), CHUNK_FILES):
-                chunk = files[i : i + CHUNK_FILES]
-                df = _split_files(chunk, errors)
-                if progress:
-                    progress(len(chunk))
-                yield tag_frame(m, df)
+    # Workers get smaller chunks so both stay busy on a modest batch.
+    size = CHUNK_FILES if jobs == 1 else WORKER_CHUNK_FILES
+    chunks = [[str(f) for f in files[i : i + size]] for i in range(0, len(files), size)]
+    if jobs > 1 and chunks:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(str(m["path"]),))
+    else:
+        pool = nullcontext()
+    with pool as ex:
+        # map keeps input order, so the output is the same for any --jobs.
+        results = ex.map(_tag_files_in_worker, chunks) if ex else (_tag_files(m, c) for c in chunks)
+        for chunk, (df, errs) in zip(chunks, results):
+            errors.extend(errs)
+            if progress:
+                progress(len(chunk))
+            yield df
     for t in tables:
         for df in iter_table_chunks(t):
             yield tag_frame(m, df)
-            if progress:
-                progress(0)
 
 
 class _SummaryAccumulator:

@@ -247,17 +247,38 @@ def _dump(obj, path: Path) -> None:
     # Vectorizers cache id(stop_words), a memory address that differs per
     # process; dropping the cache (sklearn just re-checks) makes the same
     # labels give the same bytes.
-    for est in _walk(obj["pipeline"]):
+    for est in walk_steps(obj["pipeline"]):
         if hasattr(est, "_stop_words_id"):
             del est._stop_words_id
     with atomic_open(path, "wb") as f:
         joblib.dump(obj, f, compress=3)
 
 
-def _walk(est):
+def walk_steps(est):
+    """The estimator and every step inside it (Pipeline steps, FeatureUnion parts), depth first."""
     yield est
     for _, sub in getattr(est, "steps", None) or getattr(est, "transformer_list", None) or []:
-        yield from _walk(sub)
+        yield from walk_steps(sub)
+
+
+def encoders(est) -> list:
+    """The sentence encoders inside a pipeline or feature step (none for TF-IDF models)."""
+    return [e for e in walk_steps(est) if type(e).__name__ == "SentenceEncoder"]
+
+
+def feature_term(name: str) -> str | None:
+    """A feature name as people read it; None for an embedding dimension.
+
+    FeatureUnion prefixes names with the part that made them ("word__cease
+    fire", "char__ fire", "emb__emb17"); character n-grams are bracketed.
+    A single dimension of a sentence embedding means nothing on its own.
+    """
+    kind, sep, term = name.partition("__")
+    if not sep:
+        kind, term = "", name
+    if kind == "emb" or (not kind and term.startswith("emb") and term[3:].isdigit()):
+        return None
+    return f"[{term}]" if kind == "char" else term
 
 
 def sha256_file(path: str | Path) -> str:
