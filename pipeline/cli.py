@@ -113,7 +113,7 @@ def cmd_labels_check(args) -> int:
 
 
 def cmd_labels_stats(args) -> int:
-    from .labels import label_stats
+    from .label_stats import label_stats
 
     st = label_stats(args.labels, args.root)
     if args.json:
@@ -137,7 +137,7 @@ def cmd_labels_stats(args) -> int:
 
 
 def cmd_labels_agree(args) -> int:
-    from .labels import agreement
+    from .label_stats import agreement
 
     res = agreement(args.a.split(","), args.b.split(","), args.out, articles=args.articles.split(",") if args.articles else None)
     _say(f"{res['n']} sentences labelled by both ({res['a']} vs {res['b']})\n")
@@ -148,7 +148,7 @@ def cmd_labels_agree(args) -> int:
 
 
 def cmd_labels_import(args) -> int:
-    from .labels import import_labels
+    from .interop import import_labels
 
     res = import_labels(args.file, args.format, args.annotator, args.labels, args.root)
     _say(f"imported {res['rows']} labelled sentences into {res['path']}")
@@ -158,7 +158,7 @@ def cmd_labels_import(args) -> int:
 
 
 def cmd_labels_export(args) -> int:
-    from .labels import export_labels
+    from .interop import export_labels
 
     res = export_labels(args.out, args.format, args.labels, args.root, all_sentences=args.all)
     _say(f"exported {res['rows']} sentences to {res['path']} ({args.format})")

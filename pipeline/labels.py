@@ -1,11 +1,11 @@
 """The label store: hand labels, one CSV per annotator under ``labels/``.
 
 Flow: the corpus (``corpus.py``) gives sentence ids and texts -> people label
-them (``labeltool``, or Label Studio / doccano via ``import_labels``) into
+them (``labeltool``, ``weblabel``, or Label Studio / doccano) into
 ``labels/<annotator>.csv`` -> ``check_labels`` validates every store against
 the corpus -> ``gold_labels`` merges annotators (majority vote, ties say no)
-and adjudications into the one table ``train`` learns from.  ``agreement``
-and ``label_stats`` report on the stores.
+and adjudications into the one table ``train`` learns from.  Statistics and
+agreement are in ``label_stats.py``; Label Studio / doccano in ``interop.py``.
 
 Store layout (``labels/``):
 
@@ -27,15 +27,14 @@ import hashlib
 import json
 import os
 import re
-import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import LabelError
-from .records import LABELS, normalise_text
-from .store import atomic_open, write_table
+from .records import LABELS
+from .store import write_table
 
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI starts faster without it
     import pandas as pd
@@ -45,7 +44,6 @@ VALUE_COLUMNS: tuple[str, ...] = (*LABELS, "junk")
 GOLD_COLUMNS: tuple[str, ...] = ("sentence_id", "article_id", "text", *LABELS, "n_annotators")
 ADJUDICATIONS = "adjudications.csv"
 JOURNAL_DIR = ".journal"
-FORMATS: tuple[str, ...] = ("labelstudio", "doccano")
 
 # Annotator names become file names; keep them to a safe, portable alphabet.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -77,10 +75,10 @@ class Problem:
 # --------------------------------------------------------------------------
 def check_annotator(name: str) -> str:
     """An annotator name usable as a file name, or LabelError."""
-    if not _NAME.match(name or "") or name.startswith("disagreements"):
+    if not _NAME.match(name or "") or name.startswith(NOT_STORE_PREFIXES):
         raise LabelError(
             f"annotator name {name!r} cannot be a store file name; use letters, digits, '-' and '_' "
-            "(not starting with 'disagreements')"
+            f"(not starting with {', '.join(NOT_STORE_PREFIXES)})"
         )
     return name
 
@@ -94,9 +92,15 @@ def journal_path(labels_dir: str | Path, annotator: str) -> Path:
     return Path(labels_dir) / JOURNAL_DIR / f"{check_annotator(annotator)}.jsonl"
 
 
+# Files under labels/ that are not annotator stores: the adjudications, the
+# held-out article list, and the working files of agreement and the queue.
+NOT_STORE_PREFIXES: tuple[str, ...] = ("disagreements", "queue", "heldout")
+
+
 def is_store_name(name: str) -> bool:
     """True for an annotator store file name (``adjudications.csv`` excluded)."""
-    return name.endswith(".csv") and not name.startswith(".") and not name.startswith("disagreements") and name != ADJUDICATIONS
+    return (name.endswith(".csv") and not name.startswith(".") and name != ADJUDICATIONS
+            and not name.startswith(NOT_STORE_PREFIXES))
 
 
 def store_files(labels_dir: str | Path) -> list[Path]:
@@ -126,11 +130,11 @@ def _all_store_paths(labels_dir: str | Path) -> list[tuple[Path, str]]:
     return sorted(paths.items(), key=lambda kv: (kv[1] == "adjudication", kv[0].name))
 
 
-def _now() -> str:
+def now_utc() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _iso_utc(value) -> str | None:
+def iso_utc(value) -> str | None:
     """An ISO 8601 timestamp from a tool's export, as UTC ``...Z``; None if unparsable."""
     if not isinstance(value, str) or not value:
         return None
@@ -262,12 +266,12 @@ def save_record(annotator: str, sentence_id: str, article_id: str, text: str, va
         "text": text,
         **{c: int(bool(values.get(c, 0))) for c in VALUE_COLUMNS},
         "annotator": annotator,
-        "timestamp": _now(),
+        "timestamp": now_utc(),
     }
 
 
 def undo_record(annotator: str, sentence_id: str) -> dict:
-    return {"op": "undo", "sentence_id": sentence_id, "annotator": annotator, "timestamp": _now()}
+    return {"op": "undo", "sentence_id": sentence_id, "annotator": annotator, "timestamp": now_utc()}
 
 
 def _read_journal(path: Path) -> list[tuple[int, dict]]:
@@ -422,7 +426,7 @@ def check_labels(labels_dir: str | Path, corpus_root: str | Path) -> list[str]:
     return [str(p) for p in find_problems(labels_dir, corpus_root)]
 
 
-def _frame(rows: list[dict]):
+def rows_frame(rows: list[dict]):
     import pandas as pd
 
     cols = [*STORE_COLUMNS, "file", "line", "kind"]
@@ -442,13 +446,13 @@ def load_labels(labels_dir: str | Path, corpus_root: str | Path) -> pd.DataFrame
     for p in problems:
         if not p.warning:
             raise p.error()
-    return _frame(rows)
+    return rows_frame(rows)
 
 
 # --------------------------------------------------------------------------
 # Gold labels
 # --------------------------------------------------------------------------
-def _resolve(df):
+def resolve_gold(df):
     """One decision per sentence: adjudication, else majority vote (ties -> 0).
 
     Junk is decided by the same rule.  Returns sentence_id, the labels, junk,
@@ -481,10 +485,10 @@ def _resolve(df):
     return out
 
 
-def _gold_with_junk(labels_dir: str | Path, corpus_root: str | Path) -> pd.DataFrame:
+def gold_with_junk(labels_dir: str | Path, corpus_root: str | Path) -> pd.DataFrame:
     from .corpus import load_sentences
 
-    resolved = _resolve(load_labels(labels_dir, corpus_root))
+    resolved = resolve_gold(load_labels(labels_dir, corpus_root))
     sents = load_sentences(corpus_root)[["sentence_id", "article_id", "text"]]
     out = resolved.merge(sents, on="sentence_id", how="left")
     return out[["sentence_id", "article_id", "text", *VALUE_COLUMNS, "n_annotators"]]
@@ -494,7 +498,7 @@ def gold_labels(labels_dir: str | Path, corpus_root: str | Path) -> pd.DataFrame
     """The training table: one row per non-junk labelled sentence, columns
     :data:`GOLD_COLUMNS`, sorted by sentence id.  Raises LabelError (file and
     line) on the first problem in any store."""
-    g = _gold_with_junk(labels_dir, corpus_root)
+    g = gold_with_junk(labels_dir, corpus_root)
     return g[g["junk"] == 0][list(GOLD_COLUMNS)].reset_index(drop=True)
 
 
@@ -507,51 +511,7 @@ def labels_hash(df: pd.DataFrame) -> str:
 
 
 # --------------------------------------------------------------------------
-# Stats
-# --------------------------------------------------------------------------
-def label_stats(labels_dir: str | Path, corpus_root: str | Path) -> dict:
-    """Coverage, per-label counts, co-occurrence and per-article counts of the
-    gold decisions.  Rows with problems are left out and counted in
-    ``problems`` (see ``talks labels check``), so stats work mid-cleanup."""
-    from .corpus import load_articles
-
-    rows, problems, sents = collect_labels(labels_dir, corpus_root)
-    df = _frame([r for r in rows if r["ok"]])
-    res = _resolve(df)
-    gold = res[res["junk"] == 0]
-    n_gold = len(gold)
-    per_label = [
-        {"label": lab, "positive": int(gold[lab].sum()), "share": float(gold[lab].mean()) if n_gold else 0.0}
-        for lab in LABELS
-    ]
-    co = {a: {b: int(((gold[a] == 1) & (gold[b] == 1)).sum()) for b in LABELS} for a in LABELS}
-    art_of = dict(zip(sents["sentence_id"], sents["article_id"]))
-    per_art_total = sents.groupby("article_id", sort=False).size()
-    res = res.assign(article_id=res["sentence_id"].map(art_of))
-    per_article = []
-    for aid, grp in res.groupby("article_id", sort=False):
-        ok = grp[grp["junk"] == 0]
-        per_article.append({"article_id": aid, "labelled": int(len(grp)), "sentences": int(per_art_total.get(aid, 0)), **{lab: int(ok[lab].sum()) for lab in LABELS}})
-    order = {aid: i for i, aid in enumerate(per_art_total.index)}
-    per_article.sort(key=lambda r: order.get(r["article_id"], len(order)))
-    n_articles = len(load_articles(corpus_root))
-    return {
-        "labelled": int(len(res)),
-        "corpus_sentences": int(len(sents)),
-        "corpus_articles": n_articles,
-        "articles_labelled": len(per_article),
-        "coverage": float(len(res) / len(sents)) if len(sents) else 0.0,
-        "junk": int(res["junk"].sum()) if len(res) else 0,
-        "annotators": sorted(set(df.loc[df["kind"] == "annotator", "annotator"])) if len(df) else [],
-        "per_label": per_label,
-        "cooccurrence": co,
-        "per_article": per_article,
-        "problems": sum(1 for p in problems if not p.warning),
-    }
-
-
-# --------------------------------------------------------------------------
-# Agreement between two annotators
+# One store file on its own
 # --------------------------------------------------------------------------
 def read_store(path: str | Path) -> pd.DataFrame:
     """One store file (its pending journal folded in) as a DataFrame; raises
@@ -567,266 +527,4 @@ def read_store(path: str | Path) -> pd.DataFrame:
     for p in sorted(problems, key=lambda q: (q.path, q.line or 0)):
         if not p.warning:
             raise p.error()
-    return _frame(rows)
-
-
-def _kappa(a, b) -> float:
-    from sklearn.metrics import cohen_kappa_score
-
-    if len(a) == 0:
-        return float("nan")
-    with warnings.catch_warnings():
-        # one class in both columns: kappa is 0/0; sklearn warns and returns nan, which is the honest answer
-        warnings.simplefilter("ignore")
-        return float(cohen_kappa_score(a, b))
-
-
-def _alpha(a, b) -> float:
-    import krippendorff
-    import numpy as np
-
-    if len(a) == 0:
-        return float("nan")
-    try:
-        return float(krippendorff.alpha(reliability_data=np.array([a, b], dtype=float), level_of_measurement="nominal"))
-    except (ValueError, ZeroDivisionError):  # a single value in the domain: alpha is undefined
-        return float("nan")
-
-
-def _read_side(paths) -> tuple:
-    import pandas as pd
-
-    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    df = pd.concat([read_store(p) for p in paths], ignore_index=True).drop_duplicates("sentence_id", keep="first")
-    return df, "+".join(Path(p).stem for p in paths)
-
-
-def agreement(a_path: str | Path | list, b_path: str | Path | list, out_path: str | Path, articles: list[str] | None = None) -> dict:
-    """Per-label agreement between two annotators' stores over the sentences
-    both labelled as non-junk; junk disagreements are counted and listed too.
-
-    ``articles`` limits the comparison to those article ids.  Each side may be a list of stores (say, the annotators of a first pass
-    against those of a second); a sentence found in several stores of one
-    side counts once, from the first.
-
-    Writes one row per sentence the two disagree on (labels or junk) to
-    ``out_path`` for adjudication: the sentence, which labels differ, both
-    annotators' values.
-    """
-    import pandas as pd
-
-    A, name_a = _read_side(a_path)
-    B, name_b = _read_side(b_path)
-    if articles:  # e.g. the articles labelled first, for a blind re-label check
-        A = A[A["article_id"].isin(articles)]
-    name_b = name_b if name_b != name_a else f"{name_a}_2"
-    both = A.merge(B, on="sentence_id", suffixes=("_a", "_b"))
-    common = both[(both["junk_a"] == 0) & (both["junk_b"] == 0)]
-    per_label = []
-    for lab in LABELS:
-        a, b = common[f"{lab}_a"].to_numpy(), common[f"{lab}_b"].to_numpy()
-        per_label.append({
-            "label": lab,
-            "agreement": float((a == b).mean()) if len(a) else float("nan"),
-            "kappa": _kappa(a, b),
-            "alpha": _alpha(a, b),
-            "a_pos": int(a.sum()),
-            "b_pos": int(b.sum()),
-        })
-    out_rows = []
-    for r in both.itertuples(index=False):
-        r = r._asdict()
-        differ = [c for c in VALUE_COLUMNS if r[f"{c}_a"] != r[f"{c}_b"]]
-        if r["junk_a"] != r["junk_b"]:
-            differ = ["junk"]  # a junk dispute is about the sentence, not its labels
-        if differ:
-            out_rows.append({
-                "sentence_id": r["sentence_id"],
-                "article_id": r["article_id_a"],
-                "text": r["text_a"],
-                "label": " ".join(differ),
-                "a": name_a,
-                "b": name_b,
-                **{f"a_{c}": r[f"{c}_a"] for c in VALUE_COLUMNS},
-                **{f"b_{c}": r[f"{c}_b"] for c in VALUE_COLUMNS},
-            })
-    cols = ["sentence_id", "article_id", "text", "label", "a", "b", *(f"a_{c}" for c in VALUE_COLUMNS), *(f"b_{c}" for c in VALUE_COLUMNS)]
-    write_table(pd.DataFrame(out_rows, columns=cols), Path(out_path))
-    return {
-        "n": int(len(common)),
-        "a": name_a,
-        "b": name_b,
-        "per_label": per_label,
-        "junk_disagreements": int((both["junk_a"] != both["junk_b"]).sum()),
-        "disagreements": len(out_rows),
-        "out": str(out_path),
-    }
-
-
-# --------------------------------------------------------------------------
-# Import / export (Label Studio JSON, doccano JSONL)
-# --------------------------------------------------------------------------
-def _check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise LabelError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-
-
-def export_labels(path: str | Path, fmt: str, labels_dir: str | Path, corpus_root: str | Path, all_sentences: bool = False) -> dict:
-    """Write the gold decisions (junk included, as the 'junk' choice) in a
-    labelling tool's format, with ``sentence_id``/``article_id`` beside the
-    text so an import matches rows back exactly.  ``all_sentences`` adds the
-    unlabelled corpus sentences as tasks without annotations."""
-    from .corpus import load_sentences
-
-    _check_format(fmt)
-    gold = _gold_with_junk(labels_dir, corpus_root)
-    decided = {r["sentence_id"]: r for r in gold.to_dict("records")}
-    sents = load_sentences(corpus_root)
-    items = []
-    for s in sents.to_dict("records"):
-        g = decided.get(s["sentence_id"])
-        if g is None and not all_sentences:
-            continue
-        choices = None if g is None else (["junk"] if g["junk"] else [lab for lab in LABELS if g[lab]])
-        items.append((s, choices))
-    path = Path(path)
-    with atomic_open(path, "w", encoding="utf-8", newline="") as f:
-        if fmt == "labelstudio":
-            tasks = []
-            for i, (s, choices) in enumerate(items, 1):
-                task = {"id": i, "data": {"text": s["text"], "sentence_id": s["sentence_id"], "article_id": s["article_id"]}, "annotations": []}
-                if choices is not None:
-                    result = [{"id": f"{s['sentence_id']}-labels", "type": "choices", "from_name": "labels", "to_name": "text", "value": {"choices": choices}}] if choices else []
-                    task["annotations"].append({"result": result, "was_cancelled": False})
-                tasks.append(task)
-            json.dump(tasks, f, ensure_ascii=False, indent=1)
-            f.write("\n")
-        else:
-            for i, (s, choices) in enumerate(items, 1):
-                obj = {"id": i, "text": s["text"], "sentence_id": s["sentence_id"], "article_id": s["article_id"]}
-                if choices is not None:
-                    obj["label"] = choices
-                f.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    return {"rows": len(items), "path": str(path), "format": fmt}
-
-
-def _read_export(path: Path, fmt: str) -> list[dict]:
-    """Normalise a tool export to dicts: line, text, sentence_id, article_id,
-    choices (None when unannotated), timestamp."""
-    out = []
-    if not path.exists():
-        raise LabelError("import file not found; check the path", path)
-    raw = path.read_text(encoding="utf-8")
-    if fmt == "labelstudio":
-        try:
-            tasks = json.loads(raw)
-        except ValueError as e:
-            raise LabelError(f"not valid JSON ({e}); export the project from Label Studio as JSON", path) from None
-        if isinstance(tasks, dict):
-            tasks = [tasks]
-        if not isinstance(tasks, list):
-            raise LabelError("expected a JSON list of tasks; export the project from Label Studio as JSON", path)
-        for i, t in enumerate(tasks, 1):
-            data = t.get("data", {}) if isinstance(t, dict) else {}
-            anns = [a for a in (t.get("annotations") or []) if isinstance(a, dict) and not a.get("was_cancelled")] if isinstance(t, dict) else []
-            choices, stamp, note = None, None, None
-            if anns:
-                ann = anns[-1]  # the latest annotation of the task
-                if len(anns) > 1:
-                    note = f"{len(anns)} annotations; used the last one"
-                choices = []
-                for r in ann.get("result") or []:
-                    if r.get("type") == "choices":
-                        choices += list((r.get("value") or {}).get("choices") or [])
-                stamp = _iso_utc(ann.get("updated_at") or ann.get("created_at"))
-            out.append({"line": i, "where": f"task {i}", "text": data.get("text"), "sentence_id": data.get("sentence_id"), "article_id": data.get("article_id"), "choices": choices, "timestamp": stamp, "note": note})
-    else:
-        for n, line in enumerate(raw.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    raise ValueError("not an object")
-            except ValueError as e:
-                raise LabelError(f"not a JSON object ({e}); export the dataset from doccano as JSONL", path, n) from None
-            choices = obj.get("label", obj.get("labels"))
-            if choices is not None and not isinstance(choices, list):
-                choices = [choices]
-            out.append({"line": n, "where": f"line {n}", "text": obj.get("text"), "sentence_id": obj.get("sentence_id"), "article_id": obj.get("article_id"), "choices": choices, "timestamp": None, "note": None})
-    return out
-
-
-def import_labels(path: str | Path, fmt: str, annotator: str, labels_dir: str | Path, corpus_root: str | Path) -> dict:
-    """Merge a Label Studio / doccano export into ``labels/<annotator>.csv``.
-
-    Rows match the corpus by ``sentence_id`` when it is there and known, else
-    by normalised text (within ``article_id`` when given).  Rows that match
-    nothing, match several sentences, or carry unknown or contradictory
-    choices are skipped and listed in ``warnings``.  Imported rows replace the
-    store's rows for the same sentences; the rest of the store is kept.
-    """
-    import pandas as pd
-    from .corpus import load_sentences
-
-    _check_format(fmt)
-    path = Path(path)
-    spath = store_path(labels_dir, annotator)
-    items = _read_export(path, fmt)
-    sents = load_sentences(corpus_root)
-    by_id = {r["sentence_id"]: r for r in sents[["sentence_id", "article_id", "text"]].to_dict("records")}
-    by_text: dict[str, list[dict]] = {}
-    for r in by_id.values():
-        by_text.setdefault(normalise_text(r["text"]), []).append(r)
-    known = {lab.lower(): lab for lab in (*LABELS, "junk")}
-    warns: list[str] = []
-    new: dict[str, dict] = {}
-    unannotated = by_text_n = 0
-    now = _now()
-    for it in items:
-        where = f"{path}: {it['where']}"
-        if it["choices"] is None:
-            unannotated += 1
-            continue
-        s = by_id.get(str(it["sentence_id"])) if it["sentence_id"] else None
-        if s is None:
-            cands = by_text.get(normalise_text(str(it["text"] or "")), []) if it["text"] else []
-            if it["article_id"] and len(cands) > 1:
-                cands = [c for c in cands if c["article_id"] == it["article_id"]]
-            if len(cands) != 1:
-                why = "matches no corpus sentence" if not cands else f"matches {len(cands)} corpus sentences"
-                warns.append(f"{where}: {why} (id {it['sentence_id'] or '-'}, text {str(it['text'] or '')[:60]!r}); skipped")
-                continue
-            s = cands[0]
-            by_text_n += 1
-        bad = [c for c in it["choices"] if str(c).strip().lower() not in known]
-        if bad:
-            warns.append(f"{where}: unknown choice(s) {', '.join(map(str, bad))} (expected {', '.join(known)}); skipped")
-            continue
-        chosen = {known[str(c).strip().lower()] for c in it["choices"]}
-        if "junk" in chosen and len(chosen) > 1:
-            warns.append(f"{where}: junk together with labels {', '.join(sorted(chosen - {'junk'}))}; skipped")
-            continue
-        if it["note"]:
-            warns.append(f"{where}: {it['note']}")
-        row = {
-            "sentence_id": s["sentence_id"], "article_id": s["article_id"], "text": s["text"],
-            **{c: int(c in chosen) for c in VALUE_COLUMNS},
-            "annotator": annotator, "timestamp": it["timestamp"] or now,
-        }
-        prev = new.get(s["sentence_id"])
-        if prev is not None and any(prev[c] != row[c] for c in VALUE_COLUMNS):
-            warns.append(f"{where}: sentence {s['sentence_id']} appears again with other labels; kept this one")
-        new[s["sentence_id"]] = row
-    if unannotated:
-        warns.append(f"{path}: {unannotated} item(s) without annotations skipped")
-    # a pending labelling-tool journal would later overwrite imported rows: fold it first
-    compact_journal(labels_dir, annotator)
-    existing = read_store(spath)[list(STORE_COLUMNS)] if spath.exists() else pd.DataFrame(columns=list(STORE_COLUMNS))
-    replaced = int(existing["sentence_id"].isin(list(new)).sum())
-    kept = existing[~existing["sentence_id"].isin(list(new))]
-    merged = pd.concat([kept, pd.DataFrame(list(new.values()), columns=list(STORE_COLUMNS))], ignore_index=True)
-    if new or spath.exists():
-        write_store(merged, spath)
-    return {"rows": len(new), "replaced": replaced, "matched_by_text": by_text_n, "total": int(len(merged)), "path": str(spath), "warnings": warns}
-
+    return rows_frame(rows)

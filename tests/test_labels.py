@@ -13,19 +13,17 @@ from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.errors import LabelError
+from pipeline.interop import export_labels, import_labels
+from pipeline.label_stats import agreement, label_stats
 from pipeline.labels import (
     GOLD_COLUMNS,
     STORE_COLUMNS,
-    _resolve,
-    agreement,
+    resolve_gold,
     append_journal,
     check_labels,
     compact_journal,
-    export_labels,
     find_problems,
     gold_labels,
-    import_labels,
-    label_stats,
     labels_hash,
     load_labels,
     read_store,
@@ -166,7 +164,7 @@ def test_gold_is_strict_majority_and_order_free(vs, rnd):
             recs.append({"sentence_id": "s1", **vals, "junk": int(junk), "kind": "annotator", "annotator": f"a{i}"})
         return pd.DataFrame(recs)
 
-    out = _resolve(frame(vs)).iloc[0]
+    out = resolve_gold(frame(vs)).iloc[0]
     n = len(vs)
     junk = 2 * sum(j for *_, j in vs) > n
     assert out["junk"] == junk and out["n_annotators"] == n
@@ -175,7 +173,7 @@ def test_gold_is_strict_majority_and_order_free(vs, rnd):
         assert out[lab] == (0 if junk else int(2 * yes > n))
     shuffled = list(vs)
     rnd.shuffle(shuffled)
-    assert _resolve(frame(shuffled)).equals(_resolve(frame(vs)))
+    assert resolve_gold(frame(shuffled)).equals(resolve_gold(frame(vs)))
 
 
 # --------------------------------------------------------------------------
@@ -373,7 +371,7 @@ def test_agreement_sides_can_be_several_stores(tmp_path):
     """A double pass: annotators 1+2 against 3+4, each sentence once per side."""
     import pandas as pd
 
-    from pipeline.labels import agreement
+    from pipeline.label_stats import agreement
 
     def store(name, rows):
         df = pd.DataFrame([{"sentence_id": sid, "article_id": "a", "text": f"text {sid}", "diplomacy": d, "violence": 0,

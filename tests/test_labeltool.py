@@ -13,7 +13,8 @@ import pexpect
 import pytest
 
 from pipeline.errors import LabelError
-from pipeline.labels import append_journal, label_stats, read_store, save_record
+from pipeline.label_stats import label_stats
+from pipeline.labels import append_journal, read_store, save_record
 from pipeline.labeltool import Session, _lock, build_queue, run_labeller
 from pipeline.records import LABELS
 
@@ -209,7 +210,8 @@ def test_adjudicating_disagreements_with_the_tool(tiny_corpus, tmp_path):
     import io
     import shutil
 
-    from pipeline.labels import agreement, gold_labels
+    from pipeline.label_stats import agreement
+    from pipeline.labels import gold_labels
 
     labels = Path(shutil.copytree(Path(__file__).parent / "data" / "labels" / "good", tmp_path / "labels"))
     (labels / "adjudications.csv").unlink()
