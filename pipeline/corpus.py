@@ -6,14 +6,16 @@ sentence table is CSV so it opens in pandas, a spreadsheet or ``git diff``.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .errors import CorpusError, PipelineError
 from .ingest import expand_inputs, iter_articles
-from .records import SENTENCE_FIELDS, Article, Sentence
+from .records import SENTENCE_FIELDS, Article, normalise_text
 from .split import split_article
 from .store import read_table, write_jsonl, write_table
 
@@ -33,35 +35,94 @@ def build_corpus(
     inputs: Iterable[str | Path] = (DEFAULT_RAW,),
     root: str | Path = DEFAULT_ROOT,
     progress: Callable[[int], None] | None = None,
+    replace: bool = False,
 ) -> dict:
-    """Ingest and split every input file; write the corpus files atomically.
+    """Ingest and split the input files into the corpus, next to what is there.
 
-    A bad file is reported in ``errors`` and skipped; the rest still go
-    through.  Returns counts, the errors and the output paths.
+    Articles already in the corpus stay (their labels must never become
+    orphans because a run named fewer files); a file ingested before (same
+    source path) is re-read and replaces its old version under the same id;
+    a new file whose stem is taken by another article gets the next free
+    ``-N`` suffix; a file with the same text as an article already in the
+    corpus is not added twice (reported in ``duplicates``).  ``replace``
+    starts from an empty corpus instead.  A bad file is reported in
+    ``errors`` and skipped.  Both files are written atomically.
     """
-    files = expand_inputs(inputs)
-    errors: list[CorpusError] = []
-    articles: list[Article] = []
-    sentences: list[Sentence] = []
-    for art in iter_articles(_ticking(files, progress), errors):
-        articles.append(art)
-        sentences.extend(split_article(art))
-    if not articles:
-        # Never replace a corpus with an empty one because every input failed.
-        raise CorpusError(f"none of the {len(files)} file(s) could be read ({errors[0]}); the corpus was left unchanged")
     import pandas as pd
 
-    write_jsonl(articles_path(root), (a.to_dict() for a in articles))
-    table = pd.DataFrame([s.to_dict() for s in sentences], columns=list(SENTENCE_FIELDS))
-    write_table(table, sentences_path(root))
+    files = expand_inputs(inputs)
+    errors: list[CorpusError] = []
+    fresh = list(iter_articles(_ticking(files, progress), errors))
+    if not fresh:
+        # Never replace a corpus with an empty one because every input failed.
+        raise CorpusError(f"none of the {len(files)} file(s) could be read ({errors[0]}); the corpus was left unchanged")
+    keep_corpus = not replace and articles_path(root).exists()
+    old = load_articles(root) if keep_corpus else []
+    merged = {a.article_id: a for a in old}
+    by_source = {_source_key(a.source): a.article_id for a in old}
+    by_text = {_text_key(a): a.article_id for a in old}
+    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    duplicates: list[str] = []
+    resplit: set[str] = set()
+    for art in fresh:
+        aid = by_source.get(_source_key(art.source))
+        if aid is None:
+            aid = _free_id(art.article_id, merged)
+            twin = by_text.get(_text_key(art))
+            if twin is not None:
+                duplicates.append(f"{art.source}: same text as article {twin} ({merged[twin].source}); not added twice")
+                continue
+            counts["added"] += 1
+        else:
+            counts["unchanged" if merged[aid] == replace_id(art, aid) else "updated"] += 1
+        art = replace_id(art, aid)
+        merged[aid] = art
+        by_source[_source_key(art.source)] = aid
+        by_text[_text_key(art)] = aid
+        resplit.add(aid)
+    kept = load_sentences(root) if keep_corpus else pd.DataFrame(columns=list(SENTENCE_FIELDS))
+    kept = kept[~kept["article_id"].isin(resplit)]
+    new_rows = pd.DataFrame([s.to_dict() for aid in sorted(resplit) for s in split_article(merged[aid])],
+                            columns=list(SENTENCE_FIELDS))
+    order = sorted(merged)
+    table = pd.concat([kept, new_rows], ignore_index=True)
+    table["_a"] = table["article_id"].map({a: i for i, a in enumerate(order)})
+    table = table.sort_values(["_a", "position"], kind="stable").drop(columns="_a")
+    write_jsonl(articles_path(root), (merged[a].to_dict() for a in order))
+    write_table(table[list(SENTENCE_FIELDS)], sentences_path(root))
     return {
         "files": len(files),
-        "articles": len(articles),
-        "sentences": len(sentences),
+        "articles": len(fresh) - len(duplicates),
+        **counts,
+        "corpus_articles": len(merged),
+        "sentences": int(len(table)),
         "errors": [str(e) for e in errors],
+        "duplicates": duplicates,
         "articles_path": str(articles_path(root)),
         "sentences_path": str(sentences_path(root)),
     }
+
+
+def _source_key(source: str) -> str:
+    """The same file named two ways (``./corpus/raw/x.md``, ``corpus/raw/x.md``) is one source."""
+    return os.path.normpath(os.path.abspath(source))
+
+
+def _text_key(art: Article) -> str:
+    return normalise_text(art.body)
+
+
+def _free_id(article_id: str, taken: dict) -> str:
+    if article_id not in taken:
+        return article_id
+    n = 2
+    while f"{article_id}-{n}" in taken:
+        n += 1
+    return f"{article_id}-{n}"
+
+
+def replace_id(art: Article, article_id: str) -> Article:
+    return art if art.article_id == article_id else dataclasses.replace(art, article_id=article_id)
 
 
 def _ticking(items: list, progress: Callable[[int], None] | None):

@@ -34,7 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import LabelError, ModelError, PipelineError
+from .errors import ModelError, PipelineError
+from .heldout import read_heldout
+from .metrics import N_BOOT, compare_predictions, counts, metric_block, prf
 from .records import LABELS
 from .train import (
     SEED,
@@ -50,7 +52,6 @@ from .train import (
 )
 
 SCHEMA_VERSION = 1
-N_BOOT = 1000
 INNER_SPLITS = 3
 FRACTIONS: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0)
 TOP_TERMS = 15
@@ -306,8 +307,8 @@ def _learning_curve(by_cell, folds, groups, Y, labels, fractions) -> dict:
             sub = _subsample(tr, groups, f, k)
             p_te, th = by_cell[(f, k)]
             yhat = apply_thresholds(p_te, th, labels)
-            c = _counts(Y[te], yhat)
-            f1s.append(float(np.mean(_prf(c["tp"], c["fp"], c["fn"])[2])))
+            c = counts(Y[te], yhat)
+            f1s.append(float(np.mean(prf(c["tp"], c["fp"], c["fn"])[2])))
             aps.append(float(np.mean([average_precision_score(Y[te][:, j], p_te[:, j]) for j in range(len(labels)) if Y[te][:, j].any()] or [0.0])))
             n_sent.append(len(sub))
             n_art.append(len(np.unique(groups[sub])))
@@ -417,46 +418,6 @@ def _overlap_warning(df, labels_dir, corpus_root) -> list[str]:
         return []
     return [f"{n} of {len(df)} held-out sentences are also in the gold labels in {labels_dir}; "
             "if the model was trained on them these scores are optimistic"]
-
-
-def read_heldout(path: str | Path, labels: tuple[str, ...] = LABELS):
-    """Read and validate a label-store CSV; return (non-junk rows, number of junk rows dropped).
-
-    Every problem names the file and line (line 1 is the header).
-    """
-    from .store import read_table
-
-    path = Path(path)
-    if path.suffix.lower() != ".csv":
-        raise LabelError("a held-out file must be a label-store CSV (sentence_id, article_id, text, labels, junk)", path)
-    df = read_table(path, dtype=str)
-    need = ["sentence_id", "article_id", "text", *labels]
-    missing = [c for c in need if c not in df.columns]
-    if missing:
-        raise LabelError(f"missing column(s) {', '.join(missing)}; a label-store CSV has {', '.join(need)}, junk", path, 1)
-    value_cols = [*labels, *(["junk"] if "junk" in df.columns else [])]
-    seen: dict[str, int] = {}
-    for i, row in enumerate(df.itertuples(index=False)):
-        line = i + 2
-        r = dict(zip(df.columns, row))
-        for c in ("sentence_id", "article_id", "text"):
-            if not str(r[c]).strip():
-                raise LabelError(f"empty {c}; every row needs a sentence id, article id and text", path, line)
-        for c in value_cols:
-            if str(r[c]).strip() not in ("0", "1"):
-                raise LabelError(f"{c} is {r[c]!r}; label and junk cells must be 0 or 1", path, line)
-        sid = str(r["sentence_id"])
-        if sid in seen:
-            raise LabelError(f"sentence {sid} appears twice (first on line {seen[sid]}); keep one decision per sentence", path, line)
-        seen[sid] = line
-    for c in value_cols:
-        df[c] = df[c].str.strip().astype(int)
-    dropped = int(df["junk"].sum()) if "junk" in df.columns else 0
-    if "junk" in df.columns:
-        df = df[df["junk"] == 0]
-    if df.empty:
-        raise LabelError("no non-junk labelled sentences to evaluate on", path)
-    return df.reset_index(drop=True), dropped
 
 
 # --------------------------------------------------------------------------
@@ -578,70 +539,6 @@ def _folds_digest(folds, groups) -> str:
 
     parts = ["|".join(sorted(set(np.asarray(groups)[te].astype(str).tolist()))) for _, te in folds]
     return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
-
-
-def _boot_f1(Y, Yhat, codes, n_arts: int, W) -> np.ndarray:
-    """(n_boot, labels) F1 in each article resample ``W`` (as :func:`metric_block` computes it)."""
-    Y, Yhat = np.asarray(Y, dtype=int), np.asarray(Yhat, dtype=int)
-    B = {}
-    for k, (yv, hv) in {"tp": (1, 1), "fp": (0, 1), "fn": (1, 0)}.items():
-        m = np.zeros((n_arts, Y.shape[1]))
-        np.add.at(m, codes, ((Y == yv) & (Yhat == hv)).astype(float))
-        B[k] = W @ m
-    return _prf(B["tp"], B["fp"], B["fn"])[2]
-
-
-def compare_predictions(Y, groups, entries: list[dict], labels: tuple[str, ...] = LABELS, n_boot: int = N_BOOT,
-                        seed: int = SEED) -> dict:
-    """Metrics of several models' predictions on the same sentences, and paired differences from the first.
-
-    ``entries`` are dicts with ``info`` (model_id, features, C, ...), ``Yhat``
-    and ``learning_curve``.  All models share one set of article resamples
-    (the one :func:`metric_block` draws for these groups), so every model's
-    interval comes from the same resamples and a difference is taken within
-    each resample.
-    """
-    groups = np.asarray(groups).astype(str)
-    arts, W = article_bootstrap(groups, n_boot, seed)
-    _, codes = np.unique(groups, return_inverse=True)
-
-    boot = [_boot_f1(Y, e["Yhat"], codes, len(arts), W) for e in entries]
-    out = []
-    for i, e in enumerate(entries):
-        row = {**e["info"], "metrics": metric_block(Y, e["Yhat"], groups, labels, n_boot, seed),
-               "learning_curve": e.get("learning_curve"), "difference": None}
-        if i:
-            ref = entries[0]["info"]["model_id"]
-            f_ref = _prf(*(_counts(Y, entries[0]["Yhat"])[k] for k in ("tp", "fp", "fn")))[2]
-            f_me = _prf(*(_counts(Y, e["Yhat"])[k] for k in ("tp", "fp", "fn")))[2]
-            d_boot = boot[i] - boot[0]  # (n_boot, labels), paired: same resample
-            dm = d_boot.mean(axis=1)
-            d = float(np.mean(f_me) - np.mean(f_ref))
-            lo, hi = _ci95(dm)
-            row["difference"] = {
-                "vs": ref,
-                "macro_f1": d, "macro_f1_ci": [lo, hi],
-                "share_of_resamples_better": float(np.mean(dm > 0)),
-                "per_label": {lab: {"f1": float(f_me[j] - f_ref[j]), "f1_ci": _ci95(d_boot[:, j])} for j, lab in enumerate(labels)},
-                "verdict": _diff_verdict(d, lo, hi),
-            }
-        out.append(row)
-    return {"reference": entries[0]["info"]["model_id"], "sentences": int(len(Y)), "articles": int(len(arts)),
-            "n_boot": int(n_boot), "seed": int(seed), "models": out}
-
-
-def _ci95(x) -> list[float]:
-    """The 2.5th and 97.5th percentiles of bootstrap values: a 95% interval."""
-    lo, hi = np.percentile(x, [2.5, 97.5])
-    return [float(lo), float(hi)]
-
-
-def _diff_verdict(d: float, lo: float, hi: float) -> str:
-    if lo > 0:
-        return f"a real gain: macro-F1 {d:+.3f}, and the 95% interval [{lo:+.3f}, {hi:+.3f}] excludes 0"
-    if hi < 0:
-        return f"a real loss: macro-F1 {d:+.3f}, and the 95% interval [{lo:+.3f}, {hi:+.3f}] excludes 0"
-    return f"no clear difference: macro-F1 {d:+.3f}, but the 95% interval [{lo:+.3f}, {hi:+.3f}] includes 0"
 
 
 def tagging_speed(pipeline, texts, on: str = "", min_seconds: float | None = None, max_runs: int | None = None) -> dict:
@@ -818,75 +715,6 @@ def comparison_text(comp: dict) -> list[str]:
 # --------------------------------------------------------------------------
 # Metrics
 # --------------------------------------------------------------------------
-def _counts(Y: np.ndarray, Yhat: np.ndarray) -> dict[str, np.ndarray]:
-    Y, Yhat = np.asarray(Y, dtype=int), np.asarray(Yhat, dtype=int)
-    return {
-        "tp": ((Y == 1) & (Yhat == 1)).sum(axis=0).astype(float),
-        "fp": ((Y == 0) & (Yhat == 1)).sum(axis=0).astype(float),
-        "fn": ((Y == 1) & (Yhat == 0)).sum(axis=0).astype(float),
-        "tn": ((Y == 0) & (Yhat == 0)).sum(axis=0).astype(float),
-    }
-
-
-def _prf(tp, fp, fn):
-    """Precision, recall, F1 from counts (any shape); 0 where undefined, as sklearn's zero_division=0."""
-    tp, fp, fn = np.asarray(tp, float), np.asarray(fp, float), np.asarray(fn, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
-        r = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
-        f = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
-    return p, r, f
-
-
-def article_bootstrap(groups, n_boot: int = N_BOOT, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
-    """(articles, W): W[b, a] is how often article a is drawn in resample b.
-
-    Each resample draws as many articles as there are, with replacement;
-    every sentence of a drawn article comes along.
-    """
-    arts, codes = np.unique(np.asarray(groups).astype(str), return_inverse=True)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(arts), size=(n_boot, len(arts)))
-    W = np.zeros((n_boot, len(arts)), dtype=float)
-    np.add.at(W, (np.repeat(np.arange(n_boot), len(arts)), draws.ravel()), 1.0)
-    return arts, W
-
-
-def metric_block(Y, Yhat, groups, labels: tuple[str, ...] = LABELS, n_boot: int = N_BOOT, seed: int = SEED) -> dict:
-    """Per-label P/R/F1/support/confusion, micro and macro averages, with article-bootstrap 95% CIs."""
-    Y, Yhat = np.asarray(Y, dtype=int), np.asarray(Yhat, dtype=int)
-    c = _counts(Y, Yhat)
-    p, r, f = _prf(c["tp"], c["fp"], c["fn"])
-    mp, mr, mf = _prf(c["tp"].sum(), c["fp"].sum(), c["fn"].sum())
-
-    # Bootstrap on per-article counts: a resample's counts are W @ counts_per_article.
-    arts, W = article_bootstrap(groups, n_boot, seed)
-    _, codes = np.unique(np.asarray(groups).astype(str), return_inverse=True)
-    per_art = {}
-    for k, (yv, hv) in {"tp": (1, 1), "fp": (0, 1), "fn": (1, 0)}.items():
-        m = np.zeros((len(arts), Y.shape[1]))
-        np.add.at(m, codes, ((Y == yv) & (Yhat == hv)).astype(float))
-        per_art[k] = m
-    B = {k: W @ v for k, v in per_art.items()}  # (n_boot, labels)
-    bp, br, bf = _prf(B["tp"], B["fp"], B["fn"])
-    bmp, bmr, bmf = _prf(B["tp"].sum(1), B["fp"].sum(1), B["fn"].sum(1))
-
-    per = {}
-    for j, lab in enumerate(labels):
-        per[lab] = {
-            "precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "support": int(c["tp"][j] + c["fn"][j]),
-            "precision_ci": _ci95(bp[:, j]), "recall_ci": _ci95(br[:, j]), "f1_ci": _ci95(bf[:, j]),
-            "tp": int(c["tp"][j]), "fp": int(c["fp"][j]), "fn": int(c["fn"][j]), "tn": int(c["tn"][j]),
-        }
-    return {
-        "per_label": per,
-        "micro": {"precision": float(mp), "recall": float(mr), "f1": float(mf), "f1_ci": _ci95(bmf),
-                  "precision_ci": _ci95(bmp), "recall_ci": _ci95(bmr)},
-        "macro": {"precision": float(np.mean(p)), "recall": float(np.mean(r)), "f1": float(np.mean(f)),
-                  "f1_ci": _ci95(bf.mean(1)), "precision_ci": _ci95(bp.mean(1)), "recall_ci": _ci95(br.mean(1))},
-    }
-
-
 def pr_curve(y, p, threshold_points: tuple[float, float, float | None]) -> dict:
     """A thinned precision-recall curve with average precision and the operating point."""
     from sklearn.metrics import average_precision_score, precision_recall_curve

@@ -49,6 +49,18 @@ def split_gold(gold, labels_dir: str | Path):
     return gold[~mask].reset_index(drop=True), gold[mask].reset_index(drop=True)
 
 
+def heldout_gold(labels_dir: str | Path, corpus_root: str | Path):
+    """The gold rows of the held-out articles (LabelError when there are none)."""
+    from .labels import gold_labels
+
+    if not heldout_articles(labels_dir):
+        raise LabelError("no held-out set yet; choose one with 'talks heldout init' (or pass --data FILE)", heldout_path(labels_dir))
+    held = split_gold(gold_labels(labels_dir, corpus_root), labels_dir)[1]
+    if held.empty:
+        raise LabelError("the held-out articles have no gold labels; label them with 'talks label --article ID'", heldout_path(labels_dir))
+    return held
+
+
 def heldout_version(heldout_gold) -> dict:
     """What a model card records about the held-out set it was scored on."""
     from .labels import labels_hash
@@ -115,3 +127,41 @@ def write_heldout(labels_dir: str | Path, article_ids: list[str], articles: list
     df = pd.concat([old, pd.DataFrame(new, columns=list(HELDOUT_COLUMNS))], ignore_index=True)
     write_table(df[list(HELDOUT_COLUMNS)].sort_values("article_id", kind="stable"), path)
     return path
+
+
+def read_heldout(path: str | Path, labels: tuple[str, ...] = LABELS):
+    """Read and validate a label-store CSV; return (non-junk rows, number of junk rows dropped).
+
+    Every problem names the file and line (line 1 is the header).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        raise LabelError("a held-out file must be a label-store CSV (sentence_id, article_id, text, labels, junk)", path)
+    df = read_table(path, dtype=str)
+    need = ["sentence_id", "article_id", "text", *labels]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise LabelError(f"missing column(s) {', '.join(missing)}; a label-store CSV has {', '.join(need)}, junk", path, 1)
+    value_cols = [*labels, *(["junk"] if "junk" in df.columns else [])]
+    seen: dict[str, int] = {}
+    for i, row in enumerate(df.itertuples(index=False)):
+        line = i + 2
+        r = dict(zip(df.columns, row))
+        for c in ("sentence_id", "article_id", "text"):
+            if not str(r[c]).strip():
+                raise LabelError(f"empty {c}; every row needs a sentence id, article id and text", path, line)
+        for c in value_cols:
+            if str(r[c]).strip() not in ("0", "1"):
+                raise LabelError(f"{c} is {r[c]!r}; label and junk cells must be 0 or 1", path, line)
+        sid = str(r["sentence_id"])
+        if sid in seen:
+            raise LabelError(f"sentence {sid} appears twice (first on line {seen[sid]}); keep one decision per sentence", path, line)
+        seen[sid] = line
+    for c in value_cols:
+        df[c] = df[c].str.strip().astype(int)
+    dropped = int(df["junk"].sum()) if "junk" in df.columns else 0
+    if "junk" in df.columns:
+        df = df[df["junk"] == 0]
+    if df.empty:
+        raise LabelError("no non-junk labelled sentences to evaluate on", path)
+    return df.reset_index(drop=True), dropped

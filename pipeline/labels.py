@@ -10,7 +10,9 @@ agreement are in ``label_stats.py``; Label Studio / doccano in ``interop.py``.
 Store layout (``labels/``):
 
 * ``<annotator>.csv`` -- columns :data:`STORE_COLUMNS`, 0/1 values, sorted
-  by ``sentence_id``, always written atomically.
+  by ``sentence_id``, always written atomically; plus the optional
+  ``suggested`` column (:data:`OPTIONAL_COLUMNS`) once a row records a model
+  suggestion, so stores labelled without suggestions never change shape.
 * ``adjudications.csv`` -- same columns, ``annotator`` is the adjudicator;
   its decisions override the annotators'.
 * ``disagreements*.csv``, ``GUIDELINES.md`` and dot-files are not stores.
@@ -41,6 +43,11 @@ if TYPE_CHECKING:  # pandas is imported lazily: the CLI starts faster without it
 
 STORE_COLUMNS: tuple[str, ...] = ("sentence_id", "article_id", "text", *LABELS, "junk", "annotator", "timestamp")
 VALUE_COLUMNS: tuple[str, ...] = (*LABELS, "junk")
+# Optional: what the labelling tool's model pre-ticked ('' = no suggestion
+# shown, 'none' = it ticked none, else labels joined by '|').  Whether the
+# annotator changed it follows from the row's labels, so it is not stored.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("suggested",)
+ALL_COLUMNS: tuple[str, ...] = (*STORE_COLUMNS, *OPTIONAL_COLUMNS)
 GOLD_COLUMNS: tuple[str, ...] = ("sentence_id", "article_id", "text", *LABELS, "n_annotators")
 ADJUDICATIONS = "adjudications.csv"
 JOURNAL_DIR = ".journal"
@@ -151,6 +158,21 @@ def _ws(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def format_suggested(values: dict | None) -> str:
+    """The ``suggested`` cell for the decision a model pre-ticked (None: none shown)."""
+    if values is None:
+        return ""
+    return "|".join(lab for lab in LABELS if values.get(lab)) or "none"
+
+
+def parse_suggested(cell: str) -> set[str] | None:
+    """The labels a ``suggested`` cell names; None when no suggestion was shown."""
+    cell = str(cell).strip()
+    if not cell:
+        return None
+    return set() if cell == "none" else set(cell.split("|"))
+
+
 # --------------------------------------------------------------------------
 # Reading one store (raw rows, line numbers, row-level problems)
 # --------------------------------------------------------------------------
@@ -174,8 +196,8 @@ def _read_store_csv(path: Path, kind: str) -> tuple[list[dict], list[Problem]]:
                 return rows, problems
             header = [h.strip() for h in header]
             for h in header:
-                if h not in STORE_COLUMNS:
-                    problems.append(Problem(p, 1, f"unknown column {h!r}", f"rename it to one of {', '.join(STORE_COLUMNS)} or remove it"))
+                if h not in ALL_COLUMNS:
+                    problems.append(Problem(p, 1, f"unknown column {h!r}", f"rename it to one of {', '.join(ALL_COLUMNS)} or remove it"))
             for h in sorted(set(header)):
                 if header.count(h) > 1:
                     problems.append(Problem(p, 1, f"column {h!r} appears {header.count(h)} times", "keep one"))
@@ -187,7 +209,7 @@ def _read_store_csv(path: Path, kind: str) -> tuple[list[dict], list[Problem]]:
                 start, line = line, reader.line_num + 1
                 if not rec or all(not v.strip() for v in rec):
                     continue
-                row = {c: "" for c in STORE_COLUMNS}
+                row = {c: "" for c in ALL_COLUMNS}
                 for h, v in zip(header, rec):
                     if h in row:
                         row[h] = v
@@ -219,6 +241,9 @@ def _row_problems(row: dict) -> list[Problem]:
         on = [c for c in LABELS if row[c].strip() == "1"]
         if on:
             out.append(Problem(p, line, f"junk row with label(s) {', '.join(on)} set", "set those labels to 0, or junk to 0"))
+    named = parse_suggested(row.get("suggested", ""))
+    if named is not None and not named <= set(LABELS):
+        out.append(Problem(p, line, f"suggested is {row['suggested']!r}", f"leave it empty, or write 'none' or labels joined by '|' ({', '.join(LABELS)})"))
     return out
 
 
@@ -257,8 +282,9 @@ def append_journal(labels_dir: str | Path, annotator: str, record: dict) -> None
         os.fsync(f.fileno())
 
 
-def save_record(annotator: str, sentence_id: str, article_id: str, text: str, values: dict) -> dict:
-    """A journal 'save' record (a store row plus ``op``)."""
+def save_record(annotator: str, sentence_id: str, article_id: str, text: str, values: dict, suggested: str = "") -> dict:
+    """A journal 'save' record (a store row plus ``op``); ``suggested`` is the
+    store cell (:func:`format_suggested`) of what the model pre-ticked."""
     return {
         "op": "save",
         "sentence_id": sentence_id,
@@ -267,6 +293,7 @@ def save_record(annotator: str, sentence_id: str, article_id: str, text: str, va
         **{c: int(bool(values.get(c, 0))) for c in VALUE_COLUMNS},
         "annotator": annotator,
         "timestamp": now_utc(),
+        "suggested": suggested,
     }
 
 
@@ -312,7 +339,7 @@ def _fold_journal(rows: list[dict], jpath: Path, kind: str) -> list[dict]:
         sid = str(rec["sentence_id"])
         if rec["op"] == "save":
             history.append((sid, current.get(sid)))
-            row = {c: str(rec.get(c, "")) for c in STORE_COLUMNS}
+            row = {c: str(rec.get(c, "")) for c in ALL_COLUMNS}
             row.update(sentence_id=sid, file=str(jpath), line=n, kind=kind)
             current[sid] = row
         else:
@@ -331,15 +358,18 @@ def _fold_journal(rows: list[dict], jpath: Path, kind: str) -> list[dict]:
 def _store_table(rows: list[dict]):
     import pandas as pd
 
-    df = pd.DataFrame([{c: r[c] for c in STORE_COLUMNS} for r in rows], columns=list(STORE_COLUMNS))
+    df = pd.DataFrame([{c: r[c] for c in ALL_COLUMNS} for r in rows], columns=list(ALL_COLUMNS))
     for c in VALUE_COLUMNS:
         df[c] = df[c].astype(str).str.strip().astype(int)
     return df.sort_values("sentence_id", kind="stable").reset_index(drop=True)
 
 
 def write_store(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a store atomically: exactly :data:`STORE_COLUMNS`, sorted by sentence id."""
-    df = df[list(STORE_COLUMNS)].sort_values("sentence_id", kind="stable").reset_index(drop=True)
+    """Write a store atomically, sorted by sentence id: :data:`STORE_COLUMNS`,
+    plus each optional column only if some row fills it (so a store labelled
+    without suggestions keeps its old header and an empty ``git diff``)."""
+    optional = [c for c in OPTIONAL_COLUMNS if c in df and df[c].fillna("").astype(str).str.strip().ne("").any()]
+    df = df[[*STORE_COLUMNS, *optional]].sort_values("sentence_id", kind="stable").reset_index(drop=True)
     write_table(df, Path(path))
 
 
@@ -429,7 +459,7 @@ def check_labels(labels_dir: str | Path, corpus_root: str | Path) -> list[str]:
 def rows_frame(rows: list[dict]):
     import pandas as pd
 
-    cols = [*STORE_COLUMNS, "file", "line", "kind"]
+    cols = [*ALL_COLUMNS, "file", "line", "kind"]
     df = pd.DataFrame([{c: r[c] for c in cols} for r in rows], columns=cols)
     for c in VALUE_COLUMNS:
         df[c] = df[c].astype(str).str.strip().astype(int)
@@ -440,8 +470,9 @@ def rows_frame(rows: list[dict]):
 
 def load_labels(labels_dir: str | Path, corpus_root: str | Path) -> pd.DataFrame:
     """All stores' rows (pending journal decisions included) as a DataFrame with
-    :data:`STORE_COLUMNS` plus ``file``, ``line`` and ``kind`` (annotator or
-    adjudication).  Raises LabelError on the first error-level problem."""
+    :data:`ALL_COLUMNS` (``suggested`` is '' where a store has no such column)
+    plus ``file``, ``line`` and ``kind`` (annotator or adjudication).  Raises
+    LabelError on the first error-level problem."""
     rows, problems, _ = collect_labels(labels_dir, corpus_root)
     for p in problems:
         if not p.warning:

@@ -8,9 +8,14 @@ before the screen moves on; the journal is folded into the CSV at start
 (recovering a killed session) and at quit.  So a crash, a closed terminal
 or ``kill -9`` loses at most the sentence on screen.
 
+The current model's suggestions (:func:`suggest`) are shown pre-ticked with
+their probabilities, and each saved row records what was pre-ticked (the
+store's ``suggested`` column); ``models_dir=None`` labels blind.
+
 :class:`Session` is the state machine (keys in, screen text out) and does no
 I/O besides the journal; :func:`run_labeller` wires it to the terminal.  This
-is, with ``cli.py``, the only module that prints.
+is, with ``cli.py``, the only module that prints.  ``weblabel.py`` serves the
+same queue, suggestions and journal to a browser.
 """
 from __future__ import annotations
 
@@ -18,10 +23,12 @@ import csv
 import fcntl
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import LabelError
+from .errors import LabelError, ModelError
 from .labels import (
     JOURNAL_DIR,
     VALUE_COLUMNS,
@@ -29,6 +36,7 @@ from .labels import (
     append_journal,
     check_annotator,
     compact_journal,
+    format_suggested,
     read_store,
     save_record,
     store_path,
@@ -53,6 +61,44 @@ class Item:
     next: str | None
     title: str
     values: dict = field(default_factory=dict)  # the annotator's current decision, if any
+    proba: dict[str, float] = field(default_factory=dict)  # the model's probability per label (empty: no model)
+    suggested: dict | None = None  # what the model pre-ticks; None when not shown pre-ticked (no model, or labelled before)
+
+
+def start_values(item: Item, saved: dict | None = None) -> dict:
+    """What the boxes show first: this session's decision, else the annotator's
+    earlier one, else the model's suggestion, else nothing ticked."""
+    base = saved or item.values or item.suggested or {}
+    return {c: int(base.get(c, 0)) for c in VALUE_COLUMNS}
+
+
+def suggest(items: list[Item], models_dir: str | Path) -> str | None:
+    """Fill in the current model's probabilities and pre-ticked labels for the
+    whole queue in one batch (not per key press: an embedding model takes a
+    while per call).
+
+    Sentences the annotator has labelled before get probabilities only: their
+    own decision, not the model's, is what the boxes start from.  Returns a
+    one-line notice instead when there is no usable model.
+    """
+    from .train import apply_thresholds, load_model, predict_proba
+
+    current = Path(models_dir) / "current"
+    if not current.exists():
+        return f"no model suggestions: {current} does not exist ('talks train' makes one)"
+    try:
+        model = load_model(None, models_dir)
+    except ModelError as e:  # a broken model must not stop the labelling
+        return f"no model suggestions ({e})"
+    if not items:
+        return None
+    labels = model["labels"]
+    P = predict_proba(model["pipeline"], [it.text for it in items])
+    for it, probs, ticks in zip(items, P, apply_thresholds(P, model["thresholds"], labels)):
+        it.proba = {lab: float(v) for lab, v in zip(labels, probs)}
+        if not it.values:
+            it.suggested = {**{c: 0 for c in VALUE_COLUMNS}, **{lab: int(t) for lab, t in zip(labels, ticks)}}
+    return None
 
 
 def build_queue(annotator: str, labels_dir: str | Path, corpus_root: str | Path, order: str = "articles", queue: str | Path | None = None, article: str | None = None) -> list[Item]:
@@ -141,8 +187,7 @@ class Session:
     def _start_values(self) -> dict:
         if self.pos >= len(self.items):
             return {c: 0 for c in VALUE_COLUMNS}
-        it = self.items[self.pos]
-        return {c: int(self.saved.get(self.pos, it.values).get(c, 0)) for c in VALUE_COLUMNS}
+        return start_values(self.items[self.pos], self.saved.get(self.pos))
 
     @property
     def remaining(self) -> int:
@@ -184,7 +229,7 @@ class Session:
         it = self.items[self.pos]
         values = dict(self.toggles)
         # the journal line is on disk before the screen moves on
-        append_journal(self.labels_dir, self.annotator, save_record(self.annotator, it.sentence_id, it.article_id, it.text, values))
+        append_journal(self.labels_dir, self.annotator, save_record(self.annotator, it.sentence_id, it.article_id, it.text, values, format_suggested(it.suggested)))
         self.undo_stack.append((self.pos, self.saved.get(self.pos)))
         self.saved[self.pos] = values
         self._advance()
@@ -216,15 +261,21 @@ class Session:
             lines += [f"All {n} sentence(s) in this queue done." if n else "Nothing to label in this queue.", "", "u undo the last decision   Enter/q quit"]
         else:
             it = self.items[self.pos]
+
+            def box(lab: str, key: str) -> str:
+                p = it.proba.get(lab)
+                return f"[{'x' if self.toggles[lab] else ' '}] {key} {lab}" + (f" {p:.2f}" if p is not None else "")
+
+            pre = "   (pre-ticked by the model)" if it.suggested is not None and self.pos not in self.saved else ""
             lines += [
                 f"{it.title}  [{it.article_id}]",
-                f"sentence {self.pos + 1} of {n}   ({it.sentence_id})",
+                f"sentence {self.pos + 1} of {n}   ({it.sentence_id}){pre}",
                 "",
                 f"{dim}  {it.prev}{off}" if it.prev else f"{dim}  (start of article){off}",
                 f"{hi}> {it.text}{off}",
                 f"{dim}  {it.next}{off}" if it.next else f"{dim}  (end of article){off}",
                 "",
-                "   ".join(f"[{'x' if self.toggles[lab] else ' '}] {k} {lab}" for k, lab in KEYS.items()) + f"   [{'x' if self.toggles['junk'] else ' '}] j junk",
+                "   ".join(box(lab, k) for k, lab in KEYS.items()) + "   " + box("junk", "j"),
                 "",
                 "1-4 toggle  0 none  j junk  Enter save+next  u undo  s skip  q quit",
             ]
@@ -259,8 +310,9 @@ def _tty_keys(stream):
 def _line_keys(stream):
     """Without a TTY (pipes, scripts) a line is a decision: its keys, then Enter.
 
-    ``13`` saves diplomacy+humanitarian, an empty line saves the shown
-    values; a line holding s, u or q acts on that key alone.  EOF quits.
+    ``13`` toggles diplomacy and humanitarian from the shown values (the
+    model's suggestion or an earlier decision) and saves, an empty line saves
+    the shown values; a line holding s, u or q acts on that key alone.  EOF quits.
     """
     for line in stream:
         line = line.rstrip("\r\n")
@@ -286,18 +338,38 @@ def _lock(labels_dir: Path, annotator: str):
     return f
 
 
-def run_labeller(annotator: str, labels_dir: str | Path = "labels", corpus_root: str | Path = "corpus", order: str = "articles", queue: str | Path | None = None, article: str | None = None, stdin=None, stdout=None) -> dict:
-    """Run an interactive session; returns saved (decisions kept), path, remaining."""
+@contextmanager
+def exclusive_session(labels_dir: Path, annotator: str) -> Iterator[None]:
+    """Hold the annotator's lock for a labelling session (terminal or web): fold
+    a killed session's journal in first, and this session's at the end."""
     check_annotator(annotator)
-    labels_dir = Path(labels_dir)
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
     lock = _lock(labels_dir, annotator)
     try:
         compact_journal(labels_dir, annotator)  # recover decisions of a killed session
         if store_path(labels_dir, annotator).exists():
             read_store(store_path(labels_dir, annotator))  # refuse to write on top of a broken store
-        session = Session(annotator, labels_dir, build_queue(annotator, labels_dir, corpus_root, order, queue, article))
+        try:
+            yield
+        finally:
+            compact_journal(labels_dir, annotator)
+    finally:
+        lock.close()
+
+
+def run_labeller(annotator: str, labels_dir: str | Path = "labels", corpus_root: str | Path = "corpus", order: str = "articles", queue: str | Path | None = None, article: str | None = None, models_dir: str | Path | None = None, stdin=None, stdout=None) -> dict:
+    """Run an interactive session; returns saved (decisions kept), path, remaining.
+
+    ``models_dir``: show the suggestions of its current model; None labels
+    blind (an independent second pass must not be anchored by the model).
+    """
+    labels_dir = Path(labels_dir)
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    with exclusive_session(labels_dir, annotator):
+        items = build_queue(annotator, labels_dir, corpus_root, order, queue, article)
+        notice = suggest(items, models_dir) if models_dir is not None else None
+        session = Session(annotator, labels_dir, items)
+        session.message = notice or ""
         tty = stdin.isatty()
         keys = _tty_keys(stdin) if tty else _line_keys(stdin)
         nl = "\r\n" if tty else "\n"  # raw mode does not turn \n into a carriage return
@@ -319,7 +391,4 @@ def run_labeller(annotator: str, labels_dir: str | Path = "labels", corpus_root:
         finally:
             if hasattr(keys, "close"):
                 keys.close()  # restore the terminal mode
-            compact_journal(labels_dir, annotator)
-    finally:
-        lock.close()
     return {"saved": len(session.saved), "path": str(store_path(labels_dir, annotator)), "remaining": session.remaining}

@@ -653,3 +653,89 @@ def _comparison_console(result: dict) -> list[str]:
         if m.get("install"):
             lines.append(f"{m['model_id']} install: {m['install']['text']}")
     return lines
+
+
+# --------------------------------------------------------------------------
+# Simulation: does the labelling queue beat random order? (simulate.py)
+# --------------------------------------------------------------------------
+SIM_COLOURS = {"queue": "#2f6db5", "random": "#e08a2c"}
+
+
+def plot_simulation(sim: dict) -> str:
+    """Macro-F1 on the test articles vs labelled sentences per strategy: mean over seeds, min–max band, target line."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    n_seeds = len(sim["parameters"]["seeds"])
+    for name, st in sim["strategies"].items():
+        pts, colour = st["points"], SIM_COLOURS.get(name)
+        x = [p["labelled"] for p in pts]
+        ax.fill_between(x, [p["macro_f1_min"] for p in pts], [p["macro_f1_max"] for p in pts], color=colour, alpha=0.15, lw=0)
+        ax.plot(x, [p["macro_f1"] for p in pts], "o-", ms=3, color=colour, label=f"{name} (mean of {n_seeds} seeds, min–max band)")
+        if st["labels_to_target"] is not None:
+            ax.axvline(st["labels_to_target"], color=colour, ls=":", lw=1)
+    t = sim["target"]
+    ax.axhline(t["macro_f1"], color="#555", ls="--", lw=1, label=f"{t['share']:.0%} of full-data macro-F1 ({t['macro_f1']:.3f})")
+    ax.set_xlabel("labelled sentences")
+    ax.set_ylabel("macro-F1 on the test articles")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return _png(fig)
+
+
+def _sim_cell(p: dict) -> str:
+    return f"{p['macro_f1']:.3f} [{p['macro_f1_min']:.3f}, {p['macro_f1_max']:.3f}]"
+
+
+def _sim_needed(st: dict) -> tuple[str, str, str]:
+    """(mean curve, per seed, mean over seeds) of the labels a strategy needed to reach the target."""
+    na = lambda v: "not reached" if v is None else f"{v:g}"  # noqa: E731
+    return na(st["labels_to_target"]), ", ".join(map(na, st["labels_to_target_per_seed"])), na(st["labels_to_target_seed_mean"])
+
+
+def _simulation_html(sim: dict) -> str:
+    names = list(sim["strategies"])
+    need_rows = [[_td(name), *map(_td, _sim_needed(st)), _td(_f(st["area"]))] for name, st in sim["strategies"].items()]
+    curves = zip(*(st["points"] for st in sim["strategies"].values()))
+    point_rows = [[_td(pts[0]["labelled"]), *(_td(_sim_cell(p)) for p in pts)] for pts in curves]
+    return "\n".join([
+        "<section id='simulation'><h2>Labelling queue vs random order (simulation)</h2>",
+        f"<p class='sub'>{_e(sim['method'])} Test: {_e(sim['test']['source'])}; {sim['test']['sentences']} sentences from "
+        f"{sim['test']['articles']} articles. Pool: {sim['pool']['sentences']} gold sentences from {sim['pool']['articles']} articles; "
+        f"the full pool gives macro-F1 {sim['full']['macro_f1']:.3f}.</p>",
+        f"<div class='verdict'><b>Simulation:</b> {_e(sim['verdict'])}.</div>",
+        "<div class='plots'>",
+        _fig(plot_simulation(sim), "Macro-F1 on the test articles against the number of labelled sentences: mean over seeds "
+             "with the min–max band; dotted lines mark where each mean curve reaches the target.", "simulation", wide=True),
+        "</div>",
+        _table(["strategy", "labels to target (mean curve)", "per seed", "mean over seeds", "area (mean macro-F1)"], need_rows, "simulation-target"),
+        _table(["labelled", *(f"{n} macro-F1 [min, max]" for n in names)], point_rows, "simulation"),
+        "</section>",
+    ])
+
+
+def _simulation_markdown(sim: dict) -> list[str]:
+    lines = ["## Labelling queue vs random order (simulation)", "", f"{sim['verdict']}.", "",
+             "| strategy | labels to target (mean curve) | per seed | mean over seeds | area (mean macro-F1) |", "|---|---|---|---|---|"]
+    for name, st in sim["strategies"].items():
+        lines.append(f"| {name} | " + " | ".join(_sim_needed(st)) + f" | {st['area']:.3f} |")
+    return [*lines, "", f"Method: {sim['method']} Test: {sim['test']['source']}."]
+
+
+def simulation_text(sim: dict, max_rows: int = 13) -> str:
+    """The simulation as console text: macro-F1 per number of labels (thinned to ``max_rows``), labels to target, verdict."""
+    names = list(sim["strategies"])
+    curves = list(zip(*(st["points"] for st in sim["strategies"].values())))
+    stride = -(-len(curves) // max_rows)
+    shown = curves[::stride] + ([curves[-1]] if (len(curves) - 1) % stride else [])
+    head = ["labelled", *names]
+    rows = [[str(pts[0]["labelled"]), *(_sim_cell(p) for p in pts)] for pts in shown]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    fmt = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
+    lines = [f"simulation, {len(sim['parameters']['seeds'])} seed(s); test: {sim['test']['source']} "
+             f"({sim['test']['sentences']} sentences); macro-F1 mean [min, max] over seeds:",
+             fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows), ""]
+    for name, st in sim["strategies"].items():
+        curve, per_seed, seed_mean = _sim_needed(st)
+        lines.append(f"{name}: {curve} labels to reach {sim['target']['macro_f1']:.3f} (seeds: {per_seed}; mean {seed_mean}); "
+                     f"area {st['area']:.3f}")
+    lines.append(f"verdict: {sim['verdict']}")
+    return "\n".join(lines)

@@ -8,8 +8,11 @@ scored by macro average precision, which does not depend on thresholds.  A
 decision threshold per label is then tuned on the out-of-fold probabilities
 of the chosen configuration and stored with the model.
 
-The folder holds ``model.joblib`` and a model card (``card.json`` and
-``card.md``); ``models/current`` names the model that ``tag`` uses.
+Articles in the held-out set (``labels/heldout.csv``) are left out of
+training and selection; the fitted model is scored on them and the figures
+and the set's version go into the card.  The folder holds ``model.joblib``
+and a model card (``card.json`` and ``card.md``); which model is current is
+the registry's business (``registry.py``).
 """
 from __future__ import annotations
 
@@ -154,12 +157,13 @@ def scores(Y: np.ndarray, Yhat: np.ndarray, labels=LABELS) -> dict:
 # Training a model folder
 # --------------------------------------------------------------------------
 def training_data(labels_dir: str | Path, corpus_root: str | Path):
-    """Gold labels as (DataFrame, texts, Y, groups)."""
+    """Gold labels outside the held-out articles as (DataFrame, texts, Y, groups)."""
+    from .heldout import split_gold
     from .labels import gold_labels
 
-    gold = gold_labels(labels_dir, corpus_root)
+    gold = split_gold(gold_labels(labels_dir, corpus_root), labels_dir)[0]
     if len(gold) == 0:
-        raise LabelError("no labelled sentences; label some with 'talks label' first", labels_dir)
+        raise LabelError("no labelled sentences outside the held-out set; label some with 'talks label' first", labels_dir)
     Y = gold[list(LABELS)].to_numpy(dtype=int)
     return gold, gold["text"].tolist(), Y, gold["article_id"].to_numpy()
 
@@ -228,11 +232,35 @@ def train(
         "versions": versions,
         "sha256": sha256_file(joblib_path),
     }
+    card["heldout"] = heldout_score(model, thresholds, labels_dir, corpus_root)
     atomic_write_text(folder / "card.json", json.dumps(card, indent=2) + "\n")
     atomic_write_text(folder / "card.md", card_markdown(card))
     if set_current:
-        atomic_write_text(Path(models_dir) / "current", model_id + "\n")
+        from .registry import set_current as make_current
+
+        make_current(models_dir, model_id, "train", "trained with set_current")
     return card
+
+
+def heldout_score(model, thresholds: dict[str, float], labels_dir: str | Path, corpus_root: str | Path) -> dict | None:
+    """The fitted model scored as it is on the held-out gold, with its version; None without a held-out set."""
+    from .heldout import heldout_articles, heldout_version, split_gold
+    from .labels import gold_labels
+    from .metrics import metric_block
+
+    if not heldout_articles(labels_dir):
+        return None
+    held = split_gold(gold_labels(labels_dir, corpus_root), labels_dir)[1]
+    if held.empty:
+        return None
+    Y = held[list(LABELS)].to_numpy(dtype=int)
+    Yhat = apply_thresholds(predict_proba(model, held["text"].tolist()), thresholds)
+    m = metric_block(Y, Yhat, held["article_id"].to_numpy())
+    keep = ("precision", "recall", "f1", "f1_ci", "support")
+    return {**heldout_version(held),
+            "metrics": {"per_label": {lab: {k: m["per_label"][lab][k] for k in keep} for lab in LABELS},
+                        "macro": {k: m["macro"][k] for k in ("precision", "recall", "f1", "f1_ci")},
+                        "micro": {k: m["micro"][k] for k in ("precision", "recall", "f1", "f1_ci")}}}
 
 
 def _encoder_info() -> dict:
@@ -338,6 +366,18 @@ def card_markdown(card: dict) -> str:
     for lab in card["labels"]:
         m = cv["per_label"][lab]
         lines.append(f"| {lab} | {card['thresholds'][lab]:.3f} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
+    held = card.get("heldout")
+    if held:
+        hm = held["metrics"]
+        lines += ["", f"Held-out set (version {held['sha256'][:12]}: {held['sentences']} sentences from {held['articles']} articles "
+                  "never used for training or selection), stored thresholds, 95% article-bootstrap intervals:", "",
+                  "| label | F1 | 95% interval | support |", "|---|---|---|---|"]
+        for lab in card["labels"]:
+            m = hm["per_label"][lab]
+            lines.append(f"| {lab} | {m['f1']:.3f} | [{m['f1_ci'][0]:.2f}, {m['f1_ci'][1]:.2f}] | {m['support']} |")
+        lines.append(f"| **macro** | **{hm['macro']['f1']:.3f}** | [{hm['macro']['f1_ci'][0]:.2f}, {hm['macro']['f1_ci'][1]:.2f}] | |")
+    else:
+        lines += ["", "No held-out set when this model was trained (`talks heldout init` sets one aside)."]
     lines += ["", "Library versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()), "",
               f"model.joblib sha256: `{card['sha256']}`", ""]
     return "\n".join(lines)
@@ -349,7 +389,7 @@ def card_markdown(card: dict) -> str:
 def resolve_model(model: str | Path | None = None, models_dir: str | Path = "models") -> Path:
     """A model folder from a path, a model id, or ``models/current``."""
     models_dir = Path(models_dir)
-    if model is None:
+    if model is None or str(model) == "current":
         cur = models_dir / "current"
         if not cur.exists():
             raise ModelError("no current model; train one with 'talks train' or pass --model", cur)

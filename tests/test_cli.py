@@ -51,7 +51,7 @@ def test_ingest_warns_on_bad_files_and_keeps_going(tmp_path, articles_dir, capsy
     out = capsys.readouterr()
     assert rc == 1
     assert out.err.count("warning:") == 4 and "cp1252.txt" in out.err
-    assert "ingested 3 of 7 files" in out.out
+    assert "read 7 files: 3 articles added" in out.out
     assert (tmp_path / "c" / "sentences.csv").exists()
 
 

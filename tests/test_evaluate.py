@@ -8,14 +8,9 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import LabelError
-from pipeline.evaluate import (
-    article_bootstrap,
-    evaluate,
-    evaluate_frame,
-    keyword_predict,
-    metric_block,
-    read_heldout,
-)
+from pipeline.evaluate import evaluate, evaluate_frame, keyword_predict
+from pipeline.heldout import read_heldout
+from pipeline.metrics import article_bootstrap, metric_block
 from pipeline.records import LABELS
 from pipeline.report import console_summary, write_report
 
@@ -336,7 +331,7 @@ def test_compare_paired_difference(compare_project):
 
 
 def test_compare_predictions_share_resamples():
-    from pipeline.evaluate import compare_predictions
+    from pipeline.metrics import compare_predictions
 
     g = synthetic_gold()
     Y = g[list(LABELS)].to_numpy()

@@ -154,12 +154,63 @@ def test_globs_and_duplicate_stems(tmp_path, articles_dir):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     for d in ("a", "b"):
-        (tmp_path / d / "x.txt").write_text("Headline\n\nSome text here about the talks.\n")
+        (tmp_path / d / "x.txt").write_text(f"Headline {d}\n\nSome text here about the talks in {d}.\n")
     files = expand_inputs([str(tmp_path / "*" / "x.txt")])
     assert len(files) == 2
     res = build_corpus([tmp_path / "a", tmp_path / "b"], tmp_path / "c")
     ids = [a.article_id for a in load_articles(tmp_path / "c")]
     assert ids == ["x", "x-2"] and res["articles"] == 2
+
+
+def _art(path, title, body):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+def test_ingest_adds_next_to_the_corpus_and_never_drops_articles(tmp_path):
+    root = tmp_path / "corpus"
+    a = _art(tmp_path / "raw" / "one.txt", "Talks open in Geneva", "Envoys met on Monday. They talked for hours.")
+    b = _art(tmp_path / "mine" / "two.txt", "Aid reaches Madaya", "A convoy arrived. Food was handed out.")
+    build_corpus([tmp_path / "raw"], root)
+    first = load_sentences(root)
+    res = build_corpus([b], root)  # only the new file: the earlier article must stay
+    assert res["added"] == 1 and res["corpus_articles"] == 2
+    assert sorted(x.article_id for x in load_articles(root)) == ["one", "two"]
+    again = build_corpus([tmp_path / "raw"], root)  # what `make run` does
+    assert again["unchanged"] == 1 and again["added"] == 0
+    now = load_sentences(root)
+    assert set(first["sentence_id"]) <= set(now["sentence_id"])  # labels of 'one' are not orphaned
+    assert "two" in set(now["article_id"])
+    # an edited file replaces its old version under the same id
+    _art(a, "Talks open in Geneva", "Envoys met on Monday. They talked for hours. A third sentence.")
+    res = build_corpus([a], root)
+    assert res["updated"] == 1 and res["corpus_articles"] == 2
+    assert (load_sentences(root)["article_id"] == "one").sum() == 4
+    # --replace starts afresh
+    res = build_corpus([b], root, replace=True)
+    assert [x.article_id for x in load_articles(root)] == ["two"]
+
+
+def test_same_text_under_another_name_is_not_added_twice(tmp_path):
+    root = tmp_path / "corpus"
+    _art(tmp_path / "raw" / "one.txt", "Talks open in Geneva", "Envoys met on Monday.")
+    build_corpus([tmp_path / "raw"], root)
+    copy = _art(tmp_path / "feed" / "2016-01-29-talks-open.txt", "Talks open in Geneva", "Envoys met on Monday.")
+    res = build_corpus([copy], root)
+    assert res["added"] == 0 and len(res["duplicates"]) == 1
+    assert "same text as article one" in res["duplicates"][0]
+    assert [x.article_id for x in load_articles(root)] == ["one"]
+
+
+def test_a_new_file_with_a_taken_stem_gets_the_next_suffix(tmp_path):
+    root = tmp_path / "corpus"
+    _art(tmp_path / "a" / "story.txt", "First story", "One thing happened.")
+    build_corpus([tmp_path / "a"], root)
+    _art(tmp_path / "b" / "story.txt", "Second story", "Another thing happened.")
+    build_corpus([tmp_path / "b"], root)
+    arts = {x.article_id: x.title for x in load_articles(root)}
+    assert arts == {"story": "First story", "story-2": "Second story"}
 
 
 def test_corpus_files_and_stats(tiny_corpus):

@@ -1,0 +1,153 @@
+"""Metrics with article-bootstrap intervals, shared by ``evaluate`` (cross-
+validation, held-out file) and ``compare`` (two trained models, paired).
+
+Sentences of one article are not independent, so every interval resamples
+whole articles: a resample's confusion counts are a weighted sum of per-
+article counts (``W @ counts``), which makes 1,000 resamples cheap.  Models
+compared on the same sentences share one set of resamples, so a difference
+is taken within each resample (a paired interval).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .records import LABELS
+from .train import SEED
+
+N_BOOT = 1000
+
+
+def per_article_counts(Y, Yhat, codes, n_arts: int) -> dict[str, np.ndarray]:
+    """(articles, labels) tp/fp/fn counts; ``codes`` maps each sentence to its article."""
+    Y, Yhat = np.asarray(Y, dtype=int), np.asarray(Yhat, dtype=int)
+    out = {}
+    for k, (yv, hv) in {"tp": (1, 1), "fp": (0, 1), "fn": (1, 0)}.items():
+        m = np.zeros((n_arts, Y.shape[1]))
+        np.add.at(m, codes, ((Y == yv) & (Yhat == hv)).astype(float))
+        out[k] = m
+    return out
+
+
+def boot_f1(Y, Yhat, codes, n_arts: int, W) -> np.ndarray:
+    """(n_boot, labels) F1 in each article resample ``W`` (as :func:`metric_block` computes it)."""
+    B = {k: W @ v for k, v in per_article_counts(Y, Yhat, codes, n_arts).items()}
+    return prf(B["tp"], B["fp"], B["fn"])[2]
+
+
+def compare_predictions(Y, groups, entries: list[dict], labels: tuple[str, ...] = LABELS, n_boot: int = N_BOOT,
+                        seed: int = SEED) -> dict:
+    """Metrics of several models' predictions on the same sentences, and paired differences from the first.
+
+    ``entries`` are dicts with ``info`` (model_id, features, C, ...), ``Yhat``
+    and ``learning_curve``.  All models share one set of article resamples
+    (the one :func:`metric_block` draws for these groups), so every model's
+    interval comes from the same resamples and a difference is taken within
+    each resample.
+    """
+    groups = np.asarray(groups).astype(str)
+    arts, W = article_bootstrap(groups, n_boot, seed)
+    _, codes = np.unique(groups, return_inverse=True)
+
+    boot = [boot_f1(Y, e["Yhat"], codes, len(arts), W) for e in entries]
+    out = []
+    for i, e in enumerate(entries):
+        row = {**e["info"], "metrics": metric_block(Y, e["Yhat"], groups, labels, n_boot, seed),
+               "learning_curve": e.get("learning_curve"), "difference": None}
+        if i:
+            ref = entries[0]["info"]["model_id"]
+            f_ref = prf(*(counts(Y, entries[0]["Yhat"])[k] for k in ("tp", "fp", "fn")))[2]
+            f_me = prf(*(counts(Y, e["Yhat"])[k] for k in ("tp", "fp", "fn")))[2]
+            d_boot = boot[i] - boot[0]  # (n_boot, labels), paired: same resample
+            dm = d_boot.mean(axis=1)
+            d = float(np.mean(f_me) - np.mean(f_ref))
+            lo, hi = ci95(dm)
+            row["difference"] = {
+                "vs": ref,
+                "macro_f1": d, "macro_f1_ci": [lo, hi],
+                "share_of_resamples_better": float(np.mean(dm > 0)),
+                "per_label": {lab: {"f1": float(f_me[j] - f_ref[j]), "f1_ci": ci95(d_boot[:, j])} for j, lab in enumerate(labels)},
+                "verdict": diff_verdict(d, lo, hi),
+            }
+        out.append(row)
+    return {"reference": entries[0]["info"]["model_id"], "sentences": int(len(Y)), "articles": int(len(arts)),
+            "n_boot": int(n_boot), "seed": int(seed), "models": out}
+
+
+def ci95(x) -> list[float]:
+    """The 2.5th and 97.5th percentiles of bootstrap values: a 95% interval."""
+    lo, hi = np.percentile(x, [2.5, 97.5])
+    return [float(lo), float(hi)]
+
+
+def diff_verdict(d: float, lo: float, hi: float) -> str:
+    if lo > 0:
+        return f"a real gain: macro-F1 {d:+.3f}, and the 95% interval [{lo:+.3f}, {hi:+.3f}] excludes 0"
+    if hi < 0:
+        return f"a real loss: macro-F1 {d:+.3f}, and the 95% interval [{lo:+.3f}, {hi:+.3f}] excludes 0"
+    return f"no clear difference: macro-F1 {d:+.3f}, but the 95% interval [{lo:+.3f}, {hi:+.3f}] includes 0"
+
+
+def counts(Y: np.ndarray, Yhat: np.ndarray) -> dict[str, np.ndarray]:
+    Y, Yhat = np.asarray(Y, dtype=int), np.asarray(Yhat, dtype=int)
+    return {
+        "tp": ((Y == 1) & (Yhat == 1)).sum(axis=0).astype(float),
+        "fp": ((Y == 0) & (Yhat == 1)).sum(axis=0).astype(float),
+        "fn": ((Y == 1) & (Yhat == 0)).sum(axis=0).astype(float),
+        "tn": ((Y == 0) & (Yhat == 0)).sum(axis=0).astype(float),
+    }
+
+
+def prf(tp, fp, fn):
+    """Precision, recall, F1 from counts (any shape); 0 where undefined, as sklearn's zero_division=0."""
+    tp, fp, fn = np.asarray(tp, float), np.asarray(fp, float), np.asarray(fn, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        r = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        f = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+    return p, r, f
+
+
+def article_bootstrap(groups, n_boot: int = N_BOOT, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """(articles, W): W[b, a] is how often article a is drawn in resample b.
+
+    Each resample draws as many articles as there are, with replacement;
+    every sentence of a drawn article comes along.
+    """
+    arts, codes = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(arts), size=(n_boot, len(arts)))
+    W = np.zeros((n_boot, len(arts)), dtype=float)
+    np.add.at(W, (np.repeat(np.arange(n_boot), len(arts)), draws.ravel()), 1.0)
+    return arts, W
+
+
+def metric_block(Y, Yhat, groups, labels: tuple[str, ...] = LABELS, n_boot: int = N_BOOT, seed: int = SEED) -> dict:
+    """Per-label P/R/F1/support/confusion, micro and macro averages, with article-bootstrap 95% CIs."""
+    Y, Yhat = np.asarray(Y, dtype=int), np.asarray(Yhat, dtype=int)
+    c = counts(Y, Yhat)
+    p, r, f = prf(c["tp"], c["fp"], c["fn"])
+    mp, mr, mf = prf(c["tp"].sum(), c["fp"].sum(), c["fn"].sum())
+
+    # Bootstrap on per-article counts: a resample's counts are W @ counts_per_article.
+    arts, W = article_bootstrap(groups, n_boot, seed)
+    _, codes = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    B = {k: W @ v for k, v in per_article_counts(Y, Yhat, codes, len(arts)).items()}  # (n_boot, labels)
+    bp, br, bf = prf(B["tp"], B["fp"], B["fn"])
+    bmp, bmr, bmf = prf(B["tp"].sum(1), B["fp"].sum(1), B["fn"].sum(1))
+
+    per = {}
+    for j, lab in enumerate(labels):
+        per[lab] = {
+            "precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "support": int(c["tp"][j] + c["fn"][j]),
+            "precision_ci": ci95(bp[:, j]), "recall_ci": ci95(br[:, j]), "f1_ci": ci95(bf[:, j]),
+            "tp": int(c["tp"][j]), "fp": int(c["fp"][j]), "fn": int(c["fn"][j]), "tn": int(c["tn"][j]),
+        }
+    return {
+        "per_label": per,
+        "micro": {"precision": float(mp), "recall": float(mr), "f1": float(mf), "f1_ci": ci95(bmf),
+                  "precision_ci": ci95(bmp), "recall_ci": ci95(bmr)},
+        "macro": {"precision": float(np.mean(p)), "recall": float(np.mean(r)), "f1": float(np.mean(f)),
+                  "f1_ci": ci95(bf.mean(1)), "precision_ci": ci95(bp.mean(1)), "recall_ci": ci95(br.mean(1))},
+    }
+
+
