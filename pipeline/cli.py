@@ -174,10 +174,10 @@ def cmd_label(args) -> int:
     if args.web:
         from .weblabel import run_web_labeller
 
-        def ready(url: str, notice: str | None) -> None:
+        def ready(server, notice: str | None) -> None:
             if notice:
                 _warn(notice)
-            _say(f"serving {url} — Ctrl-C to stop")
+            _say(f"serving {server.url} — Ctrl-C to stop")
             sys.stdout.flush()  # whoever started us (a script, a test) waits for this line
 
         res = run_web_labeller(**common, port=args.port or 0, ready=ready)
@@ -194,6 +194,25 @@ def cmd_label(args) -> int:
 # --------------------------------------------------------------------------
 # Model commands
 # --------------------------------------------------------------------------
+def cmd_queue(args) -> int:
+    from .queue import MIN_WORDS, build_queue
+
+    res = build_queue(args.labels, args.root, model=args.model, models_dir=args.models, size=args.size,
+                      random_share=args.random_share, seed=args.seed, per_article=args.per_article, out=args.out)
+    for w in res["warnings"]:
+        _warn(w)
+    c = res["counts"]
+    _say(f"pool: {c['pool']} of {c['corpus']} corpus sentences ({c['labelled']} labelled, {c['heldout']} in held-out articles "
+         f"and {c['short']} shorter than {MIN_WORDS} words left out)")
+    _say(f"queued {c['uncertain'] + c['random']} with model {res['model_id']}: {c['uncertain']} the model is least sure of, "
+         f"{c['random']} drawn at random")
+    _say("suggested positives: " + ", ".join(f"{lab} {n}" for lab, n in c["suggested"].items()))
+    _say(f"wrote {res['path']}")
+    where = (f" --labels {args.labels}" if args.labels != "labels" else "") + (f" --root {args.root}" if args.root != "corpus" else "")
+    _say(f"next: talks label --annotator NAME --queue {res['path']}{where}")
+    return 0
+
+
 def cmd_train(args) -> int:
     from .compare import compare_models
     from .registry import current_id, promotion_decision, set_current
@@ -231,6 +250,8 @@ def cmd_train(args) -> int:
     comparison = None
     if cur is not None and held:
         comparison = compare_models(cur, card["model_id"], args.models, args.labels, args.root)
+        for w in comparison["warnings"]:
+            _warn(w)
         _say("")
         _say(_compare_text(comparison, changed=5))
     ok, why = promotion_decision(comparison, force=args.force)
@@ -430,10 +451,33 @@ def cmd_evaluate(args) -> int:
     with _progress(None, "evaluating") as tick:
         res = evaluate(args.labels, args.root, model=args.model, models_dir=args.models, data=args.data, progress=tick,
                        compare=args.compare)
+    if args.simulate:
+        from .simulate import simulate
+
+        with _progress(None, "simulating") as tick:
+            res["simulation"] = simulate(args.labels, args.root, progress=tick)
     paths = write_report(res, args.report)
     for w in res["warnings"]:
         _warn(w)
     _say(console_summary(res, paths))
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    from .report import simulation_text
+    from .simulate import SEEDS, STRATEGIES, simulate
+    from .store import atomic_write_text
+
+    if args.seeds < 1:
+        raise PipelineError("--seeds must be 1 or more")
+    seeds = tuple(range(SEEDS[0], SEEDS[0] + args.seeds))
+    with _progress(1 + len(seeds) * len(STRATEGIES) * (args.rounds + 1), "simulating") as tick:
+        sim = simulate(args.labels, args.root, seeds=seeds, start=args.start, step=args.step, rounds=args.rounds,
+                       random_share=args.random_share, per_article=args.per_article, progress=tick)
+    _say(simulation_text(sim))
+    if args.out:
+        atomic_write_text(args.out, json.dumps(sim, indent=2) + "\n")
+        _say(f"wrote {args.out}")
     return 0
 
 
@@ -513,6 +557,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, help="port for --web (default 0: any free port; the address is printed)")
     labels_opt(sp)
     root_opt(sp)
+
+    sp = add(sub, "queue", cmd_queue, "Pick the unlabelled sentences to label next: those the current model is least sure of "
+             "(rare labels weighted up, a few per article, no near duplicates) plus a random share; writes labels/queue.csv "
+             "for 'talks label --queue'.")
+    sp.add_argument("--size", type=int, default=100, help="sentences in the queue (default: 100)")
+    sp.add_argument("--random-share", type=float, default=0.2, help="share drawn uniformly at random, which keeps quality "
+                    "estimates on queued labels unbiased (default: 0.2)")
+    sp.add_argument("--per-article", type=int, default=3, help="at most this many uncertain sentences per article (default: 3)")
+    sp.add_argument("--seed", type=int, default=13, help="random seed; the same inputs and seed give the same queue (default: 13)")
+    sp.add_argument("--model", help="model id or folder (default: models/current)")
+    sp.add_argument("--out", help="queue file (default: queue.csv in the labels folder)")
+    labels_opt(sp)
+    root_opt(sp)
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
 
     # model commands: train -> tag / explain -> evaluate
     sp = add(sub, "train", cmd_train, "Choose, fit and save a model from the gold labels outside the held-out set (grouped CV by article), "
@@ -598,9 +656,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--compare", nargs="+", metavar="MODEL", help="also evaluate these models (ids or folders) on the same folds "
                     "(or --data file) and compare them with --model: F1 with paired bootstrap CIs, learning curves, speed, install size")
     sp.add_argument("--report", default="out/report", help="folder for report.html, metrics.json, summary.md (default: out/report)")
+    sp.add_argument("--simulate", action="store_true", help="also simulate labelling with the queue against random order "
+                    "(as 'talks simulate', about a minute) and add the curves to the report")
     labels_opt(sp)
     root_opt(sp)
     sp.add_argument("--models", default="models", help="models folder (default: models)")
+
+    sp = add(sub, "simulate", cmd_simulate, "Does the labelling queue beat random order? Replays labelling on the gold labels "
+             "with both and prints macro-F1 on the held-out articles against the number of labels.")
+    sp.add_argument("--seeds", type=int, default=3, help="repetitions with seeds 13, 14, ... (default: 3)")
+    sp.add_argument("--start", type=int, default=100, help="random sentences labelled before the first round (default: 100)")
+    sp.add_argument("--step", type=int, default=50, help="sentences added per round (default: 50)")
+    sp.add_argument("--rounds", type=int, default=24, help="rounds (default: 24)")
+    sp.add_argument("--random-share", type=float, default=0.2, help="random share of the queue's picks (default: 0.2)")
+    sp.add_argument("--per-article", type=int, default=3, help="at most this many uncertain picks per article and round (default: 3)")
+    sp.add_argument("--out", help="also write the whole result to this JSON file")
+    labels_opt(sp)
+    root_opt(sp)
     return p
 
 

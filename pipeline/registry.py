@@ -151,6 +151,9 @@ def promotion_decision(comparison: dict | None, force: bool = False) -> tuple[bo
         return True, "no current model to compare with"
     d = comparison["difference"]
     lo, hi = d["macro_f1_ci"]
+    if comparison["models"][0].get("heldout_at_training") is None and "heldout" in comparison:
+        return True, (f"the current model predates the held-out set and may have been trained on it, so its held-out "
+                      f"score is inflated (macro-F1 {d['macro_f1']:+.3f} [{lo:+.3f}, {hi:+.3f}]) and cannot veto")
     if hi < 0:
         return False, (f"significantly worse on the held-out set: macro-F1 {d['macro_f1']:+.3f} [{lo:+.3f}, {hi:+.3f}]; "
                        "kept the current model (use --force, or 'talks models promote', to override)")
