@@ -63,7 +63,9 @@ def test_end_to_end(labelled_project, tmp_path, capsys):
     assert main(["corpus", "stats", *common]) == 0
     assert main(["labels", "check", "--labels", str(p["labels"]), *common]) == 0
     assert main(["labels", "stats", "--labels", str(p["labels"]), *common]) == 0
-    assert main(["train", "--quick", "--labels", str(p["labels"]), "--models", str(p["models"]), *common]) == 0
+    assert main(["heldout", "init", "--labels", str(p["labels"]), *common]) == 0
+    assert main(["train", "--labels", str(p["labels"]), "--models", str(p["models"]), *common]) == 0
+    assert "promoted" in capsys.readouterr().out  # the first model: nothing to compare with
     out = tmp_path / "tags.csv"
     assert main(["tag", str(p["raw"]), "--out", str(out), "--summary", str(tmp_path / "sum.csv"), "--models", str(p["models"])]) == 0
     tags = pd.read_csv(out)

@@ -1,7 +1,9 @@
-"""The terminal labelling tool: queue orders, key handling, and real sessions
-driven through a pseudo-terminal (pexpect), including a SIGKILL mid-session."""
+"""The terminal labelling tool: queue orders, key handling, model suggestions,
+and real sessions driven through a pseudo-terminal (pexpect), including a
+SIGKILL mid-session."""
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -13,9 +15,10 @@ import pexpect
 import pytest
 
 from pipeline.errors import LabelError
+from pipeline.cli import main
 from pipeline.label_stats import label_stats
-from pipeline.labels import append_journal, read_store, save_record
-from pipeline.labeltool import Session, _lock, build_queue, run_labeller
+from pipeline.labels import append_journal, format_suggested, read_store, save_record
+from pipeline.labeltool import KEYS, Item, Session, _lock, build_queue, run_labeller, start_values, suggested_queue
 from pipeline.records import LABELS
 
 REPO = Path(__file__).parent.parent
@@ -24,9 +27,11 @@ PY = sys.executable
 FIRST = ["s056514e63feb", "sd88165bfe6e8", "se7505e95badc", "s6d3b8460a828", "seb92b5c3bab9"]
 
 
-def _spawn(labels: Path, corpus: Path, *extra: str) -> pexpect.spawn:
+def _spawn(labels: Path, corpus: Path, *extra: str, models: Path | None = None) -> pexpect.spawn:
+    # without a models folder there are no suggestions: the tool works as it always did
+    models = models or labels.parent / "no-models"
     child = pexpect.spawn(
-        PY, ["-m", "pipeline", "label", "--annotator", "t", "--root", str(corpus), "--labels", str(labels), *extra],
+        PY, ["-m", "pipeline", "label", "--annotator", "t", "--root", str(corpus), "--labels", str(labels), "--models", str(models), *extra],
         cwd=str(REPO), env={**os.environ, "TERM": "xterm"}, encoding="utf-8", timeout=10, dimensions=(40, 160),
     )
     return child
@@ -134,11 +139,13 @@ def test_line_input_without_tty(tiny_corpus, tmp_path):
     """Piped stdin: one line per decision (keys, then Enter); s/u/q act alone; EOF quits."""
     labels = tmp_path / "labels"
     out = subprocess.run(
-        [PY, "-m", "pipeline", "label", "--annotator", "t", "--root", str(tiny_corpus), "--labels", str(labels)],
+        [PY, "-m", "pipeline", "label", "--annotator", "t", "--root", str(tiny_corpus), "--labels", str(labels),
+         "--models", str(tmp_path / "no-models")],
         input="1\n\nj\ns\n24\n3\nu\n", capture_output=True, text=True, cwd=REPO, timeout=30,
     )
     assert out.returncode == 0, out.stderr
     assert "saved 4 decision(s)" in out.stdout and "\x1b[2J" not in out.stdout
+    assert out.stdout.count("no model suggestions:") == 1  # a one-line notice on the first screen
     df = _store(labels)
     assert [_values(df, s) for s in (FIRST[0], FIRST[1], FIRST[2], FIRST[4])] == [
         (1, 0, 0, 0, 0), (0, 0, 0, 0, 0), (0, 0, 0, 0, 1), (0, 1, 0, 1, 0)]
@@ -223,3 +230,104 @@ def test_adjudicating_disagreements_with_the_tool(tiny_corpus, tmp_path):
     assert "sentence 1 of 3" in out.getvalue()
     gold = gold_labels(labels, tiny_corpus).set_index("sentence_id")
     assert gold.loc["s0960e75ab157", "blame"] == 1 and "sef2cd0efc308" not in gold.index
+
+
+# --------------------------------------------------------------------------
+# Model suggestions (pre-annotation)
+# --------------------------------------------------------------------------
+def _boxes(it: Item) -> str:
+    """The label line of the screen for an item shown with its suggestion."""
+    line = "   ".join(f"[{'x' if it.suggested[lab] else ' '}] {k} {lab} {it.proba[lab]:.2f}" for k, lab in KEYS.items())
+    return line + "   [ ] j junk"
+
+
+def _suggested_items(p: dict, annotator: str = "t") -> list[Item]:
+    items, notice = suggested_queue(annotator, p["labels"], p["corpus"], models_dir=p["models"])
+    assert notice is None
+    return [it for it in items if any(it.suggested[lab] for lab in LABELS)]
+
+
+def test_suggestions_pre_ticked_shown_and_recorded(trained_project, tmp_path, capsys):
+    p = trained_project
+    labels, corpus = p["labels"], p["corpus"]
+    a, b = _suggested_items(p)[:2]
+    q = tmp_path / "q.txt"
+    q.write_text(f"{a.sentence_id}\n{b.sentence_id}\n")
+    child = _spawn(labels, corpus, "--queue", str(q), models=p["models"])
+    child.expect("sentence 1 of 2")
+    child.expect_exact("(pre-ticked by the model)")
+    child.expect_exact(_boxes(a))
+    child.send("\r")  # accept the suggestion as it is
+    child.expect("sentence 2 of 2")
+    child.expect_exact(_boxes(b))
+    drop = next(lab for lab in LABELS if b.suggested[lab])
+    add = next(lab for lab in LABELS if not b.suggested[lab])
+    keys = {lab: k for k, lab in KEYS.items()}
+    child.send(keys[drop] + keys[add] + "\r")  # change it: one label off, another on
+    child.expect("All 2 sentence")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    df = _store(labels)
+    assert df.loc[a.sentence_id, "suggested"] == format_suggested(a.suggested)
+    assert _values(df, a.sentence_id) == tuple(a.suggested[c] for c in (*LABELS, "junk"))
+    assert df.loc[b.sentence_id, "suggested"] == format_suggested(b.suggested)
+    changed = {**b.suggested, drop: 0, add: 1}
+    assert _values(df, b.sentence_id) == tuple(changed[c] for c in (*LABELS, "junk"))
+    assert (labels / "t.csv").read_text().splitlines()[0].endswith(",timestamp,suggested")
+    sg = label_stats(labels, corpus)["suggestions"]
+    assert (sg["shown"], sg["accepted"]) == (2, 1)
+    assert {r["label"]: (r["added"], r["removed"]) for r in sg["per_label"] if r["added"] or r["removed"]} == {drop: (0, 1), add: (1, 0)}
+    assert main(["labels", "stats", "--labels", str(labels), "--root", str(corpus)]) == 0
+    assert "suggestions: 2 shown, 1 accepted as is; " in capsys.readouterr().out
+
+
+def test_no_suggest_labels_blind(trained_project, tmp_path):
+    """--no-suggest: no probabilities, nothing pre-ticked, an empty 'suggested'."""
+    p = trained_project
+    a, b = _suggested_items(p)[:2]
+    q = tmp_path / "q.txt"
+    q.write_text(f"{a.sentence_id}\n")
+    out = subprocess.run(
+        [PY, "-m", "pipeline", "label", "--annotator", "t", "--no-suggest", "--queue", str(q), "--root", str(p["corpus"]),
+         "--labels", str(p["labels"]), "--models", str(p["models"])],
+        input="\n", capture_output=True, text=True, cwd=REPO, timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "[ ] 1 diplomacy   [ ] 2 violence   [ ] 3 humanitarian   [ ] 4 blame   [ ] j junk" in out.stdout
+    assert "pre-ticked" not in out.stdout and "no model suggestions" not in out.stdout
+    assert _values(_store(p["labels"]), a.sentence_id) == (0, 0, 0, 0, 0)  # the model's labels were not ticked
+    assert "suggested" not in (p["labels"] / "t.csv").read_text().splitlines()[0]  # no suggestion shown: no column
+    # a later session with suggestions adds the column; the blind row keeps an empty cell
+    q.write_text(f"{b.sentence_id}\n")
+    run_labeller("t", p["labels"], p["corpus"], queue=q, models_dir=p["models"], stdin=io.StringIO("\n"), stdout=io.StringIO())
+    df = _store(p["labels"])
+    assert df.loc[a.sentence_id, "suggested"] == "" and df.loc[b.sentence_id, "suggested"] == format_suggested(b.suggested)
+
+
+def test_old_store_without_the_column_round_trips(trained_project, tmp_path):
+    p = trained_project
+    old = p["labels"] / "tester.csv"
+    before = old.read_bytes()
+    assert b"suggested" not in before
+    # another annotator labels with suggestions in the same folder; tester's session has nothing to do
+    run_labeller("t", p["labels"], p["corpus"], models_dir=p["models"], stdin=io.StringIO("\n\n"), stdout=io.StringIO())
+    res = run_labeller("tester", p["labels"], p["corpus"], models_dir=p["models"], stdin=io.StringIO(""), stdout=io.StringIO())
+    assert res["saved"] == 0 and old.read_bytes() == before
+    # re-labelling one's own sentence: the earlier decision is shown, not the model's, and no suggestion is recorded
+    sid = read_store(old)["sentence_id"][0]
+    q = tmp_path / "q.txt"
+    q.write_text(f"{sid}\n")
+    screen = io.StringIO()
+    run_labeller("tester", p["labels"], p["corpus"], queue=q, models_dir=p["models"], stdin=io.StringIO("\n"), stdout=screen)
+    assert "pre-ticked" not in screen.getvalue() and " 0." in screen.getvalue()  # probabilities still shown
+    after = old.read_bytes()
+    assert after.splitlines()[0] == before.splitlines()[0]  # same header: no suggested column
+    assert len(after.splitlines()) == len(before.splitlines())
+
+
+def test_start_values_prefer_the_annotators_decisions():
+    it = Item("s1", "a", "text", None, None, "title", values={"blame": 1}, suggested={"violence": 1})
+    assert start_values(it) == {"diplomacy": 0, "violence": 0, "humanitarian": 0, "blame": 1, "junk": 0}
+    assert start_values(it, {"junk": 1})["junk"] == 1  # this session's decision first
+    it.values = {}
+    assert start_values(it)["violence"] == 1  # nothing of theirs: the model's suggestion
