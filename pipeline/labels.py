@@ -101,7 +101,7 @@ def journal_path(labels_dir: str | Path, annotator: str) -> Path:
 
 # Files under labels/ that are not annotator stores: the adjudications, the
 # held-out article list, and the working files of agreement and the queue.
-NOT_STORE_PREFIXES: tuple[str, ...] = ("disagreements", "queue", "heldout")
+NOT_STORE_PREFIXES: tuple[str, ...] = ("disagreements", "queue", "heldout", "audit")
 
 
 def is_store_name(name: str) -> bool:
