@@ -15,6 +15,17 @@ def articles_dir() -> Path:
     return DATA / "articles"
 
 
+@pytest.fixture(scope="session")
+def project_corpus(tmp_path_factory) -> dict:
+    """The shipped corpus/raw ingested once per test run (about 15 s): its folder and ingest result."""
+    from pipeline.corpus import build_corpus
+
+    if not (REPO / "corpus" / "raw").exists():
+        pytest.skip("project corpus not present")
+    root = tmp_path_factory.mktemp("project-corpus")
+    return {"root": root, "result": build_corpus([REPO / "corpus" / "raw"], root)}
+
+
 @pytest.fixture
 def tiny_corpus(tmp_path: Path, articles_dir: Path) -> Path:
     """A corpus folder (articles.jsonl, sentences.csv) built from the tiny articles."""

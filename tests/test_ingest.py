@@ -223,16 +223,15 @@ def test_corpus_files_and_stats(tiny_corpus):
     assert sum(r["sentences"] for r in st["by_outlet"]) == len(df)
 
 
-@pytest.mark.skipif(not RAW.exists(), reason="project corpus not present")
-def test_project_corpus_ingests_cleanly(tmp_path):
+def test_project_corpus_ingests_cleanly(project_corpus):
     """The shipped corpus (seeds, pool, and the Jan-Mar 2016 feed): no warnings, ~170 seed sentences, no known boilerplate, metadata filled."""
-    res = build_corpus([RAW], tmp_path / "c")
+    res, root = project_corpus["result"], project_corpus["root"]
     assert res["errors"] == [] and res["duplicates"] == [] and res["articles"] == 1859
-    df = load_sentences(tmp_path / "c")
+    df = load_sentences(root)
     seeds = df[df.article_id.str.match(r"^00[0-4]-")]
     assert 140 <= len(seeds) <= 200
     # the feed's cleaning (more outlets, more boilerplate kinds) is measured on its own junk test set
-    feed = {a.article_id for a in load_articles(tmp_path / "c") if "feed-2016q1" in a.source}
+    feed = {a.article_id for a in load_articles(root) if "feed-2016q1" in a.source}
     assert len(feed) == 1803
     text = "\n".join(df.text[~df.article_id.isin(feed)])
     for junk in (
@@ -247,7 +246,7 @@ def test_project_corpus_ingests_cleanly(tmp_path):
         "Reporting by",
     ):
         assert junk not in text
-    for a in load_articles(tmp_path / "c"):
+    for a in load_articles(root):
         if a.format == "markdown":
             assert a.title and a.date and a.url
 

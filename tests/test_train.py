@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.errors import ModelError
 from pipeline.records import LABELS
-from pipeline.train import apply_thresholds, grouped_folds, load_model, sha256_file, train, tune_thresholds
+from pipeline.train import apply_thresholds, grouped_folds, load_model, sha256_file, tune_thresholds
 
 
 def test_grouped_folds_never_split_an_article():
