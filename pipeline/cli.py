@@ -127,6 +127,10 @@ def cmd_labels_stats(args) -> int:
         f"({st['coverage']:.0%}) in {st['articles_labelled']} of {st['corpus_articles']} articles; "
         f"{st['junk']} junk; annotators: {', '.join(st['annotators']) or '-'}\n"
     )
+    sg = st["suggestions"]
+    if sg["shown"]:
+        changes = "".join(f"; {r['label']} added {r['added']}, removed {r['removed']}" for r in sg["per_label"] if r["added"] or r["removed"])
+        _say(f"suggestions: {sg['shown']} shown, {sg['accepted']} accepted as is{changes}\n")
     _say(_table(st["per_label"], ["label", "positive", "share"]))
     _say("\nco-occurrence (sentences carrying both labels):")
     labels = [r["label"] for r in st["per_label"]]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import LabelError
 from .labels import (
-    STORE_COLUMNS,
+    ALL_COLUMNS,
     VALUE_COLUMNS,
     gold_with_junk,
     iso_utc,
@@ -170,7 +170,7 @@ def import_labels(path: str | Path, fmt: str, annotator: str, labels_dir: str | 
         row = {
             "sentence_id": s["sentence_id"], "article_id": s["article_id"], "text": s["text"],
             **{c: int(c in chosen) for c in VALUE_COLUMNS},
-            "annotator": annotator, "timestamp": it["timestamp"] or now,
+            "annotator": annotator, "timestamp": it["timestamp"] or now, "suggested": "",
         }
         prev = new.get(s["sentence_id"])
         if prev is not None and any(prev[c] != row[c] for c in VALUE_COLUMNS):
@@ -180,10 +180,11 @@ def import_labels(path: str | Path, fmt: str, annotator: str, labels_dir: str | 
         warns.append(f"{path}: {unannotated} item(s) without annotations skipped")
     # a pending labelling-tool journal would later overwrite imported rows: fold it first
     compact_journal(labels_dir, annotator)
-    existing = read_store(spath)[list(STORE_COLUMNS)] if spath.exists() else pd.DataFrame(columns=list(STORE_COLUMNS))
+    # keep the optional columns (the model's suggestions) of the rows the import leaves alone
+    existing = read_store(spath)[list(ALL_COLUMNS)] if spath.exists() else pd.DataFrame(columns=list(ALL_COLUMNS))
     replaced = int(existing["sentence_id"].isin(list(new)).sum())
     kept = existing[~existing["sentence_id"].isin(list(new))]
-    merged = pd.concat([kept, pd.DataFrame(list(new.values()), columns=list(STORE_COLUMNS))], ignore_index=True)
+    merged = pd.concat([kept, pd.DataFrame(list(new.values()), columns=list(ALL_COLUMNS))], ignore_index=True)
     if new or spath.exists():
         write_store(merged, spath)
     return {"rows": len(new), "replaced": replaced, "matched_by_text": by_text_n, "total": int(len(merged)), "path": str(spath), "warnings": warns}

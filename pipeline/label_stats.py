@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from .labels import VALUE_COLUMNS, rows_frame, resolve_gold, collect_labels, read_store
+from .labels import VALUE_COLUMNS, parse_suggested, rows_frame, resolve_gold, collect_labels, read_store
 from .records import LABELS
 from .store import write_table
 
@@ -55,7 +55,31 @@ def label_stats(labels_dir: str | Path, corpus_root: str | Path) -> dict:
         "cooccurrence": co,
         "per_article": per_article,
         "problems": sum(1 for p in problems if not p.warning),
+        "suggestions": suggestion_stats([r for r in rows if r["ok"]]),
     }
+
+
+def suggestion_stats(rows: list[dict]) -> dict:
+    """How annotators treated the model's pre-ticked suggestions, over the rows
+    that record one: shown, accepted as is, and per label (junk included) how
+    often the annotator ticked it against the model (added) or unticked it
+    (removed).  A high acceptance with few changes can mean anchoring."""
+    shown = accepted = 0
+    added = dict.fromkeys(VALUE_COLUMNS, 0)
+    removed = dict.fromkeys(VALUE_COLUMNS, 0)
+    for r in rows:
+        suggested = parse_suggested(r["suggested"])
+        if suggested is None:
+            continue
+        final = {c for c in VALUE_COLUMNS if str(r[c]).strip() == "1"}
+        shown += 1
+        accepted += final == suggested
+        for c in final - suggested:
+            added[c] += 1
+        for c in suggested - final:
+            removed[c] += 1
+    return {"shown": shown, "accepted": accepted,
+            "per_label": [{"label": c, "added": added[c], "removed": removed[c]} for c in VALUE_COLUMNS]}
 
 
 

@@ -338,6 +338,13 @@ def _lock(labels_dir: Path, annotator: str):
     return f
 
 
+def suggested_queue(annotator: str, labels_dir: str | Path, corpus_root: str | Path, order: str = "articles", queue: str | Path | None = None, article: str | None = None, models_dir: str | Path | None = None) -> tuple[list[Item], str | None]:
+    """:func:`build_queue` with the suggestions of ``models_dir``'s current model
+    (None: blind, no suggestions), and the notice if there is no model."""
+    items = build_queue(annotator, labels_dir, corpus_root, order, queue, article)
+    return items, (suggest(items, models_dir) if models_dir is not None else None)
+
+
 @contextmanager
 def exclusive_session(labels_dir: Path, annotator: str) -> Iterator[None]:
     """Hold the annotator's lock for a labelling session (terminal or web): fold
@@ -366,8 +373,7 @@ def run_labeller(annotator: str, labels_dir: str | Path = "labels", corpus_root:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     with exclusive_session(labels_dir, annotator):
-        items = build_queue(annotator, labels_dir, corpus_root, order, queue, article)
-        notice = suggest(items, models_dir) if models_dir is not None else None
+        items, notice = suggested_queue(annotator, labels_dir, corpus_root, order, queue, article, models_dir)
         session = Session(annotator, labels_dir, items)
         session.message = notice or ""
         tty = stdin.isatty()

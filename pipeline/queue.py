@@ -63,11 +63,19 @@ def uncertainty_scores(P: np.ndarray, thresholds: dict[str, float], labels=LABEL
 
 
 def text_vectors(texts):
-    """L2-normalised word TF-IDF rows, for spotting near duplicates (dot product = cosine)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    """L2-normalised word TF-IDF rows, for spotting near duplicates (dot product = cosine).
 
-    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode", lowercase=True, dtype=np.float32)
-    return vec.fit_transform(list(texts)).tocsr()
+    Hashed features: a vocabulary of the uni- and bigrams of a 50k-sentence
+    pool alone costs over 200 MB, and a rare hash collision barely moves a
+    cosine."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+    hasher = HashingVectorizer(ngram_range=(1, 2), n_features=2**20, alternate_sign=False, norm=None, strip_accents="unicode",
+                               lowercase=True, dtype=np.float32)
+    texts = list(texts)
+    counts = sp.vstack([hasher.transform(texts[i:i + CHUNK]) for i in range(0, len(texts), CHUNK)], format="csr")
+    return TfidfTransformer(sublinear_tf=True).fit_transform(counts).astype(np.float32).tocsr()
 
 
 def select(texts, article_ids, scores: np.ndarray, size: int, random_share: float, per_article: int,

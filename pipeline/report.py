@@ -98,6 +98,8 @@ def summary_markdown(result: dict) -> str:
         lines += ["", f"Learning curve (training sentences → macro-F1): {pts}.", f"Verdict: {lc['verdict']}."]
     if result.get("comparison"):
         lines += ["", *_comparison_markdown(result)]
+    if result.get("simulation"):
+        lines += ["", *_simulation_markdown(result["simulation"])]
     for w in result.get("warnings", []):
         lines += ["", f"> warning: {w}"]
     lines += ["", f"Method: {result['method']['summary']} Thresholds: {result['method']['thresholds']}", ""]
@@ -422,6 +424,8 @@ def report_html(result: dict) -> str:
               "<h2>Confusion counts</h2>", _confusion_table(result)]
     if lc:
         parts += ["<h2>Learning curve</h2>", _lc_table(lc)]
+    if result.get("simulation"):
+        parts.append(_simulation_html(result["simulation"]))
     parts += ["<h2>Most informative terms</h2>", _terms(result), "<h2>Worst errors</h2>",
               "<p class='sub'>Most confident false positives and least confident false negatives. Some are label noise: "
               "check them against the guidelines before blaming the model.</p>", _errors(result),
@@ -627,6 +631,8 @@ def console_summary(result: dict, paths: dict | None = None) -> str:
         lines.append(f"learning curve: {lc['verdict']}")
     if result.get("comparison"):
         lines += ["", *_comparison_console(result)]
+    if result.get("simulation"):
+        lines += ["", simulation_text(result["simulation"])]
     if paths:
         lines.append("wrote " + ", ".join(paths[k] for k in ("html", "metrics", "summary") if k in paths))
     return "\n".join(lines)

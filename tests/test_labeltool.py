@@ -331,3 +331,35 @@ def test_start_values_prefer_the_annotators_decisions():
     assert start_values(it, {"junk": 1})["junk"] == 1  # this session's decision first
     it.values = {}
     assert start_values(it)["violence"] == 1  # nothing of theirs: the model's suggestion
+
+
+def test_bad_suggested_cell_is_a_problem(tiny_corpus, tmp_path):
+    from pipeline.labels import check_labels
+
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    head = "sentence_id,article_id,text,diplomacy,violence,humanitarian,blame,junk,annotator,timestamp,suggested\n"
+    row = f"{FIRST[0]},frontmatter,Aid convoy reaches besieged town,0,0,1,0,0,t,2026-01-01T00:00:00Z,"
+    (labels / "t.csv").write_text(head + row + "humanitarian|violence\n")
+    assert check_labels(labels, tiny_corpus) == []
+    (labels / "t.csv").write_text(head + row + "humanitarian|peace\n")
+    assert [p.split(": ", 1)[1] for p in check_labels(labels, tiny_corpus)] == [
+        "suggested is 'humanitarian|peace'; leave it empty, or write 'none' or labels joined by '|' (diplomacy, violence, humanitarian, blame)"]
+
+
+def test_import_keeps_the_suggestions_of_rows_it_leaves_alone(trained_project, tmp_path):
+    """labels import replaces the imported sentences' rows and must not drop the other rows' 'suggested'."""
+    import json
+
+    from pipeline.interop import import_labels
+
+    p = trained_project
+    a, b = _suggested_items(p)[:2]
+    append_journal(p["labels"], "t", save_record("t", a.sentence_id, a.article_id, a.text, a.suggested,
+                                                 suggested=format_suggested(a.suggested)))
+    export = tmp_path / "d.jsonl"
+    export.write_text(json.dumps({"sentence_id": b.sentence_id, "text": b.text, "label": ["violence"]}) + "\n")
+    import_labels(export, "doccano", "t", p["labels"], p["corpus"])
+    df = _store(p["labels"])
+    assert df.loc[a.sentence_id, "suggested"] == format_suggested(a.suggested)
+    assert df.loc[b.sentence_id, "suggested"] == "" and df.loc[b.sentence_id, "violence"] == 1

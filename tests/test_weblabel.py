@@ -26,7 +26,7 @@ from pipeline.errors import LabelError
 from pipeline.labels import collect_labels, format_suggested, read_store
 from pipeline.labeltool import _lock, run_labeller, suggested_queue
 from pipeline.records import LABELS
-from pipeline.weblabel import BadRequest, LabelServer, WebSession, run_web_labeller
+from pipeline.weblabel import BadRequest, WebSession, run_web_labeller
 
 REPO = Path(__file__).parent.parent
 ZERO = {c: 0 for c in (*LABELS, "junk")}
@@ -188,9 +188,8 @@ def test_concurrent_clients_over_http_lose_and_duplicate_nothing(project):
 
 
 def test_one_session_per_annotator_terminal_or_web(project):
-    with serving(project):
-        with pytest.raises(LabelError, match="another 'talks label' session"):
-            run_labeller("web", project["labels"], project["corpus"])
+    with serving(project), pytest.raises(LabelError, match="another 'talks label' session"):
+        run_labeller("web", project["labels"], project["corpus"])
     held = _lock(project["labels"], "web")
     try:
         with pytest.raises(LabelError, match="another 'talks label' session"):
@@ -360,6 +359,9 @@ def test_markup_in_articles_is_shown_not_run(tmp_path, browser, expect):
         page.wait_for_timeout(200)  # time for an onerror to fire, were there an <img>
         assert page.evaluate("window.__pwned") is None
         assert page.locator("img").count() == 0 and page.locator("script").count() == 1
+        # no model (as with --no-suggest): nothing pre-ticked, no probabilities
+        assert page.locator("#origin").inner_text() == ""
+        assert page.eval_on_selector_all("#boxes .p", "els => els.map(e => e.textContent)") == [""] * 5
     assert errors == []
 
 
