@@ -1,11 +1,14 @@
-"""Turn the audit readers' verdicts into adjudications, one rule at a time.
+"""Turn the audit readers' decisions into adjudications, one rule at a time.
 
-For every ``labels/audit/verdicts-<rule>.csv`` the governed label(s) the
-reader decided are compared with the gold decision recorded in the
-candidates file (so re-running gives the same result); each difference becomes
-(or updates) a row of ``labels/adjudications.csv`` whose annotator is
-``audit-<rule>``, so the rule a correction applies stays on record.  The
-per-rule table (candidates, corrections) goes to ``labels/audit/summary.json``.
+Two readers who had not labelled the sentences decided every candidate of a
+rule independently (``labels/audit/verdicts-<rule>.csv`` and
+``decisions-<rule>.csv``); where they differ, a third reader decided
+(``labels/audit/disputes.csv``).  The final value of each governed label is
+compared with the gold decision recorded in the candidates file (so
+re-running gives the same result); each difference becomes (or updates) a
+row of ``labels/adjudications.csv`` whose annotator is ``audit-<rule>``, so
+the rule a correction applies stays on record.  The per-rule table
+(candidates, agreed, disputed, corrections) goes to ``labels/audit/summary.json``.
 Usage: python scripts/apply_audit.py [--labels labels] [--root corpus]
 """
 from __future__ import annotations
@@ -31,30 +34,44 @@ def main() -> None:
     decided: dict[str, dict] = {}
     rules: dict[str, str] = {}
     summary = []
+    third = {(r["rule"], r["sentence_id"], r["label"]): r["decision"].strip()
+             for r in read_table(audit / "disputes.csv", dtype=str).to_dict("records")}
     for vpath in sorted(audit.glob("verdicts-*.csv")):
         rule = vpath.stem.removeprefix("verdicts-")
         cand = read_table(audit / f"candidates-{rule}.csv", dtype=str)
-        verd = read_table(vpath, dtype=str)
-        missing = set(cand["sentence_id"]) - set(verd["sentence_id"])
-        if missing:
-            raise SystemExit(f"{vpath}: no verdict for {len(missing)} candidate(s), e.g. {sorted(missing)[0]}")
-        before = {r["sentence_id"]: {**{lab: int(r[lab]) for lab in LABELS}, "junk": 0} for r in cand.to_dict("records")}
-        n = 0
-        for r in verd.to_dict("records"):
-            sid = r["sentence_id"]
-            row = decided.get(sid) or dict(before[sid])
+        readers = [read_table(path, dtype=str).set_index("sentence_id") for path in (vpath, audit / f"decisions-{rule}.csv")]
+        for r in readers:
+            missing = set(cand["sentence_id"]) - set(r.index)
+            if missing:
+                raise SystemExit(f"{audit}: a reader gave no decision for {len(missing)} {rule} candidate(s), e.g. {sorted(missing)[0]}")
+        n = agreed = disputed = 0
+        for c in cand.to_dict("records"):
+            sid = c["sentence_id"]
+            before = {**{lab: int(c[lab]) for lab in LABELS}, "junk": 0}
+            row = decided.get(sid) or dict(before)
             changed = False
-            for c in VALUE_COLUMNS:
-                v = str(r.get(c, "")).strip()
-                if v in ("0", "1") and int(v) != before[sid][c]:  # counted against the gold, whatever other rules did
-                    row[c], changed = int(v), True
+            for col in VALUE_COLUMNS:
+                a, b = (str(r.at[sid, col]).strip() if col in r.columns else "" for r in readers)
+                a, b = (v if v in ("0", "1") else "" for v in (a, b))
+                if not a and not b:
+                    continue  # the rule does not govern this label
+                if a == b:
+                    agreed += 1
+                    final = a
+                else:
+                    disputed += 1
+                    final = third.get((rule, sid, col), "")
+                    if final not in ("0", "1"):
+                        raise SystemExit(f"{audit}/disputes.csv: no third-reader decision for {rule} {sid} {col}")
+                if int(final) != before[col]:  # counted against the gold, whatever other rules did
+                    row[col], changed = int(final), True
             if changed:
                 if row["junk"]:
                     row.update({lab: 0 for lab in LABELS})
                 decided[sid] = row
                 rules[sid] = "+".join(sorted(set(rules.get(sid, "").split("+")) - {""} | {rule}))
                 n += 1
-        summary.append({"rule": rule, "candidates": int(len(cand)), "corrections": n})
+        summary.append({"rule": rule, "candidates": int(len(cand)), "agreed": agreed, "disputed": disputed, "corrections": n})
     adj_path = Path(args.labels) / ADJUDICATIONS
     adj = read_store(adj_path)[list(STORE_COLUMNS)]
     new = pd.DataFrame([{"sentence_id": sid, "article_id": gold.at[sid, "article_id"], "text": gold.at[sid, "text"],
@@ -64,7 +81,7 @@ def main() -> None:
     write_store(merged, adj_path)
     atomic_write_text(audit / "summary.json", json.dumps(summary, indent=2) + "\n")
     for s in summary:
-        print(f"{s['rule']}: {s['candidates']} candidates, {s['corrections']} corrections")
+        print(f"{s['rule']}: {s['candidates']} candidates, {s['disputed']} decisions disputed, {s['corrections']} corrections")
     print(f"{len(decided)} sentences corrected; wrote {adj_path}")
 
 
