@@ -1,7 +1,7 @@
 """Cut a labelling round into batches for independent annotators, with each sentence's context.
 
 Input: a queue file (``talks queue --out``) and/or whole articles (the
-held-out articles nobody has labelled yet).  Sentences are grouped by
+held-out articles nobody has labelled yet, or a list of article ids).  Sentences are grouped by
 article (an article is never split across batches) and dealt into ``--batches``
 batches of about equal size.  Each batch is written twice under ``--out``:
 ``batch-NN.csv`` (the sentence ids, the labelling order) and
@@ -27,6 +27,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--queue", help="queue CSV with a sentence_id column")
     ap.add_argument("--heldout", action="store_true", help="add every sentence of unlabelled held-out articles")
+    ap.add_argument("--articles", help="a file of article ids (one per line): add their sentences nobody has labelled or queued")
+    ap.add_argument("--exclude", nargs="*", default=[], help="queue files whose sentences are already being labelled")
     ap.add_argument("--batches", type=int, default=8)
     ap.add_argument("--out", required=True)
     ap.add_argument("--labels", default="labels")
@@ -47,6 +49,16 @@ def main() -> None:
         for aid in sorted(heldout_articles(args.labels) - labelled_articles):
             whole.add(aid)
             targets[aid] = set(sents.loc[sents["article_id"] == aid, "sentence_id"])
+    if args.articles:
+        rows, _, _ = collect_labels(args.labels, args.root)
+        taken = {r["sentence_id"].strip() for r in rows}
+        for ex in args.exclude:
+            taken |= set(read_table(ex, dtype=str)["sentence_id"])
+        for aid in Path(args.articles).read_text().split():
+            whole.add(aid)
+            ids = set(sents.loc[sents["article_id"] == aid, "sentence_id"]) - taken
+            if ids:
+                targets[aid] = ids
     by_article = {aid: g.reset_index(drop=True) for aid, g in sents[sents["article_id"].isin(list(targets))].groupby("article_id")}
     # deal articles, largest first, to the batch with the fewest sentences so far
     order = sorted(targets, key=lambda a: (-len(targets[a]), a))
@@ -70,7 +82,7 @@ def main() -> None:
             for i, r in g.iterrows():
                 if r["sentence_id"] not in targets[aid]:
                     continue
-                lo = i if aid in whole else max(0, i - 2)
+                lo = shown + 1 if aid in whole else max(0, i - 2)
                 if lo > shown + 1:
                     md.append("   ...")
                 for j in range(max(lo, shown + 1), i):
