@@ -185,7 +185,7 @@ def build_queue(
             "text": texts[i], "suggested": [lab for j, lab in enumerate(labels) if P[i, j] >= thresholds[lab]],
         })
     columns = ["rank", "sentence_id", "article_id", "reason", "score", *(f"p_{lab}" for lab in labels), "text"]
-    write_table(pd.DataFrame(out_rows, columns=columns), path)  # suggestions stay out of the file: they would anchor the labeller
+    write_table(pd.DataFrame(out_rows, columns=columns), path)
     reasons = Counter(r["reason"] for r in out_rows)
     return {
         "rows": out_rows,
