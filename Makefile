@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: run test install embeddings test-embeddings train bench embed-bench clean
+.PHONY: run test install embeddings test-embeddings train bench embed-bench figures clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test: $(STAMP)
 
 train: $(STAMP)
 	$(BIN)/talks train
+
+## Every figure in the README, recomputed from the committed labels and models (a few minutes).
+figures: $(EMB_STAMP)
+	$(BIN)/talks ingest corpus/raw
+	$(BIN)/python scripts/readme_figures.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --copies 200

@@ -10,7 +10,6 @@ the gold labels, previous/next sentence for context, text).
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 from pipeline.corpus import load_sentences

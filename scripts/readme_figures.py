@@ -27,7 +27,7 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
     from pipeline.evaluate import evaluate
     from pipeline.heldout import heldout_gold, heldout_version
     from pipeline.label_stats import agreement, label_stats
-    from pipeline.registry import current_id, read_card
+    from pipeline.registry import current_id, list_models, read_card
     from pipeline.simulate import simulate
 
     cur = current_id(models)
@@ -49,6 +49,11 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
         fig["compare"] = {k: c[k] for k in ("a", "b", "source", "sentences", "articles", "n_boot", "difference", "heldout")}
         fig["compare"]["models"] = [{"model_id": m["model_id"], "metrics": m["metrics"]} for m in c["models"]]
         fig["compare"]["changed"] = {k: c["changed"][k] for k in ("sentences", "label_changes_fixed", "label_changes_broken")}
+    emb = [m for m in list_models(models) if "embeddings" in (m.get("features") or "") and m.get("heldout_version")]
+    if emb:  # the newest embedding model that was scored on a held-out set
+        c = compare_models(cur, emb[0]["model_id"], models, labels, root)
+        fig["embeddings"] = {k: c[k] for k in ("a", "b", "source", "sentences", "articles", "n_boot", "difference")}
+        fig["embeddings"]["models"] = [{"model_id": m["model_id"], "metrics": m["metrics"]} for m in c["models"]]
     ev = evaluate(labels, root, model=cur, models_dir=models)
     fig["cv"] = {"metrics": ev["metrics"], "baselines": {k: v["macro"]["f1"] for k, v in ev.get("baselines", {}).items()}
                  if isinstance(ev.get("baselines"), dict) else None,
@@ -63,27 +68,32 @@ def _ci(ci) -> str:
     return f"[{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
+def _compare_table(c: dict, a_name: str, b_name: str) -> list[str]:
+    a, b = c["models"]
+    d = c["difference"]
+    lines = [f"| label | {a_name} `{c['a']}` | {b_name} `{c['b']}` | difference [95% CI] |", "|---|---|---|---|"]
+    for lab in LABELS_ORDER:
+        ma, mb, dl = a["metrics"]["per_label"][lab], b["metrics"]["per_label"][lab], d["per_label"][lab]
+        lines.append(f"| {lab} | {ma['f1']:.3f} {_ci(ma['f1_ci'])} | {mb['f1']:.3f} {_ci(mb['f1_ci'])} | "
+                     f"{dl['f1']:+.3f} [{dl['f1_ci'][0]:+.3f}, {dl['f1_ci'][1]:+.3f}] |")
+    lines.append(f"| **macro** | **{a['metrics']['macro']['f1']:.3f}** {_ci(a['metrics']['macro']['f1_ci'])} | "
+                 f"**{b['metrics']['macro']['f1']:.3f}** {_ci(b['metrics']['macro']['f1_ci'])} | "
+                 f"**{d['macro_f1']:+.3f}** [{d['macro_f1_ci'][0]:+.3f}, {d['macro_f1_ci'][1]:+.3f}] |")
+    return lines
+
+
 def render(fig: dict) -> dict[str, str]:
     blocks = {}
-    lines = []
     c = fig.get("compare")
+    lines = []
     if c:
-        a, b = c["models"]
-        d = c["difference"]
-        lines += [f"Round 2 of the labels, as the loop above ran it (`talks compare {c['a']} {c['b']}` on {c['source']}: "
-                  f"{c['sentences']:,} sentences of {c['articles']} articles, version {c['heldout']['sha256'][:12]}; "
-                  f"F1 with 95% intervals from {c['n_boot']:,} paired article resamples):", "",
-                  f"| label | before `{c['a']}` | after `{c['b']}` | difference [95% CI] |", "|---|---|---|---|"]
-        for lab in LABELS_ORDER:
-            ma, mb, dl = a["metrics"]["per_label"][lab], b["metrics"]["per_label"][lab], d["per_label"][lab]
-            lines.append(f"| {lab} | {ma['f1']:.3f} {_ci(ma['f1_ci'])} | {mb['f1']:.3f} {_ci(mb['f1_ci'])} | "
-                         f"{dl['f1']:+.3f} [{dl['f1_ci'][0]:+.3f}, {dl['f1_ci'][1]:+.3f}] |")
-        lines.append(f"| **macro** | **{a['metrics']['macro']['f1']:.3f}** {_ci(a['metrics']['macro']['f1_ci'])} | "
-                     f"**{b['metrics']['macro']['f1']:.3f}** {_ci(b['metrics']['macro']['f1_ci'])} | "
-                     f"**{d['macro_f1']:+.3f}** [{d['macro_f1_ci'][0]:+.3f}, {d['macro_f1_ci'][1]:+.3f}] |")
         ch = c["changed"]
-        lines += ["", f"Verdict: {d['verdict']}. {ch['sentences']} held-out sentences changed their predicted labels: "
-                  f"{ch['label_changes_fixed']} label decisions fixed, {ch['label_changes_broken']} broken."]
+        lines = [f"Round 2 of the labels, as the loop above ran it (`talks compare {c['a']} {c['b']}` on {c['source']}: "
+                 f"{c['sentences']:,} sentences of {c['articles']} articles, version {c['heldout']['sha256'][:12]}; "
+                 f"F1 with 95% intervals from {c['n_boot']:,} paired article resamples):", "",
+                 *_compare_table(c, "before", "after"), "",
+                 f"Verdict: {c['difference']['verdict']}. {ch['sentences']} held-out sentences changed their predicted labels: "
+                 f"{ch['label_changes_fixed']} label decisions fixed, {ch['label_changes_broken']} broken."]
     blocks["loop"] = "\n".join(lines)
 
     st = fig["labels"]
@@ -124,6 +134,11 @@ def render(fig: dict) -> dict[str, str]:
                   + ", ".join(f"{p['train_sentences']:,} -> {p['macro_f1']:.3f}" for p in lc["points"])
                   + (f". {lc['verdict']['verdict']}." if lc.get("verdict") else ".")]
     blocks["model"] = "\n".join(lines)
+
+    e = fig.get("embeddings")
+    blocks["embeddings"] = "\n".join([f"On {e['source']}: {e['sentences']:,} sentences of {e['articles']} articles:", "",
+                                      *_compare_table(e, "TF-IDF", "TF-IDF + embeddings"), "", f"Verdict: {e['difference']['verdict']}."]
+                                     ) if e else "(no embedding model scored on the held-out set yet: `make embeddings && talks train --features both --no-current`)"
 
     sim = fig["simulation"]
     q, r = sim["strategies"]["queue"], sim["strategies"]["random"]
