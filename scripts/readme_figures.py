@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from pathlib import Path
 
@@ -19,7 +20,9 @@ OUT = REPO / "reports" / "figures.json"
 LABELS_ORDER = ("diplomacy", "violence", "humanitarian", "blame")
 # The model that was current before round 2 of the labels (trained on round 1 without the held-out articles).
 BEFORE = "tfidf-69fb10c6b1"
-ROUND2 = {"pass1": [f"ann{n}" for n in range(13, 21)], "pass2": [f"ann{n}" for n in range(21, 29)]}
+# Round 2's two blind passes: the queue batches (ann13-20 / ann21-28), the refugee and aid articles (29-30 / 31-32),
+# the accusation-rich held-out articles (33 / 34).
+ROUND2 = {"pass1": [f"ann{n}" for n in (*range(13, 21), 29, 30, 33)], "pass2": [f"ann{n}" for n in (*range(21, 29), 31, 32, 34)]}
 
 
 def compute(labels: Path, root: Path, models: Path) -> dict:
@@ -42,7 +45,7 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
     stores = [labels / f"{n}.csv" for n in ROUND2["pass1"] + ROUND2["pass2"]]
     if all(p.exists() for p in stores):
         ag = agreement([str(labels / f"{n}.csv") for n in ROUND2["pass1"]], [str(labels / f"{n}.csv") for n in ROUND2["pass2"]],
-                       REPO / "reports" / "disagreements-r2.csv")
+                       Path("reports") / "disagreements-r2.csv")
         fig["round2_agreement"] = {k: ag[k] for k in ("n", "per_label", "junk_disagreements", "disagreements")}
     if (models / BEFORE).is_dir() and BEFORE != cur:
         c = compare_models(BEFORE, cur, models, labels, root)
@@ -107,7 +110,8 @@ def render(fig: dict) -> dict[str, str]:
              "(`talks labels stats`, `talks heldout show`)"]
     ag = fig.get("round2_agreement")
     if ag:
-        lines += ["", f"Round 2, pass 1 (ann13-ann20) against pass 2 (ann21-ann28), labelled blind: over {ag['n']:,} sentences "
+        lines += ["", f"Round 2, pass 1 ({', '.join(ROUND2['pass1'])}) against pass 2 ({', '.join(ROUND2['pass2'])}), "
+                  f"labelled blind: over {ag['n']:,} sentences "
                   "both passes kept as non-junk, Cohen's kappa "
                   + ", ".join(f"{r['label']} {r['kappa']:.3f}" for r in ag["per_label"])
                   + f"; {ag['disagreements']:,} disagreements ({ag['junk_disagreements']} about junk) went to a third reader."]
@@ -131,8 +135,8 @@ def render(fig: dict) -> dict[str, str]:
     lc = fig["cv"].get("learning_curve")
     if lc and lc.get("points"):
         lines += ["", "Learning curve (same command), training sentences -> macro-F1: "
-                  + ", ".join(f"{p['train_sentences']:,} -> {p['macro_f1']:.3f}" for p in lc["points"])
-                  + (f". {lc['verdict']['verdict']}." if lc.get("verdict") else ".")]
+                  + ", ".join(f"{p['train_sentences']:,.0f} -> {p['macro_f1']:.3f}" for p in lc["points"])
+                  + (f"; {lc['verdict']}." if lc.get("verdict") else ".")]
     blocks["model"] = "\n".join(lines)
 
     e = fig.get("embeddings")
@@ -143,12 +147,16 @@ def render(fig: dict) -> dict[str, str]:
     sim = fig["simulation"]
     q, r = sim["strategies"]["queue"], sim["strategies"]["random"]
     p = sim["parameters"]
+
+    def needed(x: dict) -> str:
+        return "did not get there" if x["labels_to_target_seed_mean"] is None else f"needed {x['labels_to_target_seed_mean']:,.0f} labels"
+
     blocks["simulation"] = "\n".join([
         f"Replaying labelling on the gold (`talks simulate`: {len(p['seeds'])} seeds, {p['start']} random sentences to start, "
         f"then {p['step']} per round from a pool of {sim['pool']['sentences']:,} sentences, scored on {sim['test']['source']}): "
         f"to reach {int(sim['target']['share'] * 100)}% of the macro-F1 of a model trained on the whole pool "
-        f"({sim['target']['macro_f1']:.3f}), the queue needed {q['labels_to_target_seed_mean']:.0f} labels on average over the seeds "
-        f"and random order {r['labels_to_target_seed_mean']:.0f}; area under the macro-F1 curve {q['area']:.3f} against {r['area']:.3f}. "
+        f"({sim['target']['macro_f1']:.3f}), the queue {needed(q)} on average over the seeds and random order {needed(r)}; "
+        f"area under the macro-F1 curve {q['area']:.3f} against {r['area']:.3f}. "
         f"{sim['verdict'][0].upper() + sim['verdict'][1:]}."])
     return blocks
 
@@ -174,7 +182,8 @@ def main() -> None:
     else:
         from pipeline.store import atomic_write_text
 
-        fig = compute(REPO / "labels", REPO / "corpus", REPO / "models")
+        os.chdir(REPO)  # relative paths, so the figures name files as a reader of the README sees them
+        fig = compute(Path("labels"), Path("corpus"), Path("models"))
         atomic_write_text(OUT, json.dumps(fig, indent=1) + "\n")
     write_readme(render(fig))
     print(f"wrote {OUT} and the README's figure blocks")
