@@ -478,7 +478,7 @@ def evaluate_compare(
         comp["folds"] = {"n_splits": len(folds), "seed": SEED, "test_articles_sha1": _folds_digest(folds, groups)}
     for e, m, sp in zip(comp["models"], loaded, speeds):
         e["speed"] = sp
-        e["install"] = install_footprint(e["features"], m["pipeline"], Path(m["path"]) / "model.joblib")
+        e["install"] = install_footprint(e["features"], m["pipeline"], m["file"])
     comp["text"] = comparison_text(comp)
     res["comparison"] = comp
     res["method"]["comparison"] = (f"{how}. Bootstrap: the same {n_boot} article resamples (seed {SEED}) for every model; the "

@@ -60,7 +60,12 @@ def _model_folder(models_dir: str | Path, model_id: str) -> Path:
 
 
 def read_card(models_dir: str | Path, model_id: str) -> dict:
-    path = _model_folder(models_dir, model_id) / "card.json"
+    return load_card(_model_folder(models_dir, model_id) / "card.json")
+
+
+def load_card(path: str | Path) -> dict:
+    """A ``card.json`` as a dict; ModelError if it is not valid JSON or not a JSON object."""
+    path = Path(path)
     try:
         card = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as e:

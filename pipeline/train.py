@@ -10,8 +10,9 @@ of the chosen configuration and stored with the model.
 
 Articles in the held-out set (``labels/heldout.csv``) are left out of
 training and selection; the fitted model is scored on them and the figures
-and the set's version go into the card.  The folder holds ``model.joblib``
-and a model card (``card.json`` and ``card.md``); which model is current is
+and the set's version go into the card.  The folder holds ``model.skops``
+(the fitted pipeline as data, see ``artefact.py``) and a model card
+(``card.json`` and ``card.md``); which model is current is
 the registry's business (``registry.py``).
 """
 from __future__ import annotations
@@ -25,11 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .artefact import FORMAT, LEGACY_FILE, MODEL_FILE
 from .errors import LabelError, ModelError
 from .records import LABELS
-from .store import atomic_open, atomic_write_text
+from .store import atomic_write_text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the pipeline is a skops file (data); 1 was a joblib pickle
 SEED = 13
 N_SPLITS = 5
 
@@ -39,9 +41,10 @@ GRIDS: dict[str, list[dict]] = {
     "tfidf": [{"features": f, "C": c} for f in ("word", "word+char") for c in (1.0, 4.0, 16.0)],
     "embeddings": [{"features": "embeddings", "C": c} for c in (0.5, 2.0, 8.0)],
     "both": [{"features": "word+char+embeddings", "C": c} for c in (0.5, 2.0, 8.0)],
+    "cues": [{"features": f, "C": c} for f in ("word+cues", "word+char+cues") for c in (1.0, 4.0, 16.0)],
 }
 GRID = GRIDS["tfidf"]
-FEATURES = ("word", "word+char", "embeddings", "word+char+embeddings")
+FEATURES = ("word", "word+char", "embeddings", "word+char+embeddings", "word+cues", "word+char+cues")
 
 
 def uses_embeddings(features: str) -> bool:
@@ -74,6 +77,10 @@ def make_pipeline(features: str = "word", C: float = 4.0):
 
         require_encoder()  # one clear line on how to install the extra, before any work
         parts.append(("emb", SentenceEncoder()))
+    if "cues" in features:
+        from .cues import BlameCues
+
+        parts.append(("cues", BlameCues()))
     vec = parts[0][1] if len(parts) == 1 else FeatureUnion(parts)
     clf = OneVsRestClassifier(
         LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=SEED)
@@ -200,13 +207,14 @@ def train(
     model.fit(np.asarray(texts, dtype=object), Y)
     versions = library_versions()
     lhash = labels_hash(gold)
-    prefix = {"word": "tfidf", "word+char": "tfidf", "embeddings": "emb", "word+char+embeddings": "both"}[params["features"]]
+    prefix = {"word": "tfidf", "word+char": "tfidf", "embeddings": "emb", "word+char+embeddings": "both",
+              "word+cues": "cues", "word+char+cues": "cues"}[params["features"]]
     model_id = f"{prefix}-" + hashlib.sha256(json.dumps([lhash, params, versions["scikit-learn"]], sort_keys=True).encode()).hexdigest()[:10]
     folder = Path(models_dir) / model_id
     folder.mkdir(parents=True, exist_ok=True)
     artefact = {"schema": SCHEMA_VERSION, "labels": list(LABELS), "thresholds": thresholds, "pipeline": model}
-    joblib_path = folder / "model.joblib"
-    _dump(artefact, joblib_path)
+    model_path = folder / MODEL_FILE
+    _dump(artefact, model_path)
 
     card = {
         "schema": SCHEMA_VERSION,
@@ -230,7 +238,9 @@ def train(
             "guidelines_version": guidelines_version(labels_dir),
         },
         "versions": versions,
-        "sha256": sha256_file(joblib_path),
+        "format": FORMAT,
+        "file": MODEL_FILE,
+        "sha256": sha256_file(model_path),
     }
     card["heldout"] = heldout_score(model, thresholds, labels_dir, corpus_root)
     atomic_write_text(folder / "card.json", json.dumps(card, indent=2) + "\n")
@@ -270,16 +280,9 @@ def _encoder_info() -> dict:
 
 
 def _dump(obj, path: Path) -> None:
-    import joblib
+    from .artefact import save
 
-    # Vectorizers cache id(stop_words), a memory address that differs per
-    # process; dropping the cache (sklearn just re-checks) makes the same
-    # labels give the same bytes.
-    for est in walk_steps(obj["pipeline"]):
-        if hasattr(est, "_stop_words_id"):
-            del est._stop_words_id
-    with atomic_open(path, "wb") as f:
-        joblib.dump(obj, f, compress=3)
+    save(obj, path)
 
 
 def walk_steps(est):
@@ -322,6 +325,7 @@ def library_versions() -> dict[str, str]:
     import nltk
     import pandas
     import sklearn
+    import skops
 
     from . import __version__
 
@@ -331,6 +335,7 @@ def library_versions() -> dict[str, str]:
         "scikit-learn": sklearn.__version__,
         "numpy": np.__version__,
         "joblib": joblib.__version__,
+        "skops": skops.__version__,
         "pandas": pandas.__version__,
         "nltk": nltk.__version__,
     }
@@ -379,7 +384,7 @@ def card_markdown(card: dict) -> str:
     else:
         lines += ["", "No held-out set when this model was trained (`talks heldout init` sets one aside)."]
     lines += ["", "Library versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()), "",
-              f"model.joblib sha256: `{card['sha256']}`", ""]
+              f"{card.get('file', LEGACY_FILE)} sha256: `{card['sha256']}`", ""]
     return "\n".join(lines)
 
 
@@ -403,32 +408,37 @@ def resolve_model(model: str | Path | None = None, models_dir: str | Path = "mod
 
 
 def load_model(model: str | Path | None = None, models_dir: str | Path = "models") -> dict:
-    """Load a model folder, checking schema and the joblib file's sha256 against its card.
+    """Load a model folder as data, checking schema and the model file's sha256 against its card.
 
-    Returns ``{"card", "pipeline", "thresholds", "labels", "path"}``.
+    The sha256 only catches accidents (anyone who can change the file can
+    change the card); safety comes from the file being data (``artefact.load``).
+    Returns ``{"card", "pipeline", "thresholds", "labels", "path", "file", "warnings"}``.
     """
-    import joblib
+    from .artefact import load
+    from .registry import load_card
 
     folder = resolve_model(model, models_dir)
-    card_path, joblib_path = folder / "card.json", folder / "model.joblib"
-    for p in (card_path, joblib_path):
-        if not p.exists():
-            raise ModelError("model folder is incomplete; re-train with 'talks train'", p)
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except ValueError as e:
-        raise ModelError(f"model card is not valid JSON ({e}); re-train with 'talks train'", card_path) from None
-    if card.get("schema") != SCHEMA_VERSION:
-        raise ModelError(f"model schema {card.get('schema')} is not {SCHEMA_VERSION}; re-train with this version", card_path)
-    if uses_embeddings(card.get("features", "")):
+    card_path, model_path = folder / "card.json", folder / MODEL_FILE
+    if not card_path.exists():
+        raise ModelError("model folder is incomplete; re-train with 'talks train'", card_path)
+    card = load_card(card_path)
+    if card.get("schema") != SCHEMA_VERSION or card.get("format") != FORMAT:
+        if (folder / LEGACY_FILE).exists():
+            raise ModelError("this model folder was saved by an older version as a pickle, which can run code when loaded; "
+                             f"re-save it with `talks models upgrade {folder}` if you trust it, or retrain", folder / LEGACY_FILE)
+        raise ModelError(f"model schema {card.get('schema')}, format {card.get('format')} is not schema {SCHEMA_VERSION}, "
+                         f"format {FORMAT}; re-train with this version", card_path)
+    if not model_path.exists():
+        raise ModelError("model folder is incomplete; re-train with 'talks train'", model_path)
+    if uses_embeddings(str(card.get("features", ""))):
         from .embed import require_encoder
 
         require_encoder()
-    if sha256_file(joblib_path) != card.get("sha256"):
-        raise ModelError("model.joblib does not match the sha256 in its card (changed or corrupted); re-train or restore it", joblib_path)
-    art = joblib.load(joblib_path)
+    if sha256_file(model_path) != card.get("sha256"):
+        raise ModelError(f"{MODEL_FILE} does not match the sha256 in its card (changed or corrupted); re-train or restore it", model_path)
+    art = load(model_path)
     return {"card": card, "pipeline": art["pipeline"], "thresholds": art["thresholds"], "labels": tuple(art["labels"]),
-            "path": folder, "warnings": _version_warnings(card, folder)}
+            "path": folder, "file": model_path, "warnings": _version_warnings(card, folder)}
 
 
 def _version_warnings(card: dict, folder: Path) -> list[str]:

@@ -240,7 +240,7 @@ def test_train_tag_explain_with_embeddings(real, labelled_project, tmp_path, mon
     p = labelled_project
     card = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word+char+embeddings", "C": 2.0}])
     assert card["model_id"].startswith("both-") and card["parameters"]["encoder"]["dim"] == DIM
-    assert (p["models"] / card["model_id"] / "model.joblib").stat().st_size < 2_000_000  # no weights inside
+    assert (p["models"] / card["model_id"] / "model.skops").stat().st_size < 2_000_000  # no weights inside
     out = tmp_path / "tags.csv"
     tag([p["raw"]], str(out), models_dir=p["models"])
     df = pd.read_csv(out)

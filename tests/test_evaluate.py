@@ -173,16 +173,15 @@ def _heldout_csv(path, gold: pd.DataFrame, junk_rows: int = 0) -> None:
 
 def _set_thresholds(models_dir, thresholds: dict) -> None:
     """Rewrite the current model's stored thresholds (and the sha256 its card checks)."""
-    import joblib
-
+    from pipeline.artefact import load
     from pipeline.train import _dump, resolve_model, sha256_file
 
     folder = resolve_model(None, models_dir)
-    art = joblib.load(folder / "model.joblib")
+    art = load(folder / "model.skops")
     art["thresholds"] = thresholds
-    _dump(art, folder / "model.joblib")
+    _dump(art, folder / "model.skops")
     card = json.loads((folder / "card.json").read_text())
-    card["thresholds"], card["sha256"] = thresholds, sha256_file(folder / "model.joblib")
+    card["thresholds"], card["sha256"] = thresholds, sha256_file(folder / "model.skops")
     (folder / "card.json").write_text(json.dumps(card))
 
 

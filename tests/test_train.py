@@ -42,9 +42,10 @@ def test_model_folder_and_card(trained_project):
     card = trained_project["card"]
     folder = models / card["model_id"]
     assert (models / "current").read_text().strip() == card["model_id"]
-    assert {p.name for p in folder.iterdir()} == {"model.joblib", "card.json", "card.md"}
+    assert {p.name for p in folder.iterdir()} == {"model.skops", "card.json", "card.md"}  # no pickle
     on_disk = json.loads((folder / "card.json").read_text())
-    assert on_disk["sha256"] == sha256_file(folder / "model.joblib")
+    assert on_disk["sha256"] == sha256_file(folder / "model.skops")
+    assert on_disk["format"] == "skops" and on_disk["file"] == "model.skops" and on_disk["schema"] == 2
     for key in ("labels", "thresholds", "parameters", "versions", "cv_metrics", "training"):
         assert key in on_disk
     assert on_disk["training"]["positives"]["diplomacy"] > 0
@@ -65,13 +66,13 @@ def test_training_is_deterministic_across_processes(labelled_project, tmp_path):
         env = {"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}
         mid = subprocess.run([sys.executable, "-c", code, str(labelled_project["labels"]), str(labelled_project["corpus"]), str(out)],
                              check=True, capture_output=True, text=True, env=env, cwd=Path(__file__).parent.parent).stdout.strip()
-        shas.append((mid, sha256_file(out / mid / "model.joblib")))
+        shas.append((mid, sha256_file(out / mid / "model.skops")))
     assert shas[0] == shas[1]
 
 
 def test_load_checks_hash_and_schema(trained_project):
     folder = trained_project["models"] / trained_project["card"]["model_id"]
-    with open(folder / "model.joblib", "ab") as f:
+    with open(folder / "model.skops", "ab") as f:
         f.write(b"tampered")
     with pytest.raises(ModelError, match="sha256"):
         load_model(None, trained_project["models"])
