@@ -59,7 +59,10 @@ def cmd_ingest(args) -> int:
     from .corpus import build_corpus
     from .ingest import expand_inputs
 
-    files = expand_inputs(args.paths)  # once: the bar needs the count, build_corpus the files
+    problems: list = []  # what the inputs hold that cannot be ingested: an unreadable folder, a PDF
+    files = expand_inputs(args.paths, problems)  # once: the bar needs the count, build_corpus the files
+    for e in problems:
+        _warn(f"{e} (skipped)")
     with _progress(len(files), "ingest") as tick:
         res = build_corpus(files, args.root, progress=tick, replace=args.replace)
     for e in res["errors"]:
@@ -70,7 +73,7 @@ def cmd_ingest(args) -> int:
          f"the corpus has {res['corpus_articles']} articles, {res['sentences']} sentences"
          + ("" if args.replace else " (articles from earlier runs kept; --replace starts afresh)"))
     _say(f"wrote {res['articles_path']} and {res['sentences_path']}")
-    return 1 if res["errors"] else 0
+    return 1 if problems or res["errors"] else 0
 
 
 def cmd_corpus_stats(args) -> int:
@@ -359,6 +362,17 @@ def cmd_models_rollback(args) -> int:
     return 0
 
 
+def cmd_models_upgrade(args) -> int:
+    from .artefact import MODEL_FILE, upgrade
+
+    res = upgrade(args.model, args.models)
+    if res["upgraded"]:
+        _say(f"{res['model_id']}: re-saved as data ({res['path']}/{MODEL_FILE}); the pickle is gone")
+    else:
+        _say(f"{res['model_id']} is already saved as data; nothing to do")
+    return 0
+
+
 def cmd_models_history(args) -> int:
     from .registry import read_history
 
@@ -414,11 +428,15 @@ def cmd_tag(args) -> int:
     if args.jobs < 1:
         raise PipelineError("--jobs must be 1 or more")
     with _progress(None, "tagging") as tick:
-        res = tag(args.inputs, args.out, summary=args.summary, model=args.model, models_dir=args.models, jobs=args.jobs, progress=tick)
+        res = tag(args.inputs, args.out, summary=args.summary, model=args.model, models_dir=args.models, jobs=args.jobs, progress=tick,
+                  raw_csv=args.raw_csv)
     for w in res["warnings"]:
         _warn(w)
     for e in res["errors"]:
         _warn(f"{e} (skipped)")
+    if not res["written"]:
+        raise PipelineError("every input failed, nothing was tagged: the outputs were left as they were; fix the inputs named above",
+                            None if args.out == "-" else args.out)
     if args.out != "-":
         _say(f"tagged {res['sentences']} sentences with model {res['model_id']}: wrote {res['out']}")
         if res.get("summary"):
@@ -582,8 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
     labels_opt(sp)
     root_opt(sp)
     sp.add_argument("--models", default="models", help="models folder (default: models)")
-    sp.add_argument("--features", default="tfidf", choices=["tfidf", "embeddings", "both"],
-                    help="tfidf (default: word or word+char n-grams, light and fast), embeddings (all-MiniLM-L6-v2 sentence "
+    sp.add_argument("--features", default="tfidf", choices=["tfidf", "cues", "embeddings", "both"],
+                    help="tfidf (default: word or word+char n-grams, light and fast), cues (the same n-grams plus blame cues: "
+                    "who accuses whom, see pipeline/cues.py), embeddings (all-MiniLM-L6-v2 sentence "
                     "embeddings; needs pip install 'talks[embeddings]'), or both side by side")
     sp.add_argument("--quick", action="store_true", help="one configuration instead of the grid (for trying things out; never promoted)")
     sp.add_argument("--no-current", action="store_true", help="never make the new model current")
@@ -600,8 +619,8 @@ def build_parser() -> argparse.ArgumentParser:
     root_opt(sp)
     sp.add_argument("--models", default="models", help="models folder (default: models)")
 
-    models = sub.add_parser("models", help="List, inspect, promote and roll back trained models.",
-                            description="List, inspect, promote and roll back trained models.")
+    models = sub.add_parser("models", help="List, inspect, promote, roll back and upgrade trained models.",
+                            description="List, inspect, promote, roll back and upgrade trained models.")
     msub = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
     sp = add(msub, "list", cmd_models_list, "Every trained model, newest first, with its held-out macro-F1; * marks the current one.")
     sp.add_argument("--models", default="models", help="models folder (default: models)")
@@ -616,6 +635,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add(msub, "rollback", cmd_models_rollback, "Make current again the model the current one replaced.")
     sp.add_argument("--models", default="models", help="models folder (default: models)")
     sp = add(msub, "history", cmd_models_history, "Which model was current when, and why.")
+    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp = add(msub, "upgrade", cmd_models_upgrade, "Re-save a model folder of an older version (a model.joblib pickle) as data, "
+             "in place, keeping its id. Loading the pickle runs any code in it: only for folders you trust.")
+    sp.add_argument("model", help="model id or folder")
     sp.add_argument("--models", default="models", help="models folder (default: models)")
 
     held = sub.add_parser("heldout", help="The held-out test set: articles kept away from training and model selection.",
@@ -643,6 +666,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--model", help="model id or folder (default: the one named in models/current)")
     sp.add_argument("--models", default="models", help="models folder (default: models)")
     sp.add_argument("--jobs", type=int, default=1, help="worker processes (default: 1)")
+    sp.add_argument("--raw-csv", action="store_true", help="write CSV cells as they are; by default a cell starting with = + - @ "
+                    "(a spreadsheet formula) gets a leading ' so that opening the file cannot run it")
 
     sp = add(sub, "explain", cmd_explain, "Show each label's probability for a sentence and the terms that pushed it up or down.")
     sp.add_argument("text", help="the sentence to explain")

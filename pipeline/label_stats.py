@@ -167,7 +167,8 @@ def agreement(a_path: str | Path | list, b_path: str | Path | list, out_path: st
                 **{f"b_{c}": r[f"{c}_b"] for c in VALUE_COLUMNS},
             })
     cols = ["sentence_id", "article_id", "text", "label", "a", "b", *(f"a_{c}" for c in VALUE_COLUMNS), *(f"b_{c}" for c in VALUE_COLUMNS)]
-    write_table(pd.DataFrame(out_rows, columns=cols), Path(out_path))
+    # Read in a spreadsheet: formula-like text is neutralised (only sentence_id is read back, by `talks label --queue`).
+    write_table(pd.DataFrame(out_rows, columns=cols), Path(out_path), spreadsheet=True)
     return {
         "n": int(len(common)),
         "a": name_a,

@@ -1,42 +1,149 @@
 """File plumbing shared by every stage: atomic writes and table I/O.
 
-Every file the pipeline writes goes through here, so a crash or a full disk
-never leaves a half-written corpus, label file, model card or report: data is
-written to a temporary file in the same folder, fsynced, then renamed over
-the target.  Tables are read and written by extension (``.csv``, ``.jsonl``,
-``.parquet``) with pandas.
+Every file the pipeline writes goes through :func:`atomic_open`, so a crash or
+a full disk never leaves a half-written corpus, label file, model card or
+report: data is written to a temporary file in the same folder, fsynced, then
+renamed over the target.  Tables are read and written by extension
+(``.csv``, ``.jsonl``, ``.parquet``) with pandas.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
-import tempfile
+import re
+import secrets
+import stat
+import time
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import PipelineError
 
+# A temp file older than this whose writer is gone was left by a killed run.
+_STARTED = time.time()
 
+TABLE_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+
+# Cells a spreadsheet would evaluate (OWASP "CSV injection"; ASVS 1.2.10 adds
+# NUL; full-width forms are read as the ASCII ones by some spreadsheets).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# A plain number ("-3", "+1.5e3") is a value, not a formula: left as it is.
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+# --------------------------------------------------------------------------
+# Atomic writes
+# --------------------------------------------------------------------------
 @contextmanager
 def atomic_open(path: str | Path, mode: str = "w", **kw):
-    """Open a temp file beside ``path``; on success fsync and rename it over ``path``."""
+    """Open a temp file beside ``path``; on success fsync and rename it over ``path``.
+
+    Refused with a PipelineError before anything is written: a folder, a path
+    under a file, a folder that cannot be written.  A replaced file keeps its
+    permission bits, a new one gets the umask's (as ``open`` would).  A
+    symlink is followed: the file it points to is replaced and the link kept.
+    A device or FIFO (``/dev/null``, ``/dev/stdout`` on a pipe) is written
+    directly, since renaming over it would put a regular file in its place.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    st = _stat_target(path)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        try:
+            f = open(path, mode, **kw)  # noqa: SIM115 -- only open's own error becomes a PipelineError, not the caller's
+        except OSError as e:
+            raise _write_error(e, path) from None
+        with f:
+            yield f
+        return
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _write_error(e, path) from None
+    _remove_stale_temps(path)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    # Created with the target's bits (or 0666 less the umask for a new file),
+    # so the data is never readable by more people than the result will be.
+    perms = stat.S_IMODE(st.st_mode) if st is not None else 0o666
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, perms)
+    except OSError as e:
+        raise _write_error(e, path) from None
     try:
         with os.fdopen(fd, mode, **kw) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        # mkstemp makes 0600 files; give the result the usual umask-based mode.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        if st is not None:
+            os.chmod(tmp, perms)  # the umask may have dropped some of the old bits
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _stat_target(path: Path) -> os.stat_result | None:
+    """The target's stat (following symlinks), None if it does not exist yet;
+    a PipelineError for a folder or a path under a file."""
+    for parent in path.parents:  # nearest first; exists() is False under a file
+        if parent.exists():
+            if not parent.is_dir():
+                raise PipelineError(f"{parent} is a file, not a folder; choose another path", path)
+            break
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise _write_error(e, path) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise PipelineError("is a folder; give a file name", path)
+    return st
+
+
+def _write_error(e: OSError, path: Path) -> PipelineError:
+    fix = {errno.EACCES: "check the folder's permissions or write somewhere else",
+           errno.EPERM: "check the folder's permissions or write somewhere else",
+           errno.EROFS: "the file system is read-only; write somewhere else",
+           errno.ENOSPC: "free some disk space"}.get(e.errno, "check the path")
+    return PipelineError(f"cannot write ({e.strerror or e}); {fix}", path)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete the temp files of ``path`` that killed writers left behind.
+
+    Only those of a process that no longer exists and that date from before
+    this one started: a concurrent writer's temp file is never touched.  (A
+    writer in another pid namespace sharing the folder looks dead; the age
+    test keeps its temp file unless it is older than this process.)
+    """
+    name = re.compile(re.escape(f".{path.name}.") + r"(\d+)\.[0-9a-f]{8}\.tmp")
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return  # creating the temp file next reports the problem
+    for entry in entries:
+        m = name.fullmatch(entry.name)
+        if not m or _alive(int(m.group(1))):
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_mtime < _STARTED:
+                os.unlink(entry.path)
+        except OSError:
+            pass  # gone already, or not ours to delete: it only costs disk space
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -53,21 +160,62 @@ def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
     return n
 
 
-def write_table(df, path: str | Path) -> None:
-    """Write a DataFrame atomically as CSV, JSONL or Parquet by extension."""
-    path = Path(path)
-    ext = path.suffix.lower()
-    if ext == ".csv":
-        with atomic_open(path, "w", encoding="utf-8", newline="") as f:
-            df.to_csv(f, index=False, lineterminator="\n")
-    elif ext in (".jsonl", ".ndjson"):
-        with atomic_open(path, "w", encoding="utf-8", newline="") as f:
-            df.to_json(f, orient="records", lines=True, force_ascii=False)
-    elif ext == ".parquet":
-        with atomic_open(path, "wb") as f:
-            df.to_parquet(f, index=False)
-    else:
+# --------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------
+def table_format(path: str | Path) -> str:
+    """``csv``, ``jsonl`` or ``parquet`` from the file name; PipelineError otherwise."""
+    fmt = TABLE_FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
         raise PipelineError("unknown output format; use a .csv, .jsonl or .parquet file name", path)
+    return fmt
+
+
+def open_args(fmt: str) -> dict:
+    """``open`` arguments for writing a table of this format."""
+    return {"mode": "wb"} if fmt == "parquet" else {"mode": "w", "encoding": "utf-8", "newline": ""}
+
+
+def write_frame(df, f, fmt: str, header: bool = True) -> None:
+    """Write a DataFrame to an open file (CSV rows, JSON lines or one Parquet file)."""
+    if fmt == "csv":
+        df.to_csv(f, index=False, header=header, lineterminator="\n")
+    elif fmt == "jsonl":
+        if len(df):
+            df.to_json(f, orient="records", lines=True, force_ascii=False)
+    else:
+        df.to_parquet(f, index=False)
+
+
+def write_table(df, path: str | Path, spreadsheet: bool = False) -> None:
+    """Write a DataFrame atomically as CSV, JSONL or Parquet by extension.
+
+    ``spreadsheet``: a CSV meant to be opened in a spreadsheet gets its
+    formula-like cells neutralised (:func:`neutralise_formulas`).  Data the
+    pipeline reads back (corpus, label stores) is written as it is.
+    """
+    fmt = table_format(path)
+    if spreadsheet and fmt == "csv":
+        df = neutralise_formulas(df)
+    with atomic_open(path, **open_args(fmt)) as f:
+        write_frame(df, f, fmt)
+
+
+def neutralise_formulas(df):
+    """Prefix with ``'`` every text cell (and column name) a spreadsheet would
+    run as a formula: one starting with ``= + - @``, a tab, CR or NUL (OWASP's
+    advice against CSV injection).  Plain numbers such as ``-3`` are kept."""
+    out = df.rename(columns={c: _neutral(c) for c in df.columns if isinstance(c, str)})
+    for c in out.columns:
+        if out[c].dtype.kind == "O":  # object and pandas string columns
+            out[c] = out[c].map(_neutral)
+    return out
+
+
+def _neutral(v):
+    if isinstance(v, str) and v.startswith(_FORMULA_START) and not _NUMBER.fullmatch(v):
+        return "'" + v
+    return v
 
 
 def read_table(path: str | Path, dtype=None):

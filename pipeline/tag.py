@@ -1,29 +1,65 @@
 """Stage 5: tag new coverage with a trained model.
 
 Input is article files (ingested and split on the fly by the corpus code) or
-a table of sentences with a ``text`` column (other columns are carried
+tables of sentences with a ``text`` column (other columns are carried
 through).  Work is streamed in chunks, so memory stays flat however many
 articles come in; ``jobs > 1`` spreads the chunks over worker processes, each
-loading the model once.  Output rows: article id, sentence id, position,
-text, one 0/1 column per label, one ``p_<label>`` column per label, model id.
+loading the model once and ending with the process that started it.
+
+What a run guarantees:
+
+* One output schema for the whole run (:func:`output_columns`, then the
+  columns carried from the tables, in order of first appearance, empty where
+  a row's input lacks them).  An input column named like an output column is
+  carried as ``input_<name>`` (with a warning), never overwritten.
+* Every table is read once before anything is written, so a table that
+  cannot be tagged is skipped whole, as one error, like a bad article file.
+* The outputs are checked before any work and replace their targets only at
+  the end, and not at all when every input failed.
+* Text never reaches an output with raw control characters (they are shown
+  as Unicode control pictures), and CSV cells that a spreadsheet would run
+  as formulas are prefixed with ``'`` unless ``raw_csv``.
 """
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 
 from .errors import PipelineError
 from .records import LABELS, sentence_ids_for
+from .store import (
+    TABLE_FORMATS,
+    atomic_open,
+    neutralise_formulas,
+    open_args,
+    table_format,
+    write_frame,
+)
 from .train import apply_thresholds, encoders, feature_term, load_model, predict_proba
 
-TABLE_SUFFIXES = {".csv", ".jsonl", ".ndjson", ".parquet"}
-CHUNK_FILES = 64
-WORKER_CHUNK_FILES = 16
+# One chunk size for any --jobs: chunks are ingested independently, so equal
+# chunks give byte-identical output; small enough to keep two workers busy.
+CHUNK_FILES = 16
 CHUNK_ROWS = 5000
+ID_COLUMNS = ("article_id", "sentence_id", "position", "text")
+INPUT_PREFIX = "input_"
+
+# C0 controls but tab and newline (NUL, CR, ESC, which starts terminal escape
+# sequences), DEL and the C1 controls: shown as Unicode control pictures
+# (NUL -> U+2400, ESC -> U+241B, DEL -> U+2421), C1 as U+FFFD.
+_VISIBLE = {c: 0x2400 + c for c in range(32) if c not in (9, 10)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+
+
+def output_columns(labels=LABELS) -> list[str]:
+    """The columns every tag output starts with, in this order."""
+    return [*ID_COLUMNS, *labels, *(f"p_{lab}" for lab in labels), "model_id"]
 
 
 # --------------------------------------------------------------------------
@@ -99,27 +135,30 @@ def _sparse_row(x):
 
 
 # --------------------------------------------------------------------------
-# Streaming inputs
+# Reading inputs
 # --------------------------------------------------------------------------
 def is_table(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in TABLE_SUFFIXES and Path(path).is_file()
+    return Path(path).suffix.lower() in TABLE_FORMATS and Path(path).is_file()
 
 
 def _split_files(files: list[Path], errors: list):
+    """The sentences of the files that could be read, and how many articles that was."""
     import pandas as pd
 
     from .ingest import iter_articles
     from .split import split_article
 
-    rows = []
+    rows, n = [], 0
     for art in iter_articles(files, errors):
+        n += 1
         for s in split_article(art):
             rows.append({"article_id": s.article_id, "sentence_id": s.sentence_id, "position": s.position, "text": s.text})
-    return pd.DataFrame(rows, columns=["article_id", "sentence_id", "position", "text"])
+    return pd.DataFrame(rows, columns=list(ID_COLUMNS)), n
 
 
-def iter_table_chunks(path: Path) -> Iterator[object]:
-    """DataFrames of a sentence table; ids are filled in where the table has none."""
+def iter_table_chunks(path: Path, rename: dict[str, str] | None = None) -> Iterator[object]:
+    """DataFrames of a sentence table, columns renamed by ``rename``; ids are
+    filled in where the table has none."""
     import pandas as pd
 
     ext = path.suffix.lower()
@@ -133,12 +172,13 @@ def iter_table_chunks(path: Path) -> Iterator[object]:
         first_row = 0
         for chunk in reader:
             if "text" not in chunk.columns:
-                raise PipelineError("no 'text' column; a sentence table needs one sentence per row in 'text'", path, 1)
-            yield _fill_ids(chunk.reset_index(drop=True), path, first_row)
+                raise PipelineError("no 'text' column; a sentence table needs one sentence per row in 'text'", path,
+                                    1 if ext == ".csv" else first_row + 1)
+            yield _fill_ids(chunk.reset_index(drop=True).rename(columns=rename or {}), path, first_row)
             first_row += len(chunk)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise PipelineError(f"cannot read sentence table ({msg}); check the file is valid {ext[1:]}", path) from None
+        raise PipelineError(f"cannot read sentence table ({msg}); check the file is valid, readable {ext[1:]}", path) from None
 
 
 def _fill_ids(df, path: Path, first_row: int):
@@ -146,73 +186,157 @@ def _fill_ids(df, path: Path, first_row: int):
     df["text"] = df["text"].fillna("").astype(str)  # a null cell is an empty sentence, not "None"
     if "article_id" not in df.columns:
         df["article_id"] = path.stem
-    if "position" not in df.columns:
+    if "position" in df.columns:
+        df["position"] = _whole_numbers(df["position"], path, first_row)
+    else:
         df["position"] = range(first_row, first_row + len(df))
     if "sentence_id" not in df.columns:
         # Ids per chunk: a text repeated across chunks still gets a distinct id.
         df["sentence_id"] = sentence_ids_for(path.stem if first_row == 0 else f"{path.stem}:{first_row}", df["text"].tolist())
-    front = ["article_id", "sentence_id", "position", "text"]
-    return df[front + [c for c in df.columns if c not in front]]
+    return df[list(ID_COLUMNS) + [c for c in df.columns if c not in ID_COLUMNS]]
+
+
+def _whole_numbers(col, path: Path, first_row: int):
+    """A table's ``position`` column as integers: every output has one type for it."""
+    import pandas as pd
+
+    pos = pd.to_numeric(col, errors="coerce")
+    ok = (pos.notna() & np.isfinite(pos) & (pos % 1 == 0)).to_numpy()
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise PipelineError(f"row {first_row + i + 1}: position {col.iloc[i]!r} is not a whole number; "
+                            "give each sentence's place in its article, or rename the column to carry it through", path)
+    return pos.astype("int64")
+
+
+def _scan_tables(tables: list[Path], labels, errors: list, warnings: list, with_types: bool):
+    """Read every table once, before anything is written.
+
+    A table that cannot be tagged (unreadable, no ``text``, bad positions) is
+    skipped whole and recorded in ``errors``.  For the others: how to rename
+    their columns, and the carried columns of the run in order of first
+    appearance (with their Arrow types when ``with_types``, for Parquet).
+    Returns ``[(path, rename)], carried, {column: type}``.
+    """
+    reserved = set(output_columns(labels))
+    good, carried = [], {}
+    for path in tables:
+        cols: dict[str, set] = {}
+        try:
+            for chunk in iter_table_chunks(path):
+                for c in chunk.columns[len(ID_COLUMNS):]:
+                    seen = cols.setdefault(c, set())
+                    if with_types:
+                        seen.add(_arrow_type(chunk[c]))
+        except PipelineError as e:
+            errors.append(e)
+            continue
+        rename, clashes = {}, []
+        for c in cols:
+            new = visible = str(c).translate(_VISIBLE)
+            while new in reserved or (new != c and new in cols):
+                new = INPUT_PREFIX + new
+            if new != c:
+                rename[c] = new
+            if visible in reserved:
+                clashes.append(f"{c} -> {new}")
+        if clashes:
+            warnings.append(f"{path}: input columns named like output columns are carried renamed: {', '.join(clashes)}")
+        good.append((path, rename))
+        for c, seen in cols.items():
+            carried.setdefault(rename.get(c, c), set()).update(seen)
+    return good, list(carried), {c: _unify(ts) for c, ts in carried.items()} if with_types else {}
+
+
+def _arrow_type(col):
+    import pyarrow as pa
+
+    try:
+        t = pa.Array.from_pandas(col).type
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pa.string()  # mixed values: carried as text
+    return pa.string() if t == pa.large_string() else t
+
+
+def _unify(types: set):
+    """One Arrow type for a column: the common one (ints and floats -> float), else text."""
+    import pyarrow as pa
+
+    known = [t for t in types if t != pa.null()]
+    if not known:
+        return pa.string()
+    try:
+        return pa.unify_schemas([pa.schema([("c", t)]) for t in known], promote_options="permissive").field("c").type
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.string()
 
 
 # --------------------------------------------------------------------------
-# Writers
+# Writing
 # --------------------------------------------------------------------------
+def _conform(df, columns: list[str]):
+    """The frame in the run's output schema, with control characters made visible."""
+    out = df.reindex(columns=columns)
+    for c in out.columns:
+        if out[c].dtype.kind == "O":  # object and pandas string columns
+            out[c] = out[c].map(_visible)
+    return out
+
+
+def _visible(v):
+    return v.translate(_VISIBLE) if isinstance(v, str) else v
+
+
 class _Writer:
-    """Streams frames to CSV / JSONL / Parquet (or stdout), atomically for files."""
+    """Streams frames of one schema to an open file as CSV, JSON lines or Parquet."""
 
-    def __init__(self, out: str):
-        self.out = out
-        self.ext = ".csv" if out == "-" else Path(out).suffix.lower()
-        if self.ext not in (".csv", ".jsonl", ".ndjson", ".parquet"):
-            raise PipelineError("unknown output format; name the output .csv, .jsonl or .parquet (or '-' for CSV on stdout)", out)
-        if out == "-" and self.ext == ".parquet":
-            raise PipelineError("Parquet cannot go to stdout; give a file name", out)
+    def __init__(self, f, fmt: str, columns: list[str], labels, carried_types: dict, spreadsheet: bool):
+        self.f, self.fmt, self.columns, self.spreadsheet = f, fmt, columns, spreadsheet
+        self.schema = _parquet_schema(columns, labels, carried_types) if fmt == "parquet" else None
         self.rows = 0
-        self._header = True
         self._pq = None
-        if out == "-":
-            self._f = sys.stdout
-            self._tmp = None
-        else:
-            import tempfile
-
-            path = Path(out)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            self._f = os.fdopen(fd, "wb" if self.ext == ".parquet" else "w", encoding=None if self.ext == ".parquet" else "utf-8", newline=None if self.ext == ".parquet" else "")
 
     def write(self, df) -> None:
-        if self.ext == ".csv":
-            df.to_csv(self._f, index=False, header=self._header, lineterminator="\n")
-        elif self.ext in (".jsonl", ".ndjson"):
-            if len(df):
-                df.to_json(self._f, orient="records", lines=True, force_ascii=False)
-        else:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
+        # Empty frames are skipped, so a run that tags nothing writes nothing (not even a header) to stdout.
+        if len(df):
+            self._emit(df)
+            self.rows += len(df)
 
-            table = pa.Table.from_pandas(df, preserve_index=False)
-            if self._pq is None:
-                self._pq = pq.ParquetWriter(self._f, table.schema)
-            self._pq.write_table(table.cast(self._pq.schema) if table.schema != self._pq.schema else table)
-        self._header = False
-        self.rows += len(df)
+    def finish(self) -> None:
+        """The header (CSV) or schema (Parquet) even when no row was written; close Parquet."""
+        import pandas as pd
 
-    def close(self, ok: bool) -> None:
+        if self.rows == 0 and self.fmt != "jsonl":
+            self._emit(pd.DataFrame(columns=self.columns))
         if self._pq is not None:
             self._pq.close()
-        if self._tmp is None:
-            self._f.flush()
+
+    def _emit(self, df) -> None:
+        if self.fmt != "parquet":
+            write_frame(neutralise_formulas(df) if self.spreadsheet and self.fmt == "csv" else df, self.f, self.fmt, header=self.rows == 0)
             return
-        if ok:
-            self._f.flush()
-            os.fsync(self._f.fileno())
-        self._f.close()
-        if ok:
-            os.replace(self._tmp, self.out)
-        else:
-            Path(self._tmp).unlink(missing_ok=True)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        df = df.copy()
+        for field in self.schema:
+            if field.type == pa.string():  # missing stays missing, anything else becomes its text
+                df[field.name] = df[field.name].map(str).where(df[field.name].notna(), None)
+        try:
+            table = pa.Table.from_pandas(df, schema=self.schema, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise PipelineError(f"cannot store the carried columns in Parquet ({e}); write .csv or .jsonl instead") from None
+        if self._pq is None:
+            self._pq = pq.ParquetWriter(self.f, self.schema)
+        self._pq.write_table(table)
+
+
+def _parquet_schema(columns: list[str], labels, carried_types: dict):
+    import pyarrow as pa
+
+    fixed = {"article_id": pa.string(), "sentence_id": pa.string(), "position": pa.int64(), "text": pa.string(), "model_id": pa.string(),
+             **{lab: pa.int64() for lab in labels}, **{f"p_{lab}": pa.float64() for lab in labels}}
+    return pa.schema([(c, fixed[c] if c in fixed else carried_types[c]) for c in columns])
 
 
 # --------------------------------------------------------------------------
@@ -221,15 +345,44 @@ class _Writer:
 _WORKER_MODEL: dict | None = None
 
 
-def _init_worker(model_path: str) -> None:
+class _NothingTagged(Exception):
+    """Every input failed: leave the outputs as they were."""
+
+
+def _init_worker(model_path: str, parent: int) -> None:
     global _WORKER_MODEL
+    _die_with_parent(parent)
+    # Ctrl-C is the parent's to handle; a worker would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_MODEL = load_model(model_path)
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the tagging process ends, even by SIGKILL: nobody
+    would read its results, and it would hold a core and the model's memory."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:  # no parent-death signal: watch for being handed to another parent
+        import threading
+        import time
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.2)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 def _tag_files(model: dict, files: list[str]):
     errors: list = []
-    df = _split_files([Path(f) for f in files], errors)
-    return tag_frame(model, df), [str(e) for e in errors]
+    df, n = _split_files([Path(f) for f in files], errors)
+    return tag_frame(model, df), [str(e) for e in errors], n
 
 
 def _tag_files_in_worker(files: list[str]):
@@ -244,66 +397,99 @@ def tag(
     models_dir: str | Path = "models",
     jobs: int = 1,
     progress: Callable[[int], None] | None = None,
+    raw_csv: bool = False,
 ) -> dict:
     """Tag every sentence of the inputs; write ``out`` (and ``summary``); return counts.
 
-    Bad article files are skipped and listed in ``errors``; the output is
-    only put in place when the whole run succeeded.
+    Bad article files and tables are skipped and listed in ``errors``.  The
+    outputs are checked (format, folder, permissions, not the same file)
+    before any work, and replace their targets only at the end of a run that
+    tagged at least one input; ``written`` is False when every input failed
+    and the old files were kept.  ``raw_csv`` leaves formula-like CSV cells
+    as they are.
     """
     from .ingest import expand_inputs
 
-    m = load_model(model, models_dir)
-    inputs = [str(i) for i in inputs]
-    tables = [Path(i) for i in inputs if is_table(i)]
-    others = [i for i in inputs if not is_table(i)]
-    # A folder may hold tables too; they are sentence tables, not articles.
-    files = [f for f in expand_inputs(others) if f.suffix.lower() not in TABLE_SUFFIXES] if others else []
-    writer = _Writer(out)
-    acc = _SummaryAccumulator(m["labels"]) if summary else None
+    fmt = "csv" if out == "-" else table_format(out)
+    sum_fmt = table_format(summary) if summary else None
+    if summary and out != "-" and _same_file(out, summary):
+        raise PipelineError("the summary would overwrite the tags; give it another file name", summary)
     errors: list = []
-    ok = False
+    warnings: list[str] = []
+    res = {"sentences": 0, "articles": None, "files": 0, "tables": 0, "warnings": warnings, "out": out,
+           "model_id": None, "written": False}
     try:
-        for df in _tagged_chunks(m, files, tables, jobs, errors, progress):
-            writer.write(df)
-            if acc:
-                acc.add(df)
-        ok = True
-    finally:
-        writer.close(ok)
-    res = {"sentences": writer.rows, "articles": acc.n_articles if acc else None, "files": len(files), "tables": len(tables),
-           "errors": [str(e) for e in errors], "out": out, "model_id": m["card"]["model_id"], "warnings": m["warnings"]}
-    if summary:
-        from .store import write_table
-
-        write_table(acc.frame(), summary)
-        res["summary"] = summary
-        res["articles"] = acc.n_articles
+        with ExitStack() as stack:
+            # Opened before any work: an output that cannot be written stops the run at once.
+            f = sys.stdout if out == "-" else stack.enter_context(atomic_open(out, **open_args(fmt)))
+            sf = stack.enter_context(atomic_open(summary, **open_args(sum_fmt))) if summary else None
+            m = load_model(model, models_dir)
+            warnings += m["warnings"]
+            inputs = [str(i) for i in inputs]
+            tables = [Path(i) for i in inputs if is_table(i)]
+            others = [i for i in inputs if not is_table(i)]
+            # A folder may hold tables too; they are sentence tables, not articles.
+            files = [p for p in expand_inputs(others, errors) if p.suffix.lower() not in TABLE_FORMATS] if others else []
+            good, carried, types = _scan_tables(tables, m["labels"], errors, warnings, with_types=fmt == "parquet")
+            columns = [*output_columns(m["labels"]), *carried]
+            writer = _Writer(f, fmt, columns, m["labels"], types, spreadsheet=not raw_csv)
+            acc = _SummaryAccumulator(m["labels"]) if summary else None
+            tagged_inputs = len(good)
+            for df, n in _tagged_chunks(m, files, good, jobs, errors, progress):
+                df = _conform(df, columns)
+                writer.write(df)
+                if acc:
+                    acc.add(df)
+                tagged_inputs += n
+            res.update(sentences=writer.rows, files=len(files), tables=len(tables), model_id=m["card"]["model_id"],
+                       articles=acc.n_articles if acc else None)
+            if errors and not tagged_inputs:
+                raise _NothingTagged
+            writer.finish()
+            if sf is not None:
+                summ = acc.frame()
+                write_frame(neutralise_formulas(summ) if sum_fmt == "csv" and not raw_csv else summ, sf, sum_fmt)
+                res["summary"] = summary
+        res["written"] = True
+    except _NothingTagged:
+        pass
+    res["errors"] = [str(e) for e in errors]
     return res
 
 
-def _tagged_chunks(m, files, tables, jobs, errors, progress):
-    from contextlib import nullcontext
+def _same_file(a: str, b: str) -> bool:
+    if Path(a).exists() and Path(b).exists():
+        return os.path.samefile(a, b)
+    return Path(a).resolve() == Path(b).resolve()
 
-    # Workers get smaller chunks so both stay busy on a modest batch.
-    size = CHUNK_FILES if jobs == 1 else WORKER_CHUNK_FILES
-    chunks = [[str(f) for f in files[i : i + size]] for i in range(0, len(files), size)]
+
+def _tagged_chunks(m, files, tables, jobs, errors, progress):
+    """Tagged frames, with how many article files each read: the article files
+    chunk by chunk (over ``jobs`` worker processes), then the tables."""
+    chunks = [[str(f) for f in files[i : i + CHUNK_FILES]] for i in range(0, len(files), CHUNK_FILES)]
+    pool = None
     if jobs > 1 and chunks:
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(str(m["path"]),))
-    else:
-        pool = nullcontext()
-    with pool as ex:
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(str(m["path"]), os.getpid()))
         # map keeps input order, so the output is the same for any --jobs.
-        results = ex.map(_tag_files_in_worker, chunks) if ex else (_tag_files(m, c) for c in chunks)
-        for chunk, (df, errs) in zip(chunks, results):
+        results = pool.map(_tag_files_in_worker, chunks)
+    else:
+        results = (_tag_files(m, c) for c in chunks)
+    try:
+        for chunk, (df, errs, n) in zip(chunks, results):
             errors.extend(errs)
             if progress:
                 progress(len(chunk))
-            yield df
-    for t in tables:
-        for df in iter_table_chunks(t):
-            yield tag_frame(m, df)
+            yield df, n
+    except BrokenProcessPool:
+        raise PipelineError("a worker process died (out of memory, or killed); run again, with fewer --jobs") from None
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)  # on an error, do not wait for the chunks not started
+    for path, rename in tables:
+        for df in iter_table_chunks(path, rename):
+            yield tag_frame(m, df), 0
 
 
 class _SummaryAccumulator:
@@ -344,4 +530,6 @@ class _SummaryAccumulator:
                 r[f"top_{lab}"] = text if a[f"n_{lab}"] else ""
                 r[f"top_p_{lab}"] = round(p, 4)
             rows.append(r)
-        return pd.DataFrame(rows)
+        columns = ["article_id", "sentences", *(f"share_{lab}" for lab in self.labels),
+                   *(c for lab in self.labels for c in (f"top_{lab}", f"top_p_{lab}"))]
+        return pd.DataFrame(rows, columns=columns)  # the header even for a run without articles

@@ -65,9 +65,9 @@ def test_bad_output_and_bad_table(trained_project, tmp_path):
         tag([trained_project["raw"]], str(tmp_path / "x.xlsx"), models_dir=trained_project["models"])
     bad = tmp_path / "bad.csv"
     bad.write_text("sentence,other\nhello,1\n")
-    with pytest.raises(PipelineError, match="no 'text' column"):
-        tag([str(bad)], str(tmp_path / "o.csv"), models_dir=trained_project["models"])
-    assert not (tmp_path / "o.csv").exists()  # nothing half-written
+    res = tag([str(bad)], str(tmp_path / "o.csv"), models_dir=trained_project["models"])
+    assert not res["written"] and "no 'text' column" in res["errors"][0]
+    assert not (tmp_path / "o.csv").exists()  # nothing written when every input failed
 
 
 def test_explain_is_exact_for_the_linear_model(trained_project):
