@@ -10,6 +10,7 @@ from .errors import LabelError
 from .labels import (
     ALL_COLUMNS,
     VALUE_COLUMNS,
+    annotator_lock,
     gold_with_junk,
     iso_utc,
     now_utc,
@@ -69,50 +70,75 @@ def export_labels(path: str | Path, fmt: str, labels_dir: str | Path, corpus_roo
 
 
 def _read_export(path: Path, fmt: str) -> list[dict]:
-    """Normalise a tool export to dicts: line, text, sentence_id, article_id,
-    choices (None when unannotated), timestamp."""
-    out = []
-    if not path.exists():
-        raise LabelError("import file not found; check the path", path)
-    raw = path.read_text(encoding="utf-8")
+    """Normalise a tool export to dicts: line, where, text, sentence_id,
+    article_id, choices (None when unannotated), timestamp, note, and
+    ``bad``: why an item of the wrong shape is skipped (None if it is fine).
+    A file that is not the format at all is an error."""
+    try:
+        raw = path.read_bytes().decode("utf-8-sig")  # -sig: tolerate a byte order mark
+    except FileNotFoundError:
+        raise LabelError("import file not found; check the path", path) from None
+    except OSError as e:
+        raise LabelError(f"cannot read the import file ({e.strerror}); check the path", path) from None
+    except UnicodeDecodeError:
+        raise LabelError("not UTF-8 text; export it again (JSON and JSONL exports are UTF-8)", path) from None
     if fmt == "labelstudio":
         try:
             tasks = json.loads(raw)
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:
             raise LabelError(f"not valid JSON ({e}); export the project from Label Studio as JSON", path) from None
         if isinstance(tasks, dict):
             tasks = [tasks]
         if not isinstance(tasks, list):
             raise LabelError("expected a JSON list of tasks; export the project from Label Studio as JSON", path)
-        for i, t in enumerate(tasks, 1):
-            data = t.get("data", {}) if isinstance(t, dict) else {}
-            anns = [a for a in (t.get("annotations") or []) if isinstance(a, dict) and not a.get("was_cancelled")] if isinstance(t, dict) else []
-            choices, stamp, note = None, None, None
-            if anns:
-                ann = anns[-1]  # the latest annotation of the task
-                if len(anns) > 1:
-                    note = f"{len(anns)} annotations; used the last one"
-                choices = []
-                for r in ann.get("result") or []:
-                    if r.get("type") == "choices":
-                        choices += list((r.get("value") or {}).get("choices") or [])
-                stamp = iso_utc(ann.get("updated_at") or ann.get("created_at"))
-            out.append({"line": i, "where": f"task {i}", "text": data.get("text"), "sentence_id": data.get("sentence_id"), "article_id": data.get("article_id"), "choices": choices, "timestamp": stamp, "note": note})
-    else:
-        for n, line in enumerate(raw.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    raise ValueError("not an object")
-            except ValueError as e:
-                raise LabelError(f"not a JSON object ({e}); export the dataset from doccano as JSONL", path, n) from None
-            choices = obj.get("label", obj.get("labels"))
-            if choices is not None and not isinstance(choices, list):
-                choices = [choices]
-            out.append({"line": n, "where": f"line {n}", "text": obj.get("text"), "sentence_id": obj.get("sentence_id"), "article_id": obj.get("article_id"), "choices": choices, "timestamp": None, "note": None})
+        return [{"line": i, "where": f"task {i}", **_labelstudio_task(t)} for i, t in enumerate(tasks, 1)]
+    out = []
+    for n, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not an object")
+        except (ValueError, RecursionError) as e:
+            raise LabelError(f"not a JSON object ({e}); export the dataset from doccano as JSONL", path, n) from None
+        choices = obj.get("label", obj.get("labels"))
+        if choices is not None and not isinstance(choices, list):
+            choices = [choices]
+        out.append({"line": n, "where": f"line {n}", "text": obj.get("text"), "sentence_id": obj.get("sentence_id"),
+                    "article_id": obj.get("article_id"), "choices": choices, "timestamp": None, "note": None, "bad": None})
     return out
+
+
+def _labelstudio_task(t) -> dict:
+    """One Label Studio task: its data, and the choices of its latest
+    annotation that was not cancelled (None: not annotated)."""
+    item = {"text": None, "sentence_id": None, "article_id": None, "choices": None, "timestamp": None, "note": None, "bad": None}
+    if not isinstance(t, dict):
+        return {**item, "bad": "the task is not a JSON object"}
+    data, anns = t.get("data", {}), t.get("annotations") or []
+    if not isinstance(data, dict):
+        return {**item, "bad": "its data is not a JSON object"}
+    item.update(text=data.get("text"), sentence_id=data.get("sentence_id"), article_id=data.get("article_id"))
+    if not isinstance(anns, list) or not all(isinstance(a, dict) for a in anns):
+        return {**item, "bad": "its annotations are not a list of objects"}
+    anns = [a for a in anns if not a.get("was_cancelled")]
+    if not anns:
+        return item
+    ann = anns[-1]  # the latest annotation of the task
+    results = ann.get("result") or []
+    if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+        return {**item, "bad": "the result of its annotation is not a list of objects"}
+    choices = []
+    for r in results:
+        if r.get("type") == "choices":
+            value = r.get("value") or {}
+            picked = (value.get("choices") or []) if isinstance(value, dict) else None
+            if not isinstance(picked, list):
+                return {**item, "bad": "a choices result has no list of choices"}
+            choices += picked
+    note = f"{len(anns)} annotations; used the last one" if len(anns) > 1 else None
+    return {**item, "choices": choices, "timestamp": iso_utc(ann.get("updated_at") or ann.get("created_at")), "note": note}
 
 
 def import_labels(path: str | Path, fmt: str, annotator: str, labels_dir: str | Path, corpus_root: str | Path) -> dict:
@@ -143,6 +169,9 @@ def import_labels(path: str | Path, fmt: str, annotator: str, labels_dir: str | 
     now = now_utc()
     for it in items:
         where = f"{path}: {it['where']}"
+        if it["bad"]:
+            warns.append(f"{where}: {it['bad']}; skipped")
+            continue
         if it["choices"] is None:
             unannotated += 1
             continue
@@ -178,14 +207,16 @@ def import_labels(path: str | Path, fmt: str, annotator: str, labels_dir: str | 
         new[s["sentence_id"]] = row
     if unannotated:
         warns.append(f"{path}: {unannotated} item(s) without annotations skipped")
-    # a pending labelling-tool journal would later overwrite imported rows: fold it first
-    compact_journal(labels_dir, annotator)
-    # keep the optional columns (the model's suggestions) of the rows the import leaves alone
-    existing = read_store(spath)[list(ALL_COLUMNS)] if spath.exists() else pd.DataFrame(columns=list(ALL_COLUMNS))
-    replaced = int(existing["sentence_id"].isin(list(new)).sum())
-    kept = existing[~existing["sentence_id"].isin(list(new))]
-    merged = pd.concat([kept, pd.DataFrame(list(new.values()), columns=list(ALL_COLUMNS))], ignore_index=True)
-    if new or spath.exists():
-        write_store(merged, spath)
+    # the lock of a labelling session: refuse while one runs (its undo needs its journal)
+    with annotator_lock(labels_dir, annotator):
+        # a pending labelling-tool journal would later overwrite imported rows: fold it first
+        compact_journal(labels_dir, annotator)
+        # keep the optional columns (the model's suggestions) of the rows the import leaves alone
+        existing = read_store(spath)[list(ALL_COLUMNS)] if spath.exists() else pd.DataFrame(columns=list(ALL_COLUMNS))
+        replaced = int(existing["sentence_id"].isin(list(new)).sum())
+        kept = existing[~existing["sentence_id"].isin(list(new))]
+        merged = pd.concat([kept, pd.DataFrame(list(new.values()), columns=list(ALL_COLUMNS))], ignore_index=True)
+        if new or spath.exists():
+            write_store(merged, spath)
     return {"rows": len(new), "replaced": replaced, "matched_by_text": by_text_n, "total": int(len(merged)), "path": str(spath), "warnings": warns}
 

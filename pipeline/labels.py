@@ -21,14 +21,20 @@ Store layout (``labels/``):
   (or at the next start after a crash).  Readers here fold pending journal
   lines in memory, so a killed session loses nothing and no reader waits
   for a compaction.
+* ``.journal/<annotator>.lock`` -- held by a labelling session or an import
+  (:func:`annotator_lock`): one writer of an annotator's journal at a time.
 """
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
+import io
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,7 +42,7 @@ from typing import TYPE_CHECKING
 
 from .errors import LabelError
 from .records import LABELS
-from .store import write_table
+from .store import atomic_open
 
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI starts faster without it
     import pandas as pd
@@ -177,53 +183,90 @@ def parse_suggested(cell: str) -> set[str] | None:
 # Reading one store (raw rows, line numbers, row-level problems)
 # --------------------------------------------------------------------------
 def _read_store_csv(path: Path, kind: str) -> tuple[list[dict], list[Problem]]:
-    """Raw rows (string values) with their line numbers, and header problems.
+    """Raw rows (string values) with their line numbers, and file problems.
 
     Read with the csv module rather than pandas because problems must name
-    the physical line, and a quoted text may span lines.
+    the physical line, and a quoted text may span lines.  A byte order mark
+    (Excel's "CSV UTF-8") and CRLF line ends are read as they are; the next
+    write by a tool gives the file plain LF lines again.
     """
-    rows: list[dict] = []
-    problems: list[Problem] = []
     if not path.exists():
-        return rows, problems
+        return [], []
     p = str(path)
     try:
-        with open(path, encoding="utf-8", newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            if header is None:
-                problems.append(Problem(p, 1, "empty file", f"write the header {','.join(STORE_COLUMNS)} or delete the file"))
-                return rows, problems
-            header = [h.strip() for h in header]
-            for h in header:
-                if h not in ALL_COLUMNS:
-                    problems.append(Problem(p, 1, f"unknown column {h!r}", f"rename it to one of {', '.join(ALL_COLUMNS)} or remove it"))
-            for h in sorted(set(header)):
-                if header.count(h) > 1:
-                    problems.append(Problem(p, 1, f"column {h!r} appears {header.count(h)} times", "keep one"))
-            missing = [c for c in STORE_COLUMNS if c not in header]
-            if missing:
-                problems.append(Problem(p, 1, f"missing column(s) {', '.join(missing)}", f"the header must be {','.join(STORE_COLUMNS)}"))
-            line = reader.line_num + 1
-            for rec in reader:
-                start, line = line, reader.line_num + 1
-                if not rec or all(not v.strip() for v in rec):
-                    continue
-                row = {c: "" for c in ALL_COLUMNS}
-                for h, v in zip(header, rec):
-                    if h in row:
-                        row[h] = v
-                if len(rec) != len(header):
-                    problems.append(Problem(p, start, f"{len(rec)} fields but the header has {len(header)}", "quote text that contains commas"))
-                row.update(file=p, line=start, kind=kind, missing=frozenset(missing))
-                if not row["annotator"] and kind == "annotator":
-                    row["annotator"] = path.stem
-                rows.append(row)
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        problems.append(Problem(p, None, "not UTF-8 text", "re-save the file as UTF-8 CSV"))
+        return [], [Problem(p, None, "not UTF-8 text", "re-save the file as UTF-8 CSV")]
+    except OSError as e:
+        return [], [Problem(p, None, f"cannot read the file ({e.strerror})", "check it is a readable file")]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[tuple[int, list[str]]] = []
+    try:
+        header = next(reader, None)
+        line = reader.line_num + 1
+        for rec in reader:
+            records.append((line, rec))
+            line = reader.line_num + 1
     except csv.Error as e:
-        problems.append(Problem(p, None, f"not a valid CSV file ({e})", "fix the quoting or re-export it"))
+        return [], [Problem(p, None, f"not a valid CSV file ({e})", "fix the quoting or re-export it")]
+    if header is None:
+        return [], [Problem(p, 1, "empty file", f"write the header {','.join(STORE_COLUMNS)} or delete the file")]
+    header = [h.strip() for h in header]
+    problems = _header_problems(p, header)
+    missing = frozenset(c for c in STORE_COLUMNS if c not in header)
+    rows: list[dict] = []
+    for i, (start, rec) in enumerate(records):
+        if not rec or all(not v.strip() for v in rec):
+            continue
+        row = {c: "" for c in ALL_COLUMNS}
+        for h, v in zip(header, rec):
+            if h in row:
+                row[h] = v
+        cut = _cut_off(p, start, len(rec), len(header), text) if i == len(records) - 1 else None
+        if cut is not None:
+            problems.append(cut)
+            if not cut.warning:
+                continue  # the half a row is no decision: one problem, not one per missing value
+        if len(rec) != len(header):
+            fix = "quote text that contains commas" if len(rec) > len(header) else "fill in the missing fields"
+            problems.append(Problem(p, start, f"{len(rec)} fields but the header has {len(header)}", fix))
+        row.update(file=p, line=start, kind=kind, missing=missing)
+        if not row["annotator"] and kind == "annotator":
+            row["annotator"] = path.stem
+        rows.append(row)
     return rows, problems
+
+
+def _header_problems(p: str, header: list[str]) -> list[Problem]:
+    out = [Problem(p, 1, f"unknown column {h!r}", f"rename it to one of {', '.join(ALL_COLUMNS)} or remove it")
+           for h in header if h not in ALL_COLUMNS]
+    out += [Problem(p, 1, f"column {h!r} appears {header.count(h)} times", "keep one")
+            for h in sorted(set(header)) if header.count(h) > 1]
+    missing = [c for c in STORE_COLUMNS if c not in header]
+    if missing:
+        out.append(Problem(p, 1, f"missing column(s) {', '.join(missing)}", f"the header must be {','.join(STORE_COLUMNS)}"))
+    return out
+
+
+def _cut_off(p: str, line: int, fields: int, expected: int, text: str) -> Problem | None:
+    """Whether the file's last row (``fields`` fields, from ``line``) was cut off.
+
+    A file a tool wrote ends with a line break outside any quote.  A short
+    last row without that final line break, or inside a quote left open (an
+    odd number of quote characters: CSV doubles quotes within quotes), lost
+    the end of the file -- a truncated copy, a full disk.  A complete row
+    without the final line break (some editors save that) only may have.
+    """
+    ends_clean = text.endswith(("\n", "\r"))
+    open_quote = text.count('"') % 2 == 1
+    if fields < expected and (open_quote or not ends_clean):
+        inside = ", inside a quoted text" if open_quote else ""
+        return Problem(p, line, f"the last row is cut off ({fields} of {expected} fields{inside})",
+                       "the file may have been truncated — restore it from git, or complete the row")
+    if not ends_clean:
+        return Problem(p, line, "the file does not end with a line break, so its last row may be cut off",
+                       "check that row, then end the file with a line break", warning=True)
+    return None
 
 
 def _row_problems(row: dict) -> list[Problem]:
@@ -315,7 +358,7 @@ def _read_journal(path: Path) -> list[tuple[int, dict]]:
             rec = json.loads(line)
             if not isinstance(rec, dict) or rec.get("op") not in ("save", "undo") or not rec.get("sentence_id"):
                 raise ValueError
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
             if n >= len(lines) - 1:  # the last line (the file ends in "\n", so it may be last-but-one)
                 continue
             raise LabelError("unreadable journal line; delete that line (the decision on it is lost)", path, n) from None
@@ -367,16 +410,49 @@ def _store_table(rows: list[dict]):
 def write_store(df: pd.DataFrame, path: str | Path) -> None:
     """Write a store atomically, sorted by sentence id: :data:`STORE_COLUMNS`,
     plus each optional column only if some row fills it (so a store labelled
-    without suggestions keeps its old header and an empty ``git diff``)."""
+    without suggestions keeps its old header and an empty ``git diff``).
+
+    The same bytes pandas' CSV writer gives (minimal quoting, LF lines), with
+    one difference: a cell holding a carriage return is quoted too.  The csv
+    module quotes only the line terminator's characters, and an unquoted CR
+    reads back as a line break, so text would not survive the round trip.
+    """
     optional = [c for c in OPTIONAL_COLUMNS if c in df and df[c].fillna("").astype(str).str.strip().ne("").any()]
-    df = df[[*STORE_COLUMNS, *optional]].sort_values("sentence_id", kind="stable").reset_index(drop=True)
-    write_table(df, Path(path))
+    cols = [*STORE_COLUMNS, *optional]
+    df = df[cols].sort_values("sentence_id", kind="stable").fillna("").astype(str)
+    with atomic_open(path, "w", encoding="utf-8", newline="") as f:
+        for cells in (cols, *df.itertuples(index=False)):
+            f.write(",".join(_csv_cell(c) for c in cells) + "\n")
+
+
+def _csv_cell(cell: str) -> str:
+    return '"' + cell.replace('"', '""') + '"' if any(ch in cell for ch in ',"\r\n') else cell
+
+
+@contextmanager
+def annotator_lock(labels_dir: str | Path, annotator: str) -> Iterator[None]:
+    """Hold ``.journal/<annotator>.lock``: one writer of an annotator's journal
+    and store at a time -- a labelling session (terminal or web) or an import.
+    Two sessions would interleave one journal, and an import compacting the
+    journal under a live session would make the session's undo a no-op."""
+    path = Path(labels_dir) / JOURNAL_DIR / f"{check_annotator(annotator)}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise LabelError(f"another 'talks label' session (or 'talks labels import') for {annotator} is running; "
+                             "finish it first", path) from None
+        yield
 
 
 def compact_journal(labels_dir: str | Path, annotator: str) -> int:
     """Fold ``.journal/<annotator>.jsonl`` into ``<annotator>.csv`` and truncate it.
 
-    The CSV is replaced atomically first; only then is the journal emptied.
+    Call it holding :func:`annotator_lock`: a live session's later undo must
+    find its save still in the journal.  The CSV is replaced atomically
+    first; only then is the journal emptied.  A journal whose decisions were
+    all undone creates no store (an empty one would only be warned about).
     Returns the number of journal records folded in.
     """
     jpath = journal_path(labels_dir, annotator)
@@ -390,7 +466,8 @@ def compact_journal(labels_dir: str | Path, annotator: str) -> int:
     if errors:
         raise LabelError(f"cannot fold the journal into a broken store ({errors[0]}); fix it and run again", spath)
     rows = _fold_journal(rows, jpath, kind)
-    write_store(_store_table(rows), spath)
+    if rows or spath.exists():
+        write_store(_store_table(rows), spath)
     with open(jpath, "w", encoding="utf-8") as f:
         f.flush()
         os.fsync(f.fileno())
@@ -418,6 +495,11 @@ def collect_labels(labels_dir: str | Path, corpus_root: str | Path) -> tuple[lis
         bad_header = any(not pr.warning and pr.line == 1 and "column" in pr.message for pr in file_problems)
         jpath = Path(labels_dir) / JOURNAL_DIR / f"{path.stem}.jsonl"
         folded = _fold_journal(rows, jpath, kind)
+        if not folded and path.exists() and not file_problems:
+            # a warning, not an error: an empty store holds no wrong label and training is
+            # unaffected, but a store wiped by accident must not pass unnoticed
+            problems.append(Problem(str(path), None, "no rows: the store holds only its header",
+                                    "restore it from git if rows were lost, or delete it if it is not needed", warning=True))
         live = {id(r) for r in folded}
         # rows superseded by a duplicate or a journal decision are still in the file: report them
         problems += [q for r in rows if id(r) not in live for q in _row_problems(r)]

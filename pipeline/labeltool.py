@@ -20,7 +20,6 @@ same queue, suggestions and journal to a browser.
 from __future__ import annotations
 
 import csv
-import fcntl
 import os
 import sys
 from collections.abc import Iterator
@@ -30,11 +29,10 @@ from pathlib import Path
 
 from .errors import LabelError, ModelError
 from .labels import (
-    JOURNAL_DIR,
     VALUE_COLUMNS,
     collect_labels,
+    annotator_lock,
     append_journal,
-    check_annotator,
     compact_journal,
     format_suggested,
     read_store,
@@ -50,6 +48,16 @@ _CLEAR = "\x1b[2J\x1b[H"
 _HI = "\x1b[1;7m"  # bold reverse video: the sentence being labelled
 _DIM = "\x1b[2m"
 _OFF = "\x1b[0m"
+# Article text is data, not terminal commands: an ESC in it could start a
+# sequence that moves the cursor, retitles the window or fakes this screen.
+# C0 controls (ESC, tab, line breaks ...) and DEL become their Unicode
+# control pictures (ESC shows as U+241B), C1 controls a \x9b-style escape.
+_VISIBLE = {**{c: 0x2400 + c for c in range(0x20)}, 0x7F: 0x2421, **{c: f"\\x{c:02x}" for c in range(0x80, 0xA0)}}
+
+
+def _visible(text: str) -> str:
+    """``text`` with every control character shown as a symbol, for the screen only."""
+    return text.translate(_VISIBLE)
 
 
 @dataclass
@@ -149,7 +157,10 @@ def _read_queue(path: Path, by_id: dict) -> list[str]:
     """Sentence ids from a file: one per line, or a CSV with a sentence_id column."""
     if not path.exists():
         raise LabelError("queue file not found; check the path", path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # -sig: a queue saved from Excel
+    except UnicodeDecodeError:
+        raise LabelError("queue file is not UTF-8 text; re-save it as UTF-8", path) from None
     if lines and "sentence_id" in next(csv.reader(lines[:1]), []):
         header = next(csv.reader(lines[:1]))
         col = header.index("sentence_id")
@@ -268,12 +279,12 @@ class Session:
 
             pre = "   (pre-ticked by the model)" if it.suggested is not None and self.pos not in self.saved else ""
             lines += [
-                f"{it.title}  [{it.article_id}]",
-                f"sentence {self.pos + 1} of {n}   ({it.sentence_id}){pre}",
+                f"{_visible(it.title)}  [{_visible(it.article_id)}]",
+                f"sentence {self.pos + 1} of {n}   ({_visible(it.sentence_id)}){pre}",
                 "",
-                f"{dim}  {it.prev}{off}" if it.prev else f"{dim}  (start of article){off}",
-                f"{hi}> {it.text}{off}",
-                f"{dim}  {it.next}{off}" if it.next else f"{dim}  (end of article){off}",
+                f"{dim}  {_visible(it.prev)}{off}" if it.prev else f"{dim}  (start of article){off}",
+                f"{hi}> {_visible(it.text)}{off}",
+                f"{dim}  {_visible(it.next)}{off}" if it.next else f"{dim}  (end of article){off}",
                 "",
                 "   ".join(box(lab, k) for k, lab in KEYS.items()) + "   " + box("junk", "j"),
                 "",
@@ -282,7 +293,7 @@ class Session:
             if not color:
                 lines.append("(no terminal: type the keys of one decision, e.g. 13, then Enter; s, u or q on a line of their own)")
         if self.message:
-            lines += ["", self.message]
+            lines += ["", _visible(self.message)]  # a notice may quote a model file's error
         return "\n".join(lines)
 
 
@@ -325,19 +336,6 @@ def _line_keys(stream):
     yield "q"
 
 
-def _lock(labels_dir: Path, annotator: str):
-    """One session per annotator: two would interleave one journal."""
-    path = labels_dir / JOURNAL_DIR / f"{annotator}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    f = open(path, "a")
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        f.close()
-        raise LabelError(f"another 'talks label' session for {annotator} is running; finish it first", path) from None
-    return f
-
-
 def suggested_queue(annotator: str, labels_dir: str | Path, corpus_root: str | Path, order: str = "articles", queue: str | Path | None = None, article: str | None = None, models_dir: str | Path | None = None) -> tuple[list[Item], str | None]:
     """:func:`build_queue` with the suggestions of ``models_dir``'s current model
     (None: blind, no suggestions), and the notice if there is no model."""
@@ -349,9 +347,7 @@ def suggested_queue(annotator: str, labels_dir: str | Path, corpus_root: str | P
 def exclusive_session(labels_dir: Path, annotator: str) -> Iterator[None]:
     """Hold the annotator's lock for a labelling session (terminal or web): fold
     a killed session's journal in first, and this session's at the end."""
-    check_annotator(annotator)
-    lock = _lock(labels_dir, annotator)
-    try:
+    with annotator_lock(labels_dir, annotator):
         compact_journal(labels_dir, annotator)  # recover decisions of a killed session
         if store_path(labels_dir, annotator).exists():
             read_store(store_path(labels_dir, annotator))  # refuse to write on top of a broken store
@@ -359,8 +355,6 @@ def exclusive_session(labels_dir: Path, annotator: str) -> Iterator[None]:
             yield
         finally:
             compact_journal(labels_dir, annotator)
-    finally:
-        lock.close()
 
 
 def run_labeller(annotator: str, labels_dir: str | Path = "labels", corpus_root: str | Path = "corpus", order: str = "articles", queue: str | Path | None = None, article: str | None = None, models_dir: str | Path | None = None, stdin=None, stdout=None) -> dict:
