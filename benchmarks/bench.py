@@ -1,100 +1,508 @@
-"""Speed and memory of the main job, measured on this machine.
+"""Speed and memory of `talks tag` against the plain way and a fast peer.
 
-Makes N copies of the new-coverage articles (each copy renamed, so every
-article is distinct to the pipeline), then times, in fresh processes:
-ingest+split alone, and `talks tag` end to end with --jobs 1 and --jobs 2,
-reporting sentences per second and peak resident memory.  Run with
-`make bench` (or `python benchmarks/bench.py --copies 200`).
+Builds the input once in a temporary folder: the Jan-Mar 2016 feed
+(``corpus/raw/feed-2016q1``) copied ``--copies`` times, each copy's files
+renamed so every article is distinct, a folder of its first ``--small``
+articles, and single articles of two sizes.  Then each of these runs as a
+process of its own, timed by the wall clock, with the peak resident memory
+of its largest process (from the kernel, worker processes included) and of
+all its processes together (sampled from /proc):
+
+* ``talks ingest corpus/raw`` (read, clean, split, write) into a fresh
+  corpus folder: the feed and the labelled articles, whose gold labels the
+  quality figures below need;
+* ``talks tag FOLDER --out x.parquet`` with ``--jobs 1`` and ``--jobs``
+  all cores, on the full and on the small folder, and ``--jobs 1`` on each
+  single article;
+* ``benchmarks/plain.py``, the plain way, in one process;
+* ``benchmarks/peer.py``, nupunkt + fastText on all cores (shared/FACTS.md),
+  its model trained here on the gold labels outside the held-out articles.
+
+Then ``talks tag --jobs 1`` under pyinstrument on the first 600 files, for
+the share of time in each stage; the project's and the peer's macro-F1 on the held-out
+set, so speed is never compared without quality; and the time to fit the
+current model's configuration on the training gold replicated to 1k, 10k
+and 100k sentences, each fit only while the time budget (``--budget``,
+counted from the start) lasts.  Everything goes to
+``benchmarks/results/bench.json``; ``bench_table.py`` renders it into the
+README.  ``make bench`` runs both.
 """
 from __future__ import annotations
 
 import argparse
+import csv
+import itertools
 import json
+import os
+import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
+from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+import numpy as np
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(REPO))
+
+from plain import article_files, paragraphs  # noqa: E402
+
+from pipeline.records import LABELS  # noqa: E402
+
+FEED = REPO / "corpus" / "raw" / "feed-2016q1"
+RAW = REPO / "corpus" / "raw"
+RESULTS = BENCH / "results" / "bench.json"
+CORES = os.cpu_count() or 1
+# One copy of the feed keeps `make bench` under 10 minutes on 2 busy cores;
+# --copies 3 is the input of the peer measurement in shared/FACTS.md.
+COPIES = 1
+SMALL = 50
+# The profile runs on the first third of the feed: text enough for the
+# shares of the stages, at a third of the cost of the whole folder.
+PROFILE_FILES = 600
+# Two sizes of one article, both under ingest's cap on one article's text
+# (500,000 characters), which refuses anything longer.
+ONE_FILE_CHARS = (100_000, 400_000)
+TRAIN_SIZES = (1_000, 10_000, 100_000)
+# Fits start only, and run only, until this many seconds after the start, so
+# that `make bench` ends within 10 minutes whatever the machine's load.
+BUDGET_S = 540
+SEED = 13
+SAMPLE_S = 0.25  # /proc sampling period: one scan costs ~10 ms of a core
+# Peak memory counts as flat while the larger input needs at most this much
+# more than the smaller one (allocator and page-cache noise).
+FLAT = 1.10
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+# Where a profile sample's time goes: to start-up when any frame on its stack
+# is an import or the model load, else to the stage of the innermost frame
+# whose file belongs to one (so numpy under the vectoriser is vectorising).
+STAGES = {
+    "reading/cleaning": ("/pipeline/ingest.py", "/trafilatura/", "/lxml/", "/lxml_html_clean/", "/yaml/", "/justext/",
+                         "/htmldate/", "/courlan/", "/charset_normalizer/"),
+    "splitting": ("/pipeline/split.py", "/nltk/"),
+    "vectorising": ("/sklearn/feature_extraction/",),
+    "predicting": ("/sklearn/linear_model/", "/sklearn/multiclass.py", "/sklearn/svm/"),
+    "pandas/writing": ("/pandas/", "/pyarrow/", "/pipeline/store.py"),
+}
+START_UP = "start-up (imports, model load)"
+OTHER = "other"
 
 
-# Runs the CLI in a child that reports its own peak RSS (and its workers') on exit.
-_CHILD = (
-    "import resource, sys; from pipeline.cli import main; rc = main(sys.argv[1:]); "
-    "peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
-    "print(f'PEAK {peak}', file=sys.stderr); sys.exit(rc)"
+# --------------------------------------------------------------------------
+# Running one measured process
+# --------------------------------------------------------------------------
+def _descendants_rss(root: int) -> int:
+    """Bytes resident now in all descendants of ``root`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()  # the name in parentheses may hold spaces
+            except OSError:  # ended meanwhile
+                continue
+            pid = int(entry.name)
+            children.setdefault(int(fields[1]), []).append(pid)
+            rss[pid] = int(fields[21]) * PAGE
+    total, todo = 0, list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+# The measured command runs under this small launcher, which reports its wall
+# time and resource usage.  A process's peak RSS includes the memory of the
+# process it was forked from, so forking the command from this benchmark
+# (hundreds of MiB once the models are loaded) would inflate every figure.
+_LAUNCHER = (
+    "import json, resource, subprocess, sys, time; t = time.perf_counter(); rc = subprocess.call(sys.argv[2:]); "
+    "wall = time.perf_counter() - t; u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "open(sys.argv[1], 'w').write(json.dumps([wall, u.ru_utime + u.ru_stime, u.ru_maxrss])); sys.exit(rc)"
 )
 
 
-def run(args: list[str], env: dict | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB, largest single process) of one CLI run."""
-    import os
+def measure(cmd: list, timeout: float | None = None) -> dict | None:
+    """Run ``cmd`` from the repo as its own process and measure it.
 
-    t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", _CHILD, *args], check=True, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       text=True, env={**os.environ, **(env or {})})
-    wall = time.perf_counter() - t
-    peak = int(p.stderr.strip().splitlines()[-1].split()[1]) / 1024
-    return wall, peak
-
-
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--copies", type=int, default=100, help="copies of corpus/new (8 articles each)")
-    ap.add_argument("--model", action="append", default=[], help="also time `talks tag --model ID` (repeatable), e.g. the embeddings model")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    Wall and CPU seconds, the peak RSS of its largest process (the kernel's
+    figure over the process and every descendant it waited for, so worker
+    pools count) and the peak of all its processes together (sampled), in
+    MiB.  None when it ran out of ``timeout``; a failure raises, with the
+    end of its stderr.
+    """
+    cmd = [str(c) for c in cmd]
     with tempfile.TemporaryDirectory() as tmp:
-        src = sorted((REPO / "corpus" / "new").glob("*"))
-        data = Path(tmp) / "articles"
-        data.mkdir()
-        for i in range(args.copies):
-            for f in src:
-                shutil.copy(f, data / f"{i:05d}-{f.name}")
-        n_files = len(list(data.iterdir()))
-        results = {"articles": n_files}
-        wall, peak = run(["ingest", str(data), "--root", str(Path(tmp) / "corpus")])
-        n_sent = sum(1 for _ in open(Path(tmp) / "corpus" / "sentences.csv", encoding="utf-8")) - 1
-        results["sentences"] = n_sent
-        results["ingest_split"] = {"seconds": round(wall, 2), "sentences_per_s": round(n_sent / wall), "peak_rss_mib": round(peak)}
-        for jobs in (1, 2):
-            wall, peak = run(["tag", str(data), "--out", str(Path(tmp) / f"tags{jobs}.csv"), "--jobs", str(jobs)])
-            results[f"tag_jobs{jobs}"] = {"seconds": round(wall, 2), "sentences_per_s": round(n_sent / wall), "peak_rss_mib": round(peak)}
-        # Streaming: a quarter of the input should need about the same memory.
-        quarter = Path(tmp) / "quarter"
-        quarter.mkdir()
-        for f in sorted(data.iterdir())[: n_files // 4]:
-            shutil.copy(f, quarter / f.name)
-        _, peak_q = run(["tag", str(quarter), "--out", str(Path(tmp) / "tagsq.csv")])
-        results["memory_streaming"] = {"peak_rss_mib_quarter_input": round(peak_q), "peak_rss_mib_full_input": results["tag_jobs1"]["peak_rss_mib"]}
-        if args.model:
-            # Models side by side on the real corpus: every sentence distinct and
-            # a cold embedding cache, so the figure holds for text never seen before.
-            raw = REPO / "corpus" / "raw"
-            n_raw = None
-            for mid in [None, *args.model]:
-                name = mid or "current"
-                cmd = ["tag", str(raw), "--out", str(Path(tmp) / f"raw-{name}.csv")] + (["--model", mid] if mid else [])
-                wall, peak = run(cmd, {"TALKS_EMBED_CACHE": str(Path(tmp) / f"cache-{name}")})
-                n_raw = n_raw or sum(1 for _ in open(Path(tmp) / f"raw-{name}.csv", encoding="utf-8")) - 1
-                results[f"corpus_tag_{name}"] = {"sentences": n_raw, "seconds": round(wall, 2), "sentences_per_s": round(n_raw / wall), "peak_rss_mib": round(peak)}
-        model = json.loads((REPO / "models" / (REPO / "models" / "current").read_text().strip() / "card.json").read_text())
-        results["model_id"] = model["model_id"]
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        print(f"{results['articles']} articles, {results['sentences']} sentences (model {results['model_id']})")
-        for name, key in (("ingest+split", "ingest_split"), ("tag --jobs 1", "tag_jobs1"), ("tag --jobs 2", "tag_jobs2")):
-            r = results[key]
-            print(f"{name:<14} {r['seconds']:>7} s  {r['sentences_per_s']:>7} sentences/s  peak RSS {r['peak_rss_mib']} MiB")
-        for key, r in results.items():
-            if key.startswith("corpus_tag_"):
-                print(f"tag corpus/raw ({r['sentences']} distinct sentences) with {key[11:]}: {r['seconds']} s, "
-                      f"{r['sentences_per_s']} sentences/s, peak RSS {r['peak_rss_mib']} MiB (process start-up included)")
-        m = results["memory_streaming"]
-        print(f"peak RSS tagging 1/4 of the input: {m['peak_rss_mib_quarter_input']} MiB; all of it: {m['peak_rss_mib_full_input']} MiB")
+        report, err_path = Path(tmp) / "usage.json", Path(tmp) / "stderr"
+        with open(err_path, "wb") as err:
+            proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, report, *cmd], cwd=REPO, stdout=subprocess.DEVNULL,
+                                    stderr=err, start_new_session=True)
+        done = threading.Event()
+        peak = [0]
+
+        def sample() -> None:
+            while not done.wait(SAMPLE_S):
+                peak[0] = max(peak[0], _descendants_rss(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            rc = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the command and its workers too
+            proc.wait()
+            return None
+        finally:
+            done.set()
+            sampler.join()
+        if rc != 0:
+            tail = err_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
+            raise RuntimeError(f"{' '.join(cmd)} exited with {rc}:\n" + "\n".join(tail))
+        wall, cpu, largest = json.loads(report.read_text())
+    largest *= 1024
+    return {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
+            "peak_rss_mib": round(largest / 2**20), "peak_total_rss_mib": round(max(peak[0], largest) / 2**20)}
+
+
+def with_rates(m: dict, sentences: int, n_bytes: int, files: int) -> dict:
+    """A measurement with its input and throughput: sentences/s and MB/s (10^6 bytes)."""
+    return {**m, "files": files, "mb": round(n_bytes / 1e6, 2), "sentences": sentences,
+            "sentences_per_s": round(sentences / m["seconds"]), "mb_per_s": float(f"{n_bytes / 1e6 / m['seconds']:.3g}")}
+
+
+def _talks(*args) -> list:
+    return [sys.executable, "-m", "pipeline", *args]
+
+
+def _csv_rows(path: Path) -> int:
+    with open(path, encoding="utf-8", newline="") as f:
+        return sum(1 for _ in csv.reader(f)) - 1
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.read_metadata(path).num_rows
+
+
+# --------------------------------------------------------------------------
+# The input
+# --------------------------------------------------------------------------
+def _folder(path: Path) -> dict:
+    files = article_files(path)
+    return {"path": path, "files": len(files), "bytes": sum(f.stat().st_size for f in files)}
+
+
+def build_inputs(src: Path, dest: Path, copies: int, small: int, profile_files: int, one_file_chars=ONE_FILE_CHARS) -> dict:
+    """The full folder (``copies`` renamed copies of ``src``), the small and
+    the profile folder (its first ``small`` and ``profile_files`` files) and
+    one folder per single-article size."""
+    files = article_files(src)
+    full = dest / "full"
+    full.mkdir(parents=True)
+    for c in range(copies):
+        for f in files:
+            shutil.copyfile(f, full / f"c{c}-{f.name}")
+    out = {"full": _folder(full), "one_file": []}
+    for name, n in (("small", small), ("profile", profile_files)):
+        (dest / name).mkdir()
+        for f in article_files(full)[:n]:
+            shutil.copyfile(f, dest / name / f.name)
+        out[name] = _folder(dest / name)
+    # One long plain-text article made of the feed's own paragraphs, in order.
+    paras = itertools.cycle([p for f in files for p in paragraphs(f)])
+    for chars in one_file_chars:
+        body, n = [], 0
+        while n < chars:
+            body.append(next(paras))
+            n += len(body[-1]) + 2
+        folder = dest / f"one-{chars}"
+        folder.mkdir()
+        (folder / "article.txt").write_text("A very long article\n\n" + "\n\n".join(body) + "\n", encoding="utf-8")
+        out["one_file"].append({**_folder(folder), "chars": chars})
+    return out
+
+
+# --------------------------------------------------------------------------
+# The runs
+# --------------------------------------------------------------------------
+def tag_run(folder: dict, jobs: int, out: Path, model_args: list) -> dict:
+    m = measure(_talks("tag", folder["path"], "--out", out, "--jobs", jobs, *model_args))
+    return {**with_rates(m, _parquet_rows(out), folder["bytes"], folder["files"]), "jobs": jobs}
+
+
+def ingest_run(raw: Path, root: Path) -> dict:
+    m = measure(_talks("ingest", raw, "--root", root))
+    folder = _folder(raw)
+    return with_rates(m, _csv_rows(root / "sentences.csv"), folder["bytes"], folder["files"])
+
+
+def plain_run(folder: dict, out: Path, model_args: list) -> dict:
+    m = measure([sys.executable, BENCH / "plain.py", folder["path"], "--out", out, *model_args])
+    return {**with_rates(m, _csv_rows(out), folder["bytes"], folder["files"]), "jobs": 1}
+
+
+def peer_run(folder: dict, model: Path, out: Path, jobs: int) -> dict:
+    m = measure([sys.executable, BENCH / "peer.py", folder["path"], "--model", model, "--out", out, "--jobs", jobs])
+    return {**with_rates(m, _csv_rows(out), folder["bytes"], folder["files"]), "jobs": jobs}
+
+
+def stage_of(leaf) -> str:
+    """The stage a pyinstrument leaf frame's time belongs to (see STAGES)."""
+    chain = []
+    frame = leaf
+    while frame is not None:
+        chain.append(frame)
+        frame = frame.parent
+    if any((f.file_path or "").startswith("<frozen importlib") or f.function == "load_model" for f in chain):
+        return START_UP
+    for f in chain:
+        path = f.file_path or ""
+        for stage, parts in STAGES.items():
+            if any(p in path for p in parts):
+                return stage
+    return OTHER
+
+
+def profile_run(folder: dict, tmp: Path, model_args: list) -> dict:
+    """``talks tag --jobs 1`` under pyinstrument: the share of time in each stage,
+    of the whole run and of the work after start-up (which grows with the input)."""
+    from pyinstrument.session import Session
+
+    session = tmp / "tag.pyisession"
+    m = measure([sys.executable, "-m", "pyinstrument", "-i", "0.002", "-r", "pyisession", "-o", session,
+                 *_talks("tag", folder["path"], "--out", tmp / "profile.parquet", *model_args)[1:]])
+    root = Session.load(session).root_frame()
+    seconds = Counter()
+    todo = [root]
+    while todo:
+        frame = todo.pop()
+        if frame.children:
+            todo += frame.children
+        else:
+            seconds[stage_of(frame)] += frame.time
+    total = sum(seconds.values())
+    work = total - seconds[START_UP]
+    return {"files": folder["files"], "mb": round(folder["bytes"] / 1e6, 2), "seconds": m["seconds"],
+            "profiled_seconds": round(total, 2), "start_up_seconds": round(seconds[START_UP], 2),
+            "shares": {s: round(seconds[s] / total, 3) for s in [*STAGES, START_UP, OTHER]},
+            "work_shares": {s: round(seconds[s] / work, 3) for s in [*STAGES, OTHER]}}
+
+
+def sized(texts: list[str], Y: np.ndarray, n: int, seed: int = SEED) -> tuple[list[str], np.ndarray]:
+    """``n`` labelled sentences: whole copies of the gold and a seeded sample of it for the rest."""
+    rng = np.random.default_rng(seed)
+    idx = np.concatenate([np.tile(np.arange(len(texts)), n // len(texts)), rng.choice(len(texts), n % len(texts), replace=False)])
+    return [texts[i] for i in idx], Y[idx]
+
+
+def fit_once(gold_csv: str, n: str, features: str, C: str, out: str) -> None:
+    """In a child process: fit the model's configuration on ``n`` gold sentences; write the fit's seconds."""
+    import pandas as pd
+
+    from pipeline.train import make_pipeline
+
+    gold = pd.read_csv(gold_csv, dtype={"text": str}, keep_default_na=False)
+    texts, Y = sized(gold["text"].tolist(), gold[list(LABELS)].to_numpy(dtype=int), int(n))
+    pipe = make_pipeline(features, float(C))
+    start = time.perf_counter()
+    pipe.fit(np.asarray(texts, dtype=object), Y)
+    Path(out).write_text(json.dumps({"fit_seconds": round(time.perf_counter() - start, 2)}))
+
+
+def training_runs(gold, features: str, C: float, sizes, deadline: float, tmp: Path) -> list[dict]:
+    """Each fit in a process of its own (its own peak memory; stopped at the deadline)."""
+    gold_csv = tmp / "gold.csv"
+    gold[["text", *LABELS]].to_csv(gold_csv, index=False)
+    runs = []
+    for n in sizes:
+        left = deadline - time.perf_counter()
+        row = {"sentences": n}
+        if left <= 0:
+            runs.append({**row, "fit_seconds": None, "note": "not run: the time budget was spent"})
+            continue
+        out = tmp / f"fit-{n}.json"
+        code = f"import sys; sys.path.insert(0, {str(BENCH)!r}); import bench; bench.fit_once(*sys.argv[1:])"
+        m = measure([sys.executable, "-c", code, gold_csv, n, features, C, out], timeout=left)
+        if m is None:
+            runs.append({**row, "fit_seconds": None, "note": f"stopped after {left:.0f} s, at the end of the time budget"})
+        else:
+            runs.append({**row, **json.loads(out.read_text()), "peak_rss_mib": m["peak_rss_mib"]})
+    return runs
+
+
+def quality(labels: Path, corpus: Path, model: dict, peer_model: Path | None) -> tuple[dict, object]:
+    """Held-out macro-F1 of the project's model and (trained here) of the peer; also the training gold."""
+    from pipeline.heldout import heldout_gold
+    from pipeline.train import apply_thresholds, predict_proba, scores, training_data
+
+    held = heldout_gold(labels, corpus)
+    Y = held[list(LABELS)].to_numpy(dtype=int)
+    P = predict_proba(model["pipeline"], held["text"].tolist())
+    out = {"heldout": {"articles": int(held["article_id"].nunique()), "sentences": len(held)},
+           "project": _f1s(scores(Y, apply_thresholds(P, model["thresholds"], model["labels"])))}
+    train_gold, texts, Yt, _ = training_data(labels, corpus)
+    if peer_model is not None:
+        import peer
+
+        start = time.perf_counter()
+        peer.train(texts, Yt, peer_model)
+        out["peer_train_seconds"] = round(time.perf_counter() - start, 2)
+        out["peer_train_sentences"] = len(texts)
+        out["peer"] = _f1s(scores(Y, peer.predict(peer.load(peer_model), held["text"].tolist())))
+    return out, train_gold
+
+
+def _f1s(sc: dict) -> dict:
+    return {"macro_f1": round(sc["macro_f1"], 3), "f1": {lab: round(sc["per_label"][lab]["f1"], 3) for lab in LABELS}}
+
+
+# --------------------------------------------------------------------------
+# The whole benchmark
+# --------------------------------------------------------------------------
+def machine_info() -> dict:
+    def version(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    def git(*args) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
+
+    dists = ("talks", "scikit-learn", "numpy", "scipy", "pandas", "pyarrow", "nltk", "trafilatura", "lxml", "skops",
+             "nupunkt", "fasttext-numpy2", "pyinstrument")
+    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "cores": CORES,
+            "cpu": _cpu_model(), "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * PAGE / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "versions": {d: version(d) for d in dists},
+            "git_commit": git("rev-parse", "HEAD"), "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def _cpu_model() -> str | None:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return None
+    return next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), None)
+
+
+def run(tmp: Path, *, feed: Path = FEED, raw: Path = RAW, labels: Path = REPO / "labels", models: Path = REPO / "models",
+        model: str | None = None, copies: int = COPIES, small: int = SMALL, profile_files: int = PROFILE_FILES,
+        jobs: int = CORES, one_file_chars=ONE_FILE_CHARS, train_sizes=TRAIN_SIZES, budget_s: float = BUDGET_S, peer: bool = True, profile: bool = True, log=print) -> dict:
+    """Every measurement, as the dict written to bench.json."""
+    from pipeline.train import load_model
+
+    start = time.perf_counter()
+    res = {"machine": machine_info()}
+    loaded = load_model(model, models)
+    card = loaded["card"]
+    model_args = ["--models", models, *(["--model", model] if model else [])]
+    res["model"] = {"id": card["model_id"], "features": card["features"], "C": card["parameters"]["C"]}
+    inputs = build_inputs(feed, tmp / "input", copies, small, profile_files, one_file_chars)
+    full, few = inputs["full"], inputs["small"]
+    res["input"] = {"feed": _shown(feed), "copies": copies, "files": full["files"], "mb": round(full["bytes"] / 1e6, 2),
+                    "small_files": few["files"], "small_mb": round(few["bytes"] / 1e6, 3)}
+    log(f"input: {full['files']} files, {full['bytes'] / 1e6:.1f} MB; small: {few['files']} files")
+    runs = res["runs"] = {}
+
+    def done(name: str, r: dict) -> None:
+        runs[name] = r
+        log(f"{name}: {r['seconds']} s, {r['sentences_per_s']:,} sentences/s, {r['mb_per_s']} MB/s, "
+            f"peak RSS {r['peak_rss_mib']} MiB (all processes {r['peak_total_rss_mib']} MiB)")
+
+    corpus = tmp / "corpus"
+    done("ingest", {**ingest_run(raw, corpus), "input": _shown(raw)})
+    peer_model = tmp / "peer.bin" if peer else None
+    res["quality"], train_gold = quality(labels, corpus, loaded, peer_model)
+    q = res["quality"]
+    log(f"held-out macro-F1: project {q['project']['macro_f1']}" + (f", peer {q['peer']['macro_f1']}" if peer else ""))
+    done("tag_jobs1", tag_run(full, 1, tmp / "tag1.parquet", model_args))
+    done("tag_all_cores", tag_run(full, jobs, tmp / "tagN.parquet", model_args))
+    done("small_jobs1", tag_run(few, 1, tmp / "small1.parquet", model_args))
+    done("small_all_cores", tag_run(few, jobs, tmp / "smallN.parquet", model_args))
+    runs["one_file"] = []
+    for one in inputs["one_file"]:
+        runs["one_file"].append({**tag_run(one, 1, tmp / f"one-{one['chars']}.parquet", model_args), "chars": one["chars"]})
+        log(f"one file of {one['chars']:,} characters: peak RSS {runs['one_file'][-1]['peak_rss_mib']} MiB")
+    done("plain", plain_run(full, tmp / "plain.csv", model_args))
+    if peer:
+        done("peer", peer_run(full, peer_model, tmp / "peer.csv", jobs))
+    res["checks"] = checks(runs)
+    if profile:
+        res["profile"] = profile_run(inputs["profile"], tmp, model_args)
+        log(f"profile: {res['profile']['work_shares']}, start-up {res['profile']['start_up_seconds']} s")
+    res["training"] = {"features": card["features"], "C": card["parameters"]["C"], "gold_sentences": len(train_gold),
+                       "budget_s": budget_s,
+                       "fits": training_runs(train_gold, card["features"], card["parameters"]["C"], train_sizes, start + budget_s, tmp)}
+    log(f"training: {res['training']['fits']}")
+    res["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    res["bench_seconds"] = round(time.perf_counter() - start, 1)
+    return res
+
+
+def checks(runs: dict) -> dict:
+    """The targets of issue 12 against this run: each a measured ratio and whether it is met."""
+    def speed(target: str, slow: dict, fast: dict, at_least: float) -> dict:
+        r = slow["seconds"] / fast["seconds"]
+        return {"target": target, "ratio": round(r, 3), "met": r >= at_least}
+
+    def memory(target: str, small: dict, big: dict) -> dict:
+        r = big["peak_rss_mib"] / small["peak_rss_mib"]
+        return {"target": target, "ratio": round(r, 3), "met": r <= FLAT, "peak_rss_mib": [small["peak_rss_mib"], big["peak_rss_mib"]]}
+
+    full1, fullN, few1, fewN = runs["tag_jobs1"], runs["tag_all_cores"], runs["small_jobs1"], runs["small_all_cores"]
+    one, big = runs["one_file"][0], runs["one_file"][-1]
+    out = {
+        "vs_plain": speed("end to end, all cores, at least 5x the plain script", runs["plain"], fullN, 5),
+        "jobs_small": speed(f"--jobs {fewN['jobs']} not slower than --jobs 1 on {few1['files']:,} articles", few1, fewN, 1),
+        "jobs_full": speed(f"--jobs {fullN['jobs']} not slower than --jobs 1 on {full1['files']:,} articles", full1, fullN, 1),
+        "memory_files": memory(f"peak memory flat from {few1['files']:,} to {full1['files']:,} articles (--jobs 1)", few1, full1),
+        "memory_file_size": memory(f"peak memory flat from one article of {one['chars']:,} to one of {big['chars']:,} characters",
+                                   one, big),
+    }
+    if "peer" in runs:
+        out["vs_peer"] = speed("end to end, all cores, at least as fast as the nupunkt + fastText peer", runs["peer"], fullN, 1)
+    return out
+
+
+def _shown(path: Path) -> str:
+    """A path as a reader of the README sees it: relative to the repo when inside it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--copies", type=int, default=COPIES, help=f"copies of the feed (default: {COPIES})")
+    ap.add_argument("--small", type=int, default=SMALL, help=f"articles in the small folder (default: {SMALL})")
+    ap.add_argument("--jobs", type=int, default=CORES, help=f"--jobs of the all-cores runs (default: {CORES})")
+    ap.add_argument("--model", help="model id or folder to time (default: the one named in models/current)")
+    ap.add_argument("--train-sizes", default=",".join(map(str, TRAIN_SIZES)), help="labelled sentences to fit on (default: %(default)s)")
+    ap.add_argument("--budget", type=float, default=BUDGET_S, help="seconds after which no more fits start, and a running one stops (default: %(default)s)")
+    ap.add_argument("--out", default=str(RESULTS), help="JSON file to write (default: benchmarks/results/bench.json)")
+    args = ap.parse_args(argv)
+    from pipeline.store import atomic_write_text
+
+    with tempfile.TemporaryDirectory(prefix="talks-bench-") as tmp:
+        res = run(Path(tmp), model=args.model, copies=args.copies, small=args.small, jobs=args.jobs,
+                  train_sizes=[int(n) for n in args.train_sizes.split(",")], budget_s=args.budget,
+                  log=lambda s: print(s, flush=True))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.out, json.dumps(res, indent=1) + "\n")
+    print(f"wrote {args.out} ({res['bench_seconds']} s)")
     return 0
 
 

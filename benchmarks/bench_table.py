@@ -1,0 +1,95 @@
+"""Render benchmarks/results/bench.json into README.md's ``<!-- figures:bench -->`` block.
+
+    python benchmarks/bench_table.py [--json FILE] [--readme FILE]
+
+``make bench`` runs it after ``bench.py``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+
+from readme_figures import write_readme  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results" / "bench.json"
+README = REPO / "README.md"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _ratio(x: float) -> str:
+    return f"{x:.2f}x"
+
+
+def _row(name: str, r: dict) -> str:
+    return (f"| {name} | {r.get('jobs', 1)} | {r['seconds']:,.1f} | {r['cpu_seconds']:,.1f} | {r['sentences']:,} | {r['sentences_per_s']:,} "
+            f"| {r['mb_per_s']:.3g} | {r['peak_rss_mib']:,} MiB | {r['peak_total_rss_mib']:,} MiB |")
+
+
+def render(res: dict) -> str:
+    m, inp, runs, mod = res["machine"], res["input"], res["runs"], res["model"]
+    jobs = runs["tag_all_cores"]["jobs"]
+    lines = [
+        (f"`make bench` on {m['date'][:10]}, commit {m['git_commit'][:10]}{' plus uncommitted changes' if m['git_dirty'] else ''}, "
+         f"{m['cores']} cores, Python {m['python']}, load average {m['load_average_start'][0]} at the start and "
+         f"{m['load_average_end'][0]} at the end (a shared machine: wall times move by 30% or more from run to run, CPU seconds much less). "
+         f"Input: `{inp['feed']}` ({inp['copies']} cop{'ies' if inp['copies'] > 1 else 'y'}, {inp['files']:,} files, "
+         f"{inp['mb']} MB); model `{mod['id']}` ({mod['features']}, C={mod['C']}). Each tool counts the sentences of its own "
+         "cleaning and splitting; MB/s and the ratios compare the same files."),
+        "",
+        "| run | processes | seconds | CPU seconds | sentences | sentences/s | MB/s | peak RSS, largest process | all processes |",
+        "|---|---|---|---|---|---|---|---|---|",
+        _row(f"`talks ingest {runs['ingest']['input']}` ({runs['ingest']['files']:,} files, {runs['ingest']['mb']} MB)", runs["ingest"]),
+        _row("`talks tag --jobs 1`", runs["tag_jobs1"]),
+        _row(f"`talks tag --jobs {jobs}`", runs["tag_all_cores"]),
+        _row("plain script (`benchmarks/plain.py`)", runs["plain"]),
+    ]
+    if "peer" in runs:
+        lines.append(_row("peer: nupunkt + fastText (`benchmarks/peer.py`)", runs["peer"]))
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    for c in res["checks"].values():
+        got = " -> ".join(f"{x:,} MiB" for x in c["peak_rss_mib"]) if "peak_rss_mib" in c else _ratio(c["ratio"])
+        lines.append(f"| {c['target']} | {got} | {'yes' if c['met'] else '**no**'} |")
+    few1, fewN = runs["small_jobs1"], runs["small_all_cores"]
+    lines += ["", f"{few1['files']} articles: {few1['seconds']} s with `--jobs 1`, {fewN['seconds']} s with `--jobs {fewN['jobs']}`."]
+    if "profile" in res:
+        p = res["profile"]
+        shares = ", ".join(f"{stage} {_pct(share)}" for stage, share in p["work_shares"].items())
+        lines.append(f"Where `talks tag --jobs 1` spends its time (pyinstrument, on the first {p['files']:,} files, {p['mb']} MB): "
+                     f"{p['start_up_seconds']} s of start-up (imports, model load), then {shares}.")
+    q = res["quality"]
+    peer = f", the peer {q['peer']['macro_f1']:.3f} (fastText trained in {q['peer_train_seconds']} s on the same {q['peer_train_sentences']:,} training sentences)" if "peer" in q else ""
+    lines.append(f"Held-out macro-F1 ({q['heldout']['sentences']:,} sentences of {q['heldout']['articles']} articles): "
+                 f"the project's model {q['project']['macro_f1']:.3f}{peer}.")
+    t = res["training"]
+    fits = "; ".join(f"{f['sentences']:,} -> {f['fit_seconds']} s ({f['peak_rss_mib']:,} MiB)" if f["fit_seconds"] is not None
+                     else f"{f['sentences']:,} -> {f['note']}" for f in t["fits"])
+    lines.append(f"Training time, {t['features']} with C={t['C']} fitted on the {t['gold_sentences']:,} training gold sentences "
+                 f"sampled or replicated to each size (sentences -> seconds, peak RSS): {fits}.")
+    lines.append(f"The whole benchmark took {res['bench_seconds'] / 60:.1f} minutes.")
+    return "\n".join(lines)
+
+
+def write(res: dict, readme: Path = README) -> None:
+    write_readme({"bench": render(res)}, readme)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", default=str(RESULTS), help="bench.json to render (default: benchmarks/results/bench.json)")
+    ap.add_argument("--readme", default=str(README), help="README to rewrite (default: README.md)")
+    args = ap.parse_args(argv)
+    write(json.loads(Path(args.json).read_text(encoding="utf-8")), Path(args.readme))
+    print(f"rewrote the bench block of {args.readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

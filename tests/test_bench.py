@@ -1,0 +1,102 @@
+"""benchmarks/bench.py end to end on tiny inputs: every run, the JSON's keys, positive rates, the README table."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import bench  # noqa: E402
+import bench_table  # noqa: E402
+
+HAS_PEER = all(importlib.util.find_spec(m) for m in ("nupunkt", "fasttext"))
+HAS_PROFILER = importlib.util.find_spec("pyinstrument") is not None
+RUNS = ("ingest", "tag_jobs1", "tag_all_cores", "small_jobs1", "small_all_cores", "plain")
+RATES = ("seconds", "cpu_seconds", "sentences", "sentences_per_s", "mb_per_s", "peak_rss_mib", "peak_total_rss_mib")
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory) -> dict:
+    """One benchmark of the three test articles (N=1) against a small labelled project with a held-out set."""
+    from conftest import make_labelled_project
+
+    from pipeline.corpus import load_articles
+    from pipeline.heldout import write_heldout
+    from pipeline.train import train
+
+    root = tmp_path_factory.mktemp("bench-project")
+    project = make_labelled_project(root)
+    articles = load_articles(project["corpus"])
+    write_heldout(project["labels"], sorted(a.article_id for a in articles)[:3], articles, "test")
+    train(project["labels"], project["corpus"], project["models"], grid=[{"features": "word", "C": 4.0}])
+    return bench.run(root / "bench", feed=REPO / "tests" / "data" / "articles", raw=project["raw"], labels=project["labels"],
+                     models=project["models"], copies=1, small=2, profile_files=2, jobs=2, one_file_chars=(2_000,), train_sizes=(50,),
+                     budget_s=600, peer=HAS_PEER, profile=HAS_PROFILER, log=lambda s: None)
+
+
+def test_project_and_plain_runs(result):
+    assert result["input"]["files"] == 3 and result["input"]["small_files"] == 2
+    for name in RUNS:
+        run = result["runs"][name]
+        for key in RATES:
+            assert run[key] > 0, (name, key)
+    assert [r["chars"] for r in result["runs"]["one_file"]] == [2_000]
+    assert {"vs_plain", "jobs_small", "jobs_full", "memory_files", "memory_file_size"} <= set(result["checks"])
+    assert all(isinstance(c["met"], bool) and c["ratio"] > 0 for c in result["checks"].values())
+    for key in ("date", "cores", "python", "versions", "git_commit", "load_average_start", "load_average_end"):
+        assert key in result["machine"]
+    assert 0 <= result["quality"]["project"]["macro_f1"] <= 1
+    fits = result["training"]["fits"]
+    assert [f["sentences"] for f in fits] == [50] and fits[0]["fit_seconds"] > 0
+    json.dumps(result)  # all of it goes to bench.json
+
+
+@pytest.mark.skipif(not HAS_PEER, reason="the peer needs nupunkt and fasttext-numpy2 (installed by `make bench`)")
+def test_peer_run_and_quality(result):
+    for key in RATES:
+        assert result["runs"]["peer"][key] > 0
+    assert result["checks"]["vs_peer"]["ratio"] > 0
+    assert 0 <= result["quality"]["peer"]["macro_f1"] <= 1 and result["quality"]["peer_train_sentences"] > 0
+
+
+@pytest.mark.skipif(not HAS_PROFILER, reason="the profile needs pyinstrument (installed by `make bench`)")
+def test_profile_shares(result):
+    shares, work = result["profile"]["shares"], result["profile"]["work_shares"]
+    assert set(shares) == {*bench.STAGES, bench.START_UP, bench.OTHER} and set(work) == {*bench.STAGES, bench.OTHER}
+    assert sum(shares.values()) == pytest.approx(1, abs=0.01) and sum(work.values()) == pytest.approx(1, abs=0.01)
+    assert shares[bench.START_UP] > 0.5  # three tiny articles: nearly all of it is imports and the model load
+    assert work["reading/cleaning"] > 0
+
+
+def test_training_stops_at_the_budget(tmp_path):
+    import pandas as pd
+
+    gold = pd.DataFrame({"text": ["Talks resumed in Geneva.", "Shelling killed ten people."] * 10,
+                         "diplomacy": [1, 0] * 10, "violence": [0, 1] * 10, "humanitarian": 0, "blame": 0})
+    fits = bench.training_runs(gold, "word", 1.0, (100,), deadline=0, tmp=tmp_path)
+    assert fits == [{"sentences": 100, "fit_seconds": None, "note": "not run: the time budget was spent"}]
+
+
+def test_sized_replicates_and_samples_reproducibly():
+    import numpy as np
+
+    texts, Y = [f"s{i}" for i in range(10)], np.arange(10)[:, None]
+    big, Ybig = bench.sized(texts, Y, 25)
+    assert len(big) == 25 and Ybig.shape == (25, 1) and sorted(big[:20]) == sorted(texts * 2)
+    again, Yagain = bench.sized(texts, Y, 25)
+    assert again == big and (Yagain == Ybig).all()
+    assert len(set(bench.sized(texts, Y, 4)[0])) == 4
+
+
+def test_table_renders_into_the_readme_block(result, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\n<!-- figures:bench -->\nSTALE TABLE\n<!-- /figures -->\n\nafter\n", encoding="utf-8")
+    bench_table.write(result, readme)
+    text = readme.read_text(encoding="utf-8")
+    assert "STALE TABLE" not in text and text.endswith("<!-- /figures -->\n\nafter\n")
+    assert "`talks tag --jobs 1`" in text and "plain script" in text
