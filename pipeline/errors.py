@@ -6,6 +6,8 @@ line, where there is one) and say what to do about it.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -35,3 +37,22 @@ class LabelError(PipelineError):
 
 class ModelError(PipelineError):
     """A model folder that is missing, incomplete or tampered with."""
+
+
+@contextmanager
+def blame_file(path: str | Path) -> Iterator[None]:
+    """Make any unexpected exception inside the block a CorpusError naming ``path``.
+
+    Reading, cleaning and splitting one article file must never end a batch
+    of thousands: whatever a file triggers becomes that file's one-line
+    warning.  MemoryError goes through (after it nothing can be trusted), as
+    does KeyboardInterrupt, which is not an ``Exception``.
+    """
+    try:
+        yield
+    except (PipelineError, MemoryError):
+        raise
+    except Exception as e:
+        what = " ".join(str(e).split())[:200] or "no message"
+        raise CorpusError(f"unexpected {type(e).__name__} ({what}); the file was skipped: please report it as a bug, "
+                          "with the file", path) from e

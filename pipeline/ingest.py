@@ -9,6 +9,14 @@ share/newsletter prompts, "Related" blocks, comment-policy lines, all-caps
 section headings and "Source" links.  The rules describe *kinds* of
 boilerplate, not this corpus's strings, so they hold on unseen coverage.
 
+One bad file never sinks a batch, and no file can make the work unbounded:
+a file over :data:`MAX_FILE_BYTES` is refused before it is read, article text
+over :data:`MAX_TEXT_CHARS` before it is cleaned, front matter over
+:data:`MAX_FRONT_MATTER_CHARS` or with YAML aliases before it is parsed, and
+runaway paragraphs are cleaned piece by piece.  Everything that goes wrong
+with one file is a :class:`CorpusError` naming it (:func:`read_article`
+raises nothing else).
+
 Output of the corpus: ``corpus/articles.jsonl`` (one article per line) and
 ``corpus/sentences.csv`` (written by :func:`write_corpus`, after ``split``).
 """
@@ -16,6 +24,7 @@ from __future__ import annotations
 
 import glob
 import html
+import os
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -23,61 +32,156 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import yaml
+from yaml.constructor import ConstructorError
 
-from .errors import CorpusError
+from .errors import CorpusError, blame_file
 from .records import Article, article_id_for
+from .split import MAX_PIECE_CHARS, cut_spans
 
-# libyaml's loader when present: the pure-Python one is half of ingest time.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ARTICLE_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ""}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+
+# Limits that keep the work and memory per file bounded.  The corpus's largest
+# file is 63 KB and its longest front matter 1.4 KB; a saved news page with
+# its scripts and inline data is rarely over 3 MB.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+# Article text (a plain-text or Markdown body, or what trafilatura extracts
+# from HTML): Punkt needs up to ~50 microseconds a character, so this bounds
+# one file to about half a minute.  A long feature is 100,000 characters.
+MAX_TEXT_CHARS = 500_000
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+# A plain-text first line longer than this is a paragraph, not a headline
+# (the corpus's longest headline is 110 characters).
+MAX_TITLE_CHARS = 500
 
 
 # --------------------------------------------------------------------------
 # Finding files
 # --------------------------------------------------------------------------
-def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files, folders (recursively) and globs -> sorted, de-duplicated article files.
+def expand_inputs(inputs: Iterable[str | Path], problems: list[CorpusError] | None = None) -> list[Path]:
+    """Files, folders (recursively) and globs -> sorted article files, each file once.
 
     A path that matches nothing raises, so a typo is not a silent empty run.
+    What is found but cannot be ingested (a folder that cannot be read, a PDF
+    or word-processor document in a folder) is added to ``problems``; without
+    that list the first such problem raises.  A file reached by two paths
+    (a link, a glob through a symlink loop) is listed once.
     """
-    found: set[Path] = set()
-    for item in inputs:
-        item = str(item)
+    found: dict[str, Path] = {}
+    seen_problems: list[CorpusError] = []
+    for item in map(str, inputs):
         p = Path(item)
-        if p.is_dir():
-            inside = [f for f in p.rglob("*") if f.is_file() and _is_article_name(f)]
-            if not inside:
+        before = len(seen_problems)
+        if p.is_file():
+            files = [p]
+        elif p.is_dir():
+            files = list(_folder_files(p, seen_problems))
+            if not files and len(seen_problems) == before:
                 raise CorpusError("folder holds no article files (.txt, .md, .html); check the path", p)
-            found.update(inside)
-        elif p.is_file():
-            found.add(p)
         else:
-            matches = [Path(m) for m in glob.glob(item, recursive=True)]
-            files = [m for m in matches if m.is_file() and _is_article_name(m)]
-            for m in matches:
-                if m.is_dir():
-                    files.extend(f for f in m.rglob("*") if f.is_file() and _is_article_name(f))
-            if not files:
+            files = list(_glob_files(item, seen_problems))
+            if not files and len(seen_problems) == before:
                 raise CorpusError("no such file, folder or glob match; check the path", item)
-            found.update(files)
-    return sorted(found)
+        for f in files:
+            found.setdefault(os.path.realpath(f), f)
+    if seen_problems and problems is None:
+        raise seen_problems[0]
+    if problems is not None:
+        problems.extend(seen_problems)
+    return sorted(found.values())
 
 
-def _is_article_name(p: Path) -> bool:
-    return not p.name.startswith(".") and p.suffix.lower() in ARTICLE_SUFFIXES
+def _folder_files(folder: Path, problems: list[CorpusError]) -> Iterator[Path]:
+    """The article files under ``folder``, following linked folders once each."""
+
+    def unreadable(e: OSError) -> None:
+        problems.append(CorpusError(f"cannot read folder ({e.strerror}); check its permissions", e.filename))
+
+    read: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in read:  # a symlink loop, or a second link to a folder already read
+            dirnames.clear()
+            continue
+        read.add(real)
+        dirnames.sort()
+        yield from (f for f in (Path(dirpath, name) for name in sorted(filenames)) if _wanted(f, problems))
+
+
+def _glob_files(pattern: str, problems: list[CorpusError]) -> Iterator[Path]:
+    """Files matching a glob, and the article files in folders it matches.
+
+    ``**`` goes through pathlib, whose recursive search does not follow links
+    into folders, so a symlink loop cannot multiply the matches.
+    """
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    base, rest = Path(*parts[:fixed]), parts[fixed:]
+    if not rest:
+        return
+    for m in sorted(base.glob(str(Path(*rest)))):
+        if m.is_dir():
+            yield from _folder_files(m, problems)
+        elif _wanted(m, problems):
+            yield m
+
+
+def _wanted(f: Path, problems: list[CorpusError]) -> bool:
+    """Whether a file found in a folder or by a glob is an article file to read.
+
+    A document ingest cannot read is reported rather than passed over in
+    silence; other files (images, scripts and style sheets beside saved
+    pages, dot-files) are not articles and are passed over.
+    """
+    if f.name.startswith("."):
+        return False
+    if f.suffix.lower() in _DOCUMENTS:
+        problems.append(CorpusError(_DOCUMENTS[f.suffix.lower()], f))
+        return False
+    if f.suffix.lower() not in ARTICLE_SUFFIXES:
+        return False
+    if not f.is_file():
+        problems.append(CorpusError("not a regular file (a broken link, a pipe or a device); remove it or link it to an article", f))
+        return False
+    return True
+
+
+_CONVERT = "ingest reads text only (.txt, .md, .html): save it as text first"
+_DOCUMENTS = {
+    ".pdf": f"a PDF document, not text; {_CONVERT} (e.g. pdftotext FILE.pdf FILE.txt), or move it out of the folder",
+    **{ext: f"a {ext[1:].upper()} document, not text; {_CONVERT}, or move it out of the folder"
+       for ext in (".doc", ".docx", ".odt", ".rtf", ".epub")},
+}
 
 
 # --------------------------------------------------------------------------
 # Reading one file
 # --------------------------------------------------------------------------
 def read_text(path: Path) -> str:
-    """The file's text, or a CorpusError saying what is wrong with it."""
+    """The file's text, or a CorpusError saying what is wrong with it.
+
+    Line ends become ``\\n``, as do vertical tabs and form feeds; other
+    control characters (a NUL in a scraped page, a cp1252 quote read as
+    U+0092) are dropped, as trafilatura drops them from HTML, so they never
+    reach the corpus, a CSV cell or a terminal.
+    """
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            # In blocks, stopping past the limit: read(limit) would allocate the whole limit for every file.
+            data = bytearray()
+            while len(data) <= MAX_FILE_BYTES and (block := f.read(1 << 16)):
+                data += block
     except OSError as e:
         raise CorpusError(f"cannot read file ({e.strerror}); check its permissions", path) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise CorpusError(f"file is over {MAX_FILE_BYTES >> 20} MB, far more than one article; check it is a single article "
+                          "(split a collection into one file per article)", path)
     if not data.strip():
         raise CorpusError("file is empty; remove it or re-download the article", path)
+    if b"%PDF-" in data[:1024]:
+        raise CorpusError(_DOCUMENTS[".pdf"], path)
+    if data.startswith(b"PK\x03\x04"):
+        raise CorpusError(f"a ZIP archive or an office document (.docx, .odt, .epub), not text; {_CONVERT}", path)
     if b"\x00" in data[:4096]:
         raise CorpusError("file is binary, not text; only .txt, .md and .html articles can be ingested", path)
     try:
@@ -90,18 +194,28 @@ def read_text(path: Path) -> str:
             path,
             line,
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n")
+    return text.translate(_CONTROLS) if _CONTROL.search(text) else text
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # a quick look first: translate() is slow on long text
+_CONTROLS = {c: None for c in (*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0))} | {0x0B: "\n", 0x0C: "\n", 0x0D: "\n"}
 
 
 def read_article(path: str | Path) -> Article:
-    """Parse one article file of any supported format."""
+    """Parse one article file of any supported format.
+
+    Raises only CorpusError (and MemoryError): whatever else goes wrong with
+    the file is reported as that file's problem.
+    """
     path = Path(path)
-    text = read_text(path)
-    if text.startswith("---\n"):
-        return _from_front_matter(path, text)
-    if _looks_like_html(path, text):
-        return _from_html_page(path, text)
-    return _from_plain_text(path, text)
+    with blame_file(path):
+        text = read_text(path)
+        if text.startswith("---\n"):
+            return _from_front_matter(path, text)
+        if _looks_like_html(path, text):
+            return _from_html_page(path, text)
+        return _from_plain_text(path, _text_body(path, text))
 
 
 def iter_articles(paths: Iterable[Path], errors: list[CorpusError] | None = None) -> Iterator[Article]:
@@ -135,15 +249,29 @@ def _looks_like_html(path: Path, text: str) -> bool:
 
 def _from_plain_text(path: Path, text: str) -> Article:
     lines = text.split("\n")
-    # The headline is the first non-empty line.
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    title = clean_inline(lines[0]) if lines else ""
-    rest = lines[1:]
+    first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    # The headline is the first non-empty line; one too long to be a headline
+    # (a whole article on one line) is the first paragraph.
+    if first < len(lines) and len(lines[first]) <= MAX_TITLE_CHARS:
+        title, rest = clean_inline(lines[first]), lines[first + 1 :]
+    else:
+        title, rest = "", lines[first:]
     paragraphs = _text_paragraphs(rest)
     date = _date_in(paragraphs[:3])
     outlet = _dateline_outlet(paragraphs[:3])
     return _make(path, title, paragraphs, date=date, outlet=outlet, url=None, fmt="text")
+
+
+def _text_body(path: Path, text: str) -> str:
+    """A plain-text or Markdown body as text, within the size limit."""
+    _check_size(len(text), path)
+    return _markdown_to_text(text) if path.suffix.lower() in MARKDOWN_SUFFIXES else text
+
+
+def _check_size(chars: int, path: Path) -> None:
+    if chars > MAX_TEXT_CHARS:
+        raise CorpusError(f"{chars:,} characters of article text, over the {MAX_TEXT_CHARS:,} one article can have; "
+                          "check it is a single article (split a collection into one file per article)", path)
 
 
 def _text_paragraphs(lines: list[str]) -> list[str]:
@@ -151,20 +279,20 @@ def _text_paragraphs(lines: list[str]) -> list[str]:
     hard wrap and joins the next line; any other line is its own paragraph
     (scraped text puts one paragraph per line, captions and credits included)."""
     paras: list[str] = []
-    cur = ""
+    cur: list[str] = []  # the lines of the paragraph being read (joined once: a long run of hard wraps stays linear)
     for raw in lines:
         line = raw.strip()
         if not line:
             if cur:
-                paras.append(cur)
-            cur = ""
+                paras.append(" ".join(cur))
+            cur = []
             continue
-        cur = f"{cur} {line}" if cur else line
+        cur.append(line)
         if not (len(raw.rstrip()) >= 60 and not re.search(r"[.!?:\"'”’)]$", line)):
-            paras.append(cur)
-            cur = ""
+            paras.append(" ".join(cur))
+            cur = []
     if cur:
-        paras.append(cur)
+        paras.append(" ".join(cur))
     return paras
 
 
@@ -174,28 +302,68 @@ def _from_front_matter(path: Path, text: str) -> Article:
         raise CorpusError("front matter opens with '---' but never closes; add the closing '---' line", path, 1)
     fm_text = text[4 : 4 + end.start()]
     body = text[4 + end.end() :]
+    meta = _parse_front_matter(fm_text, path)
+
+    def field(*keys: str):
+        return _meta_value(meta, fm_text, path, *keys)
+
+    title = clean_inline(html.unescape(str(field("title", "post_title", "original_title", "headline") or "")))
+    date = _iso_date(field("date", "post_date", "published_date"))
+    raw_url = field(*_URL_KEYS)
+    url = _article_url(raw_url, path, _key_line(fm_text, *_URL_KEYS)) if raw_url else None
+    if "<" in body and re.search(r"<(p|div|span|br|article|section)\b", body, flags=re.I):
+        paragraphs = _html_paragraphs(body, path)
+    else:
+        paragraphs = _text_paragraphs(_text_body(path, body).split("\n"))
+    title, outlet = _split_outlet(title)
+    source = field("outlet", "source", "publisher")
+    outlet = outlet or (str(source) if source is not None else None) or _outlet_from_url(url)
+    if not title and paragraphs:
+        title, paragraphs = paragraphs[0], paragraphs[1:]
+    return _make(path, title, paragraphs, date=date, outlet=outlet, url=url, fmt="markdown")
+
+
+class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's when present: the pure-Python one is half of ingest time
+    """Safe YAML that refuses aliases and dates that do not exist.
+
+    Front matter needs no aliases, and nested ones expand a few hundred bytes
+    into gigabytes (a "billion laughs").  A date such as 2016-02-30 becomes a
+    parse error with its line, not a ValueError from inside PyYAML.
+    """
+
+    def construct_object(self, node, deep=False):
+        # A node met a second time was reached through an alias.
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise ConstructorError(None, None, "an alias (*name) repeats the value anchored here; front matter may not use "
+                                   "aliases: write each value out", node.start_mark)
+        return super().construct_object(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, AttributeError):  # a day or hour out of range; an explicit !!timestamp on other text
+            raise ConstructorError(None, None, f"{node.value!r} is not a real date or time", node.start_mark) from None
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _FrontMatterLoader.construct_yaml_timestamp)
+
+
+def _parse_front_matter(fm_text: str, path: Path) -> dict:
+    if len(fm_text) > MAX_FRONT_MATTER_CHARS:
+        raise CorpusError(f"front matter is over {MAX_FRONT_MATTER_CHARS // 1024} KB, where a few lines of metadata belong; "
+                          "check its closing '---' line", path, 1)
     try:
-        meta = yaml.load(fm_text, Loader=_YAML_LOADER) or {}
+        meta = yaml.load(fm_text, Loader=_FrontMatterLoader) or {}
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(e, "problem", None) or "invalid YAML"
         raise CorpusError(f"front matter does not parse ({problem}); fix the YAML between the '---' lines", path, line) from None
+    except (ValueError, TypeError) as e:  # a value an explicit tag (!!int, !!float) cannot take
+        raise CorpusError(f"front matter does not parse ({e}); fix the YAML between the '---' lines", path) from None
     if not isinstance(meta, dict):
         raise CorpusError("front matter is not a key: value mapping; fix the YAML between the '---' lines", path, 2)
-    title = _first(meta, "title", "post_title", "original_title", "headline") or ""
-    title = clean_inline(html.unescape(str(title)))
-    date = _iso_date(_first(meta, "date", "post_date", "published_date"))
-    url = _article_url(meta)
-    if "<" in body and re.search(r"<(p|div|span|br|article|section)\b", body, flags=re.I):
-        paragraphs = _html_paragraphs(body)
-    else:
-        paragraphs = _text_paragraphs(body.split("\n"))
-    title, outlet = _split_outlet(title)
-    outlet = outlet or _first(meta, "outlet", "source", "publisher") or _outlet_from_url(url)
-    if not title and paragraphs:
-        title, paragraphs = paragraphs[0], paragraphs[1:]
-    return _make(path, title, paragraphs, date=date, outlet=outlet, url=url, fmt="markdown")
+    return meta
 
 
 def _from_html_page(path: Path, text: str) -> Article:
@@ -204,7 +372,7 @@ def _from_html_page(path: Path, text: str) -> Article:
     doc = trafilatura.bare_extraction(_prune_link_lists(text), with_metadata=True, include_comments=False, include_tables=False, deduplicate=False)
     doc = {} if doc is None else doc if isinstance(doc, dict) else doc.as_dict()
     # A bare fragment (no <body>) can defeat whole-page extraction: read it as a body.
-    paragraphs = clean_paragraphs(_lines(doc.get("text") or "")) or clean_paragraphs(_html_paragraphs(text))
+    paragraphs = clean_paragraphs(_lines(doc.get("text") or "", path)) or clean_paragraphs(_html_paragraphs(text, path))
     if not paragraphs:
         raise CorpusError("no article text found in this HTML page; check it is an article, not an index page", path)
     title = clean_inline(html.unescape(doc.get("title") or ""))
@@ -213,7 +381,7 @@ def _from_html_page(path: Path, text: str) -> Article:
         title, paragraphs = paragraphs[0], paragraphs[1:]  # no <title>: a first line with no sentence end is the headline
     if paragraphs and title and _same_text(paragraphs[0], title):
         paragraphs = paragraphs[1:]  # the page repeats its <h1> in the body
-    url = doc.get("url")
+    url = _checked_url(doc.get("url"), path)
     outlet = outlet or doc.get("sitename") or _outlet_from_url(url)
     return _make(path, title, paragraphs, date=_iso_date(doc.get("date")), outlet=outlet, url=url, fmt="html", cleaned=True)
 
@@ -238,7 +406,7 @@ def _prune_link_lists(html_text: str) -> str:
     return lxml.html.tostring(root, encoding="unicode")
 
 
-def _html_paragraphs(fragment: str) -> list[str]:
+def _html_paragraphs(fragment: str, path: Path) -> list[str]:
     import trafilatura
 
     fragment = re.sub(r"\[ad_\d+\]", " ", fragment)
@@ -250,10 +418,12 @@ def _html_paragraphs(fragment: str) -> list[str]:
         deduplicate=False,
         favor_recall=True,
     )
-    return _lines(out or "")
+    return _lines(out or "", path)
 
 
-def _lines(text: str) -> list[str]:
+def _lines(text: str, path: Path) -> list[str]:
+    """The non-empty lines of text trafilatura extracted, within the size limit."""
+    _check_size(len(text), path)
     return [ln.strip() for ln in text.split("\n") if ln.strip()]
 
 
@@ -276,13 +446,34 @@ def _make(path: Path, title: str, paragraphs: list[str], *, date, outlet, url, f
 # --------------------------------------------------------------------------
 # Metadata helpers
 # --------------------------------------------------------------------------
-def _first(meta: dict, *keys: str):
+_URL_KEYS = ("url", "original_link", "canonical_url", "permalink", "link")
+
+
+def _meta_value(meta: dict, fm_text: str, path: Path, *keys: str):
+    """The first of ``keys`` set in the front matter: a string, number or date.
+
+    Feeds write some values as one-item lists (``original_link: [url]``); the
+    first item counts.  A mapping or a list where text belongs is an error
+    naming its line: as text it would be YAML syntax in a headline or outlet.
+    """
     for k in keys:
         v = meta.get(k)
         if isinstance(v, list):
             v = v[0] if v else None
+        if isinstance(v, (dict, list, set, bytes)):
+            kind = {dict: "a mapping", list: "a list", set: "a set"}.get(type(v), "binary data")
+            raise CorpusError(f"front matter '{k}' is {kind}, where text belongs; write it as one line of text", path, _key_line(fm_text, k))
         if v not in (None, ""):
             return v.strip() if isinstance(v, str) else v
+    return None
+
+
+def _key_line(fm_text: str, *keys: str) -> int | None:
+    """The file line of the first of ``keys`` written at the top level of the front matter."""
+    for k in keys:
+        m = re.search(rf"^{re.escape(k)}[ \t]*:", fm_text, flags=re.M)
+        if m:
+            return fm_text.count("\n", 0, m.start()) + 2  # line 1 is the opening '---'
     return None
 
 
@@ -320,20 +511,26 @@ def _dateline_outlet(paragraphs: list[str]) -> str | None:
 
 def _split_outlet(title: str) -> tuple[str, str | None]:
     """'Headline - Reuters' -> ('Headline', 'Reuters'): the outlet suffix is not headline text."""
-    m = re.match(r"^(.{20,}?)\s+[-–—|]\s+([A-Z][\w.&' ]{1,40})$", title)
+    m = re.match(r"^(.{20,}?)\s+[-–—|]\s+([A-Z][\w.&' ]{1,40})$", title) if len(title) <= MAX_TITLE_CHARS else None
     if m and len(m.group(2).split()) <= 5:
         return m.group(1).strip(), m.group(2).strip()
     return title, None
 
 
-def _article_url(meta: dict) -> str | None:
-    url = _first(meta, "url", "original_link", "canonical_url", "permalink", "link")
-    if not url:
-        return None
-    url = html.unescape(str(url))
+def _article_url(raw, path: Path, line: int | None) -> str:
+    url = _checked_url(html.unescape(str(raw)), path, line)
     # Aggregator redirect links carry the article's own address in ?url=
     inner = parse_qs(urlparse(url).query).get("url")
-    return inner[0] if inner else url
+    return _checked_url(inner[0], path, line) if inner else url
+
+
+def _checked_url(url: str | None, path: Path, line: int | None = None) -> str | None:
+    """``url`` as it is, or a CorpusError when it does not parse (a broken [IPv6] host)."""
+    try:
+        urlparse(url or "")
+    except ValueError as e:
+        raise CorpusError(f"url {url[:100]!r} is not a valid address ({e}); correct it or remove it", path, line) from None
+    return url
 
 
 def _outlet_from_url(url: str | None) -> str | None:
@@ -351,9 +548,49 @@ def _same_text(a: str, b: str) -> bool:
 
 
 # --------------------------------------------------------------------------
+# Markdown: a .md body that is text, not HTML
+# --------------------------------------------------------------------------
+# The CommonMark syntax that fits on one line, removed line by line so the
+# paragraph rules see the same lines as in a plain-text file.  Every span is
+# bounded, so each rule is linear in the line.  Ordered-list numbers stay
+# ("2016. The year ..." must keep its year); "---" and "***" lines are left
+# to the rule that drops lines of punctuation.
+_MD_LINE_START = (
+    (re.compile(r"^ {0,3}(?:>[ \t]?)+"), ""),  # block quote markers
+    (re.compile(r"^ {0,3}#{1,6}(?:[ \t]+|$)(.*?)(?:[ \t]+#+)?[ \t]*$"), r"\1"),  # ATX heading markers
+    (re.compile(r"^ {0,3}[-+*][ \t]+"), ""),  # bullet list markers
+)
+_MD_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]{1,300}\]:[ \t]*\S")
+_MD_INLINE = (
+    (re.compile(r"!\[[^\]\n]{0,300}\]\([^)\n]{0,300}\)"), ""),  # images
+    (re.compile(r"\[([^\]\n]{0,300})\](?:\([^)\n]{0,300}\)|\[[^\]\n]{0,300}\])"), r"\1"),  # links: their text
+    (re.compile(r"<(https?://[^>\s]{1,300})>"), r"\1"),  # autolinks
+    (re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,30}(?:\s[^<>\n]{0,300})?/?>"), ""),  # inline HTML tags
+    (re.compile(r"(?<!\\)(`+)(.{1,300}?)\1"), r"\2"),  # code
+    (re.compile(r"(?<!\\)(\*\*|__|~~)(?=\S)(.{1,300}?)(?<=[^\s\\])\1"), r"\2"),  # strong, strikethrough
+    (re.compile(r"(?<!\\)\*(?=[^\s*])(.{1,300}?)(?<=[^\s*\\])\*"), r"\1"),  # emphasis
+    (re.compile(r"(?<![\w\\])_(?=[^\s_])(.{1,300}?)(?<=[^\s_\\])_(?!\w)"), r"\1"),  # emphasis, never inside a word
+    (re.compile(r"\\([!-/:-@\[-`{-~])"), r"\1"),  # backslash escapes
+)
+
+
+def _markdown_to_text(text: str) -> str:
+    """Markdown -> its text, one line out for each line in."""
+    out = []
+    for line in text.split("\n"):
+        if _MD_LINK_DEFINITION.match(line):
+            line = ""  # "[1]: http://..." is where a link points, not text
+        for rule, repl in _MD_LINE_START + _MD_INLINE:
+            line = rule.sub(repl, line)
+        out.append(line)
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------
 # Paragraph cleaning: general rules for what is not article text
 # --------------------------------------------------------------------------
-_TEMPLATE = re.compile(r"\{\{.*?\}\}|\[ad_\d+\]|\[/?[a-z_]+\]|\{%.*?%\}")
+# Template spans are bounded: a line of unclosed "{{" must not cost quadratic time.
+_TEMPLATE = re.compile(r"\{\{.{0,200}?\}\}|\[ad_\d+\]|\[/?[a-z_]+\]|\{%.{0,200}?%\}")
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -426,10 +663,16 @@ def is_boilerplate(para: str) -> bool:
 
 
 def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
-    """Drop boilerplate paragraphs; everything after a 'Related' heading goes too."""
+    """Drop boilerplate paragraphs; everything after a 'Related' heading goes too.
+
+    A paragraph over :data:`~pipeline.split.MAX_PIECE_CHARS` (a whole article
+    on one line) is cut into pieces first (:func:`~pipeline.split.cut_spans`),
+    each judged and kept as a paragraph of its own.
+    """
     out: list[str] = []
-    for para in paragraphs:
-        p = clean_inline(para)
+    pieces = (para[s:e] for para in paragraphs for s, e in cut_spans(para, MAX_PIECE_CHARS))
+    for piece in pieces:
+        p = clean_inline(piece)
         if _RELATED.match(p):
             break  # the rest of the page is link lists and prompts
         if not is_boilerplate(p):

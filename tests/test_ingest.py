@@ -134,20 +134,26 @@ def test_batch_goes_through_bad_files(tmp_path, articles_dir):
 
 
 def test_failed_run_leaves_previous_corpus_intact(tmp_path, articles_dir, monkeypatch):
+    """The disk fills up while the second of the new files is written."""
     root = tmp_path / "c"
-    build_corpus([articles_dir], root)
-    before = (root / "sentences.csv").read_bytes()
+    build_corpus([articles_dir / "plain.txt"], root)
+    before = {p: (root / p).read_bytes() for p in os.listdir(root)}
 
     import pipeline.corpus as corpus
 
-    def boom(*a, **k):
-        raise OSError("disk full")
+    writes = []
 
-    monkeypatch.setattr(corpus, "split_article", boom)
+    def fills_up(path, text):
+        writes.append(path)
+        if len(writes) == 2:
+            raise OSError("disk full")
+        real_write(path, text)
+
+    real_write = corpus.atomic_write_text
+    monkeypatch.setattr(corpus, "atomic_write_text", fills_up)
     with pytest.raises(OSError):
         build_corpus([articles_dir], root)
-    assert (root / "sentences.csv").read_bytes() == before
-    assert not [p for p in os.listdir(root) if p.endswith(".tmp")]
+    assert {p: (root / p).read_bytes() for p in os.listdir(root)} == before  # no temp or half-written file left
 
 
 def test_globs_and_duplicate_stems(tmp_path, articles_dir):

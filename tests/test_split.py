@@ -80,3 +80,21 @@ def test_splitting_loses_no_text(tokens):
         assert e1 <= s2
     for s, e in spans:
         assert text[s:e] == text[s:e].strip() and e > s
+
+
+@pytest.mark.parametrize(
+    "text, limit, pieces",
+    [
+        ("One. Two. Three four five six.", 100, ["One. Two. Three four five six."]),  # under the limit: untouched
+        ("Aaaa bbbb. Cc dd ee ff", 16, ["Aaaa bbbb. ", "Cc dd ee ff"]),  # the last sentence end in the second half
+        ("Aaaa bbbb cccc dddd", 16, ["Aaaa bbbb cccc ", "dddd"]),  # else the last space
+        ("No. Aaaaaaaaaaaaaaa bb", 16, ["No. Aaaaaaaaaaaa", "aaa bb"]),  # an end or space only in the first half: hard cut
+        ("x" * 25, 10, ["x" * 10, "x" * 10, "x" * 5]),
+    ],
+)
+def test_cut_spans_cuts_long_text_on_a_simple_rule(text, limit, pieces):
+    from pipeline.split import cut_spans
+
+    spans = cut_spans(text, limit)
+    assert [text[s:e] for s, e in spans] == pieces
+    assert all(e - s <= limit for s, e in spans)
