@@ -299,3 +299,81 @@ def test_html_fragment_and_bom_crlf_text(tmp_path):
     txt.write_bytes("\ufeffHeadline here\r\n\r\nThe U.S. envoy arrived.\r\n".encode("utf-8"))
     b = read_article(txt)
     assert b.title == "Headline here" and b.paragraphs == ("The U.S. envoy arrived.",)
+
+
+# Each rule for a class of boilerplate: a hand-written example it removes, and a near miss it keeps.
+@pytest.mark.parametrize(
+    "junk, keep",
+    [
+        # byline: capitalised names, a short line with no sentence end
+        ("By Jane Doe and Ann Roe, Associated Press", "By contrast, the images met a muted response from officials."),
+        # share/newsletter prompts only in short lines
+        ("Follow our reporters on Twitter for updates", "Officials " + "said the group posted the video on Twitter and " * 4 + "denied it."),
+        # embedded post credit line
+        ("— Jane Doe (@janedoe) March 26, 2016", "— and then, on March 26, 2016, the talks collapsed."),
+        # labelled time stamp
+        ("Last Updated Feb 10, 2016 11:03 AM EST", "Last updated on Monday, the figures show a rise in arrivals."),
+        # page navigation
+        ("Go Back to Top. Skip To: Start of Article.", "Going back to the top of the agenda, the envoy raised the siege."),
+        # paywall and account messages
+        ("A subscription is needed to read this article in its entirety.", "The agency said subscribers to the service lost data."),
+        ("Choose an online service.", "Voters must choose an online or paper ballot by Friday."),
+        # bracketed teaser for another story
+        ("[Read about the storm that hit the coast last week]", "[The envoy] said talks would resume on Monday."),
+        # reader-addressed promos
+        ("Need a break? Try playing some of our puzzles.", "Need a reason to worry? The jobless rate rose to 10 percent."),
+        ("You can subscribe to get the day's top news in your inbox.", "You can see the damage from the road, the mayor said."),
+        ("Full coverage of the election is here, Vote 2016.", "Coverage of the election was heavy, the study found."),
+        ("Watch the highlights from last night's game!", '"Watch out," he told reporters.'),
+        # syndication note
+        ("This story originally appeared on Example.com.", "The story first appeared to be a hoax, police said."),
+        # caption naming its photo
+        ("Kim inspects a drill in this undated picture released by the agency.", "In this photo-op driven campaign, the senator spoke twice."),
+        # ciphered text
+        ("kAm|2?<2E@ A@=:46 D2J E96 :5=:?8 ECF4< 2AA2C6?E=J H2D", "The F-16 jets flew 3D routes in the 1990s, officials said."),
+    ],
+)
+def test_boilerplate_class_and_near_miss(junk, keep):
+    assert is_boilerplate(junk)
+    assert not is_boilerplate(keep)
+
+
+def test_short_quoted_post_ending_in_link_or_ellipsis_is_kept():
+    assert not is_boilerplate("Count me in… https://t.co/abc123")
+    assert not is_boilerplate("Of course, there's always this guy…")
+    assert is_boilerplate("Kim and the military https://t.co/abc123")  # a short heading, link or not
+
+
+def test_repeated_short_line_is_a_template():
+    caption = "The leaders of the region and their armies"
+    paras = [caption, "First caption sentence here.", caption, "Second one.", caption, "Third one.", "Body text of the story."]
+    assert caption not in clean_paragraphs(paras)
+    twice = ["The leaders of the region and their armies", "Text.", "The leaders of the region and their armies", "More text."]
+    assert clean_paragraphs(twice) == twice  # twice is not a template
+
+
+def test_author_bio_only_at_the_end():
+    bio = "Jane Doe is The Example Post's White House bureau chief, covering domestic policy."
+    body = ["The talks resumed on Monday.", "Both sides met for hours.", "No deal was reached.", "Envoys will meet again."]
+    assert clean_paragraphs(body + [bio]) == body
+    assert bio in clean_paragraphs([bio] + body)  # in the body, a sentence about a journalist stays
+
+
+def test_caption_and_gallery_markup_is_dropped():
+    from pipeline.ingest import _prune_link_lists
+
+    page = (
+        "<html><body><div><p>The envoy met both delegations in Geneva.</p>"
+        '<figure><img src="x.jpg"><figcaption>The envoy arrives in Geneva on Monday.</figcaption></figure>'
+        '<p class="wp-caption-text">A delegate speaks to reporters.</p>'
+        '<div data-is-gallery="true"><div data-slidename="Envoys"><p>Envoys pose for a photo.</p></div></div>'
+        '<p class="captioned-quote">A kept paragraph whose class only contains the word.</p></div></body></html>'
+    )
+    out = _prune_link_lists(page)
+    assert "met both delegations" in out and "A kept paragraph" in out
+    for junk in ("arrives in Geneva", "speaks to reporters", "pose for a photo"):
+        assert junk not in out
+
+
+def test_post_with_handles_and_picture_link_is_not_cipher():
+    assert not is_boilerplate("@abc @Def2 what? No Smith? pic.twitter.com/h2jT0kKKac")
