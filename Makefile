@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: run test install embeddings test-embeddings train bench embed-bench figures clean
+.PHONY: run test install embeddings test-embeddings train bench embed-bench figures trends-figure clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +27,25 @@ embeddings: $(EMB_STAMP)
 test-embeddings: $(EMB_STAMP)
 	$(BIN)/python -m pytest -q tests/test_embed.py
 
-## The main job: ingest the corpus, tag the new coverage with the shipped model, write the report.
+## The feed of January to March 2016: the files of corpus/raw/feed-2016q1 and the feed's articles
+## labelled as the pool (corpus/raw/2016-*.md), tagged on all cores.
+TAG_FEED := $(BIN)/talks tag corpus/raw/feed-2016q1 'corpus/raw/2016-*.md' --jobs -1 \
+	--out $(OUT)/feed-tags.parquet --summary $(OUT)/feed-summary.csv
+
+## The main job: ingest the corpus, tag the new coverage with the shipped model, write the report;
+## then tag the feed and write its trends and coverage page (on-topic articles).
 run: $(STAMP)
 	$(BIN)/talks ingest corpus/raw
 	$(BIN)/talks corpus stats
 	$(BIN)/talks tag corpus/new --out $(OUT)/tags.csv --summary $(OUT)/summary.csv
 	$(BIN)/talks evaluate --report $(OUT)/report
+	$(TAG_FEED)
+	$(BIN)/talks trends $(OUT)/feed-tags.parquet --on-topic --out $(OUT)/feed-trends.csv --report $(OUT)/coverage
+
+## The README's trends picture (docs/trends-2016q1.png), from the tagged feed.
+trends-figure: $(STAMP)
+	$(TAG_FEED)
+	$(BIN)/talks trends $(OUT)/feed-tags.parquet --on-topic --outlets 3 --plot docs/trends-2016q1.png
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -45,8 +58,14 @@ figures: $(EMB_STAMP)
 	$(BIN)/talks ingest corpus/raw
 	$(BIN)/python scripts/readme_figures.py
 
+## Speed and memory against the plain way and the nupunkt + fastText peer (under 10 minutes on 2 cores):
+## writes benchmarks/results/bench.json and rewrites the README's speed block.
+# The peer and the profiler are tools of the benchmark only, so they are
+# installed here rather than declared as dependencies of the project.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench.py --copies 200
+	$(BIN)/pip install --quiet nupunkt fasttext-numpy2 pyinstrument
+	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench_table.py
 
 embed-bench: $(EMB_STAMP)
 	$(BIN)/python benchmarks/embed_bench.py

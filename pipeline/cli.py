@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from . import __version__
 from .errors import PipelineError
+from .paths import Root, find_root
 
 
 # --------------------------------------------------------------------------
@@ -26,16 +29,53 @@ def _warn(msg: str) -> None:
     print(f"warning: {msg}", file=sys.stderr)
 
 
+# Seconds between progress lines when stderr is not a terminal: a log or CI
+# gets a line now and then instead of a bar's carriage returns.
+LOG_EVERY = 30.0
+
+
 @contextmanager
-def _progress(total: int | None, desc: str):
-    """A tqdm bar on a terminal; silent when stderr is not a TTY (CI, pipes, logs)."""
+def _progress(total: int | None, desc: str, unit: str = "file"):
+    """A tqdm bar (count, total, rate) on a terminal; elsewhere (CI, pipes, logs) a line every LOG_EVERY seconds.
+
+    Yields ``tick(n=1, total=None)``: a stage may set the total once it knows it.
+    """
+    if not sys.stderr.isatty():
+        yield _ProgressLog(desc, unit, total).tick
+        return
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=desc, unit="file", disable=not sys.stderr.isatty(), leave=False)
+    bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
+
+    def tick(n: int = 1, total: int | None = None) -> None:
+        if total is not None:
+            bar.total = total
+            bar.refresh()
+        bar.update(n)
+
     try:
-        yield bar.update
+        yield tick
     finally:
         bar.close()
+
+
+class _ProgressLog:
+    """Progress as occasional stderr lines: ``tagging: 320/1803 files, 11.2 files/s``."""
+
+    def __init__(self, desc: str, unit: str, total: int | None):
+        self.desc, self.unit, self.total, self.done = desc, unit, total, 0
+        self.start = self.last = time.monotonic()
+
+    def tick(self, n: int = 1, total: int | None = None) -> None:
+        if total is not None:
+            self.total = total
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= LOG_EVERY:
+            self.last = now
+            of = f"/{self.total}" if self.total else ""
+            print(f"{self.desc}: {self.done}{of} {self.unit}s, {self.done / (now - self.start):.1f} {self.unit}s/s",
+                  file=sys.stderr, flush=True)
 
 
 def _table(rows: list[dict], columns: list[str]) -> str:
@@ -215,7 +255,7 @@ def cmd_queue(args) -> int:
          f"{c['random']} drawn at random")
     _say("suggested positives: " + ", ".join(f"{lab} {n}" for lab, n in c["suggested"].items()))
     _say(f"wrote {res['path']}")
-    where = (f" --labels {args.labels}" if args.labels != "labels" else "") + (f" --root {args.root}" if args.root != "corpus" else "")
+    where = ("" if isinstance(args.labels, _Default) else f" --labels {args.labels}") + ("" if isinstance(args.root, _Default) else f" --root {args.root}")
     _say(f"next: talks label --annotator NAME --queue {res['path']}{where}")
     return 0
 
@@ -228,7 +268,7 @@ def cmd_train(args) -> int:
     grid = GRIDS[args.features]
     if args.quick:
         grid = [{"features": "word", "C": 4.0}] if args.features == "tfidf" else [{**grid[0], "C": 2.0}]
-    with _progress(len(grid) * N_SPLITS, "cross-validating") as tick:
+    with _progress(len(grid) * N_SPLITS, "cross-validating", unit="fit") as tick:
         card = train(args.labels, args.root, args.models, grid=grid, set_current=False, progress=tick)
     cv = card["cv_metrics"]
     _say(f"model {card['model_id']}: {card['features']} features, C={card['parameters']['C']}")
@@ -422,14 +462,24 @@ def cmd_heldout_show(args) -> int:
     return 0
 
 
+def _thresholds(items: list[str] | None) -> dict[str, float]:
+    """``--threshold LABEL=VALUE`` options as a dict."""
+    out = {}
+    for item in items or []:
+        label, _, value = item.partition("=")
+        try:
+            out[label.strip()] = float(value)
+        except ValueError:
+            raise PipelineError(f"--threshold {item!r}: write LABEL=VALUE, e.g. --threshold blame=0.4") from None
+    return out
+
+
 def cmd_tag(args) -> int:
     from .tag import tag
 
-    if args.jobs < 1:
-        raise PipelineError("--jobs must be 1 or more")
     with _progress(None, "tagging") as tick:
         res = tag(args.inputs, args.out, summary=args.summary, model=args.model, models_dir=args.models, jobs=args.jobs, progress=tick,
-                  raw_csv=args.raw_csv)
+                  raw_csv=args.raw_csv, thresholds=_thresholds(args.threshold))
     for w in res["warnings"]:
         _warn(w)
     for e in res["errors"]:
@@ -470,13 +520,13 @@ def cmd_evaluate(args) -> int:
     from .evaluate import evaluate
     from .report import console_summary, write_report
 
-    with _progress(None, "evaluating") as tick:
+    with _progress(None, "evaluating", unit="fit") as tick:
         res = evaluate(args.labels, args.root, model=args.model, models_dir=args.models, data=args.data, progress=tick,
                        compare=args.compare)
     if args.simulate:
         from .simulate import simulate
 
-        with _progress(None, "simulating") as tick:
+        with _progress(None, "simulating", unit="fit") as tick:
             res["simulation"] = simulate(args.labels, args.root, progress=tick)
     paths = write_report(res, args.report)
     for w in res["warnings"]:
@@ -493,7 +543,7 @@ def cmd_simulate(args) -> int:
     if args.seeds < 1:
         raise PipelineError("--seeds must be 1 or more")
     seeds = tuple(range(SEEDS[0], SEEDS[0] + args.seeds))
-    with _progress(1 + len(seeds) * len(STRATEGIES) * (args.rounds + 1), "simulating") as tick:
+    with _progress(1 + len(seeds) * len(STRATEGIES) * (args.rounds + 1), "simulating", unit="fit") as tick:
         sim = simulate(args.labels, args.root, seeds=seeds, start=args.start, step=args.step, rounds=args.rounds,
                        random_share=args.random_share, per_article=args.per_article, progress=tick)
     _say(simulation_text(sim))
@@ -503,14 +553,60 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def cmd_trends(args) -> int:
+    from .coverage import trends_text, write_coverage, write_plot
+    from .store import table_format, write_table
+    from .trends import load_tags, trends
+
+    if args.out:
+        table_format(args.out)  # an unknown extension stops the run before the work
+    if args.outlets < 1:
+        raise PipelineError("--outlets must be 1 or more")
+    res = trends(load_tags(args.tags), by=args.by, on_topic=args.on_topic, outlets=args.outlets)
+    res["source"] = args.tags
+    if res["counts"]["undated"]:
+        _warn(f"{res['counts']['undated']} article(s) without a date (YYYY-MM-DD) left out; tag article files, "
+              "or give the sentence table a date column")
+    _say(trends_text(res))
+    if args.out:
+        write_table(res["table"], args.out, spreadsheet=True)
+        _say(f"wrote {args.out}")
+    if args.plot:
+        write_plot(res, args.plot)
+        _say(f"wrote {args.plot}")
+    if args.report:
+        _say(f"wrote {write_coverage(res, args.report)}")
+    return 0
+
+
 # --------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------
+class _Default(str):
+    """A default path, relative to the project root: :func:`main` resolves it
+    (``pipeline/paths.py``), and it stays a ``_Default`` so a command can tell
+    a default from a path the user typed."""
+
+
+def _resolve_defaults(args) -> Root | None:
+    """Point every default path of ``args`` into the project root; return the root (None if no default is in play)."""
+    defaults = {k: v for k, v in vars(args).items()
+                if isinstance(v, _Default) or (isinstance(v, list) and v and all(isinstance(x, _Default) for x in v))}
+    if not defaults:
+        return None
+    root = find_root()
+    for k, v in defaults.items():
+        setattr(args, k, [_Default(root.path / x) for x in v] if isinstance(v, list) else _Default(root.path / v))
+    return root
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="talks",
         description="Tag news coverage of the Syria peace talks sentence by sentence "
-        "(diplomacy, violence, humanitarian, blame): ingest, label, train, tag, evaluate.",
+        "(diplomacy, violence, humanitarian, blame): ingest, label, train, tag, evaluate, trends. "
+        "Default paths (corpus, labels, models, out) are in the project root: $TALKS_ROOT, else the nearest folder "
+        "from the current one upward that holds the project's pyproject.toml or labels/ and models/.",
     )
     p.add_argument("--version", action="version", version=f"talks {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -521,13 +617,13 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     def root_opt(sp):
-        sp.add_argument("--root", default="corpus", help="corpus folder holding articles.jsonl and sentences.csv (default: corpus)")
+        sp.add_argument("--root", default=_Default("corpus"), help="corpus folder holding articles.jsonl and sentences.csv (default: corpus)")
 
     def labels_opt(sp):
-        sp.add_argument("--labels", default="labels", help="label store folder (default: labels)")
+        sp.add_argument("--labels", default=_Default("labels"), help="label store folder (default: labels)")
 
     sp = add(sub, "ingest", cmd_ingest, "Read article files (txt, Markdown with front matter, HTML) into the clean corpus, next to the articles already there.")
-    sp.add_argument("paths", nargs="*", default=["corpus/raw"], help="files, folders or globs (default: corpus/raw)")
+    sp.add_argument("paths", nargs="*", default=[_Default("corpus/raw")], help="files, folders or globs (default: corpus/raw)")
     sp.add_argument("--replace", action="store_true", help="rebuild the corpus from these files only, dropping articles "
                     "ingested earlier (their labels become orphans); by default new articles are added next to the corpus")
     root_opt(sp)
@@ -552,7 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add(lsub, "agree", cmd_labels_agree, "Agreement (percent, Cohen's kappa, Krippendorff's alpha) between two annotators' files.")
     sp.add_argument("a", help="first annotator's label file (or several, comma-separated: one side of a double pass)")
     sp.add_argument("b", help="second annotator's label file (or several, comma-separated)")
-    sp.add_argument("--out", default="labels/disagreements.csv", help="where to write the disagreements for adjudication")
+    sp.add_argument("--out", default=_Default("labels/disagreements.csv"), help="where to write the disagreements for adjudication")
     sp.add_argument("--articles", help="only these article ids (comma-separated), e.g. the ones labelled first")
     sp = add(lsub, "import", cmd_labels_import, "Import labels from Label Studio JSON or doccano JSONL.")
     sp.add_argument("file", help="the export file")
@@ -574,7 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--article", help="label only this article id")
     sp.add_argument("--no-suggest", action="store_true", help="do not pre-tick the model's suggestions or show its probabilities: "
                     "use it for blind passes (independent double labelling must not be anchored by the model)")
-    sp.add_argument("--models", default="models", help="models folder whose current model makes the suggestions (default: models)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder whose current model makes the suggestions (default: models)")
     sp.add_argument("--web", action="store_true", help="label in the browser instead: serve a page on 127.0.0.1 (several tabs may label at once)")
     sp.add_argument("--port", type=int, help="port for --web (default 0: any free port; the address is printed)")
     labels_opt(sp)
@@ -592,14 +688,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", help="queue file (default: queue.csv in the labels folder)")
     labels_opt(sp)
     root_opt(sp)
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
 
     # model commands: train -> tag / explain -> evaluate
     sp = add(sub, "train", cmd_train, "Choose, fit and save a model from the gold labels outside the held-out set (grouped CV by article), "
              "score it on the held-out set, and make it current unless it is significantly worse than the current model.")
     labels_opt(sp)
     root_opt(sp)
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
     sp.add_argument("--features", default="tfidf", choices=["tfidf", "cues", "embeddings", "both"],
                     help="tfidf (default: word or word+char n-grams, light and fast), cues (the same n-grams plus blame cues: "
                     "who accuses whom, see pipeline/cues.py), embeddings (all-MiniLM-L6-v2 sentence "
@@ -617,29 +713,29 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", help="also write the whole comparison, changed sentences included, to this JSON file")
     labels_opt(sp)
     root_opt(sp)
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
 
     models = sub.add_parser("models", help="List, inspect, promote, roll back and upgrade trained models.",
                             description="List, inspect, promote, roll back and upgrade trained models.")
     msub = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
     sp = add(msub, "list", cmd_models_list, "Every trained model, newest first, with its held-out macro-F1; * marks the current one.")
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
     sp = add(msub, "show", cmd_models_show, "A model's card and when it was current.")
     sp.add_argument("model", nargs="?", help="model id (default: the current one)")
     sp.add_argument("--json", action="store_true", help="print the card as JSON")
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
     sp = add(msub, "promote", cmd_models_promote, "Make a model current (recorded in models/history.jsonl).")
     sp.add_argument("model", help="model id")
     sp.add_argument("--reason", default="promoted by hand", help="why, for the history")
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
     sp = add(msub, "rollback", cmd_models_rollback, "Make current again the model the current one replaced.")
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
     sp = add(msub, "history", cmd_models_history, "Which model was current when, and why.")
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
     sp = add(msub, "upgrade", cmd_models_upgrade, "Re-save a model folder of an older version (a model.joblib pickle) as data, "
              "in place, keeping its id. Loading the pickle runs any code in it: only for folders you trust.")
     sp.add_argument("model", help="model id or folder")
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
 
     held = sub.add_parser("heldout", help="The held-out test set: articles kept away from training and model selection.",
                           description="The held-out test set: articles kept away from training and model selection.")
@@ -664,15 +760,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True, help="output .csv, .jsonl or .parquet; '-' writes CSV to stdout")
     sp.add_argument("--summary", help="also write a per-article summary (.csv/.jsonl/.parquet)")
     sp.add_argument("--model", help="model id or folder (default: the one named in models/current)")
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
-    sp.add_argument("--jobs", type=int, default=1, help="worker processes (default: 1)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
+    sp.add_argument("--jobs", type=int, default=1, help="worker processes; -1 or 0: one per core (default: 1)")
+    sp.add_argument("--threshold", action="append", metavar="LABEL=VALUE", help="tag LABEL at this probability instead of the "
+                    "model's stored threshold (repeatable); recorded in the model_id column, e.g. tfidf-a5739769ea+blame=0.4")
     sp.add_argument("--raw-csv", action="store_true", help="write CSV cells as they are; by default a cell starting with = + - @ "
                     "(a spreadsheet formula) gets a leading ' so that opening the file cannot run it")
 
     sp = add(sub, "explain", cmd_explain, "Show each label's probability for a sentence and the terms that pushed it up or down.")
     sp.add_argument("text", help="the sentence to explain")
     sp.add_argument("--model", help="model id or folder (default: models/current)")
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
     sp.add_argument("--top", type=int, default=6, help="terms to show per direction, and similar labelled sentences for embedding models (default: 6)")
     labels_opt(sp)
     root_opt(sp)
@@ -684,12 +782,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--model", help="model id or folder (default: models/current)")
     sp.add_argument("--compare", nargs="+", metavar="MODEL", help="also evaluate these models (ids or folders) on the same folds "
                     "(or --data file) and compare them with --model: F1 with paired bootstrap CIs, learning curves, speed, install size")
-    sp.add_argument("--report", default="out/report", help="folder for report.html, metrics.json, summary.md (default: out/report)")
+    sp.add_argument("--report", default=_Default("out/report"), help="folder for report.html, metrics.json, summary.md (default: out/report)")
     sp.add_argument("--simulate", action="store_true", help="also simulate labelling with the queue against random order "
                     "(as 'talks simulate', about a minute) and add the curves to the report")
     labels_opt(sp)
     root_opt(sp)
-    sp.add_argument("--models", default="models", help="models folder (default: models)")
+    sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
 
     sp = add(sub, "simulate", cmd_simulate, "Does the labelling queue beat random order? Replays labelling on the gold labels "
              "with both and prints macro-F1 on the held-out articles against the number of labels.")
@@ -702,16 +800,33 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", help="also write the whole result to this JSON file")
     labels_opt(sp)
     root_opt(sp)
+
+    sp = add(sub, "trends", cmd_trends, "Label shares per outlet and period (ISO week by default) from a tags file, with 95% "
+             "article-bootstrap intervals, each label's biggest rise and the sentences behind it; plots and an HTML coverage page.")
+    sp.add_argument("tags", help="a tags file written by 'talks tag' from article files (.csv/.jsonl/.parquet): its rows carry date and outlet")
+    sp.add_argument("--by", default="week", choices=["week", "day", "month"], help="period (default: week, ISO weeks from Monday)")
+    sp.add_argument("--out", help="write the tidy table (outlet, period, start, label, articles, sentences, tagged, share, "
+                    "ci_low, ci_high, change, change_low, change_high) to this .csv, .jsonl or .parquet")
+    sp.add_argument("--plot", help="write the plots (shares over time, outlets side by side, spikes) to this PNG")
+    sp.add_argument("--outlets", type=int, default=6, help="outlets side by side: the N with the most sentences (default: 6)")
+    sp.add_argument("--on-topic", action="store_true", help="count only the articles flagged on topic (about Syria: see the "
+                    "summary's on_topic column)")
+    sp.add_argument("--report", help="write DIR/coverage.html, a self-contained page: counts, plots, most-tagged articles, "
+                    "example sentences, a table filterable by label")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    root = None
     try:
+        root = _resolve_defaults(args)
         return int(args.func(args) or 0)
     except PipelineError as e:
-        print(f"error: {e}", file=sys.stderr)
+        # Something missing under a default path: say which project root it was looked for in.
+        missing = root is not None and e.path is not None and not Path(e.path).exists()
+        print(f"error: {e}" + (f" (project root: {root})" if missing else ""), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

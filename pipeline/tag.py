@@ -12,6 +12,10 @@ What a run guarantees:
   columns carried from the tables, in order of first appearance, empty where
   a row's input lacks them).  An input column named like an output column is
   carried as ``input_<name>`` (with a warning), never overwritten.
+* Every row says where it comes from: the article's title, date, outlet, url
+  and source file (a table's own columns of those names, else its path as
+  the source), and the model that tagged it, with any threshold changed for
+  the run (``tfidf-a5739769ea+blame=0.4``).
 * Every table is read once before anything is written, so a table that
   cannot be tagged is skipped whole, as one error, like a bad article file.
 * The outputs are checked before any work and replace their targets only at
@@ -49,6 +53,8 @@ from .train import apply_thresholds, encoders, feature_term, load_model, predict
 CHUNK_FILES = 16
 CHUNK_ROWS = 5000
 ID_COLUMNS = ("article_id", "sentence_id", "position", "text")
+# Provenance: from the article file, or a table's own columns of these names.
+PROVENANCE = ("title", "date", "outlet", "url", "source")
 INPUT_PREFIX = "input_"
 
 # C0 controls but tab and newline (NUL, CR, ESC, which starts terminal escape
@@ -59,7 +65,39 @@ _VISIBLE = {c: 0x2400 + c for c in range(32) if c not in (9, 10)} | {0x7F: 0x242
 
 def output_columns(labels=LABELS) -> list[str]:
     """The columns every tag output starts with, in this order."""
-    return [*ID_COLUMNS, *labels, *(f"p_{lab}" for lab in labels), "model_id"]
+    return [*ID_COLUMNS, *labels, *(f"p_{lab}" for lab in labels), "model_id", *PROVENANCE]
+
+
+def resolve_jobs(jobs: int) -> int:
+    """Worker processes for ``jobs``: -1 or 0 mean every core this process may use."""
+    if jobs < -1:
+        raise PipelineError(f"--jobs {jobs}: give a number of worker processes, or -1 (or 0) for all cores")
+    if jobs > 0:
+        return jobs
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def with_thresholds(model: dict, overrides: dict[str, float] | None) -> dict:
+    """The model with some labels' decision thresholds replaced for this run.
+
+    The change is recorded in the model id every row carries
+    (:func:`tag_model_id`), so a tags file always says how it was tagged.
+    """
+    if not overrides:
+        return model
+    unknown = [lab for lab in overrides if lab not in model["labels"]]
+    if unknown:
+        raise PipelineError(f"--threshold: no label {', '.join(map(repr, unknown))}; the model's labels are {', '.join(model['labels'])}")
+    bad = [lab for lab, v in overrides.items() if not 0.0 <= v <= 1.0]
+    if bad:
+        raise PipelineError(f"--threshold {bad[0]}={overrides[bad[0]]:g}: a threshold is a probability, between 0 and 1")
+    return {**model, "thresholds": {**model["thresholds"], **overrides}, "overrides": dict(overrides)}
+
+
+def tag_model_id(model: dict) -> str:
+    """The model id, with ``+label=value`` for each threshold changed for the run."""
+    changed = model.get("overrides") or {}
+    return model["card"]["model_id"] + "".join(f"+{lab}={changed[lab]:g}" for lab in model["labels"] if lab in changed)
 
 
 # --------------------------------------------------------------------------
@@ -75,7 +113,7 @@ def tag_frame(model: dict, df):
         out[lab] = Yhat[:, j]
     for j, lab in enumerate(labels):
         out[f"p_{lab}"] = np.round(P[:, j], 4)
-    out["model_id"] = model["card"]["model_id"]
+    out["model_id"] = tag_model_id(model)
     return out
 
 
@@ -151,14 +189,15 @@ def _split_files(files: list[Path], errors: list):
     rows, n = [], 0
     for art in iter_articles(files, errors):
         n += 1
+        where = {"title": art.title, "date": art.date, "outlet": art.outlet, "url": art.url, "source": art.source}
         for s in split_article(art):
-            rows.append({"article_id": s.article_id, "sentence_id": s.sentence_id, "position": s.position, "text": s.text})
-    return pd.DataFrame(rows, columns=list(ID_COLUMNS)), n
+            rows.append({"article_id": s.article_id, "sentence_id": s.sentence_id, "position": s.position, "text": s.text, **where})
+    return pd.DataFrame(rows, columns=[*ID_COLUMNS, *PROVENANCE]), n
 
 
 def iter_table_chunks(path: Path, rename: dict[str, str] | None = None) -> Iterator[object]:
-    """DataFrames of a sentence table, columns renamed by ``rename``; ids are
-    filled in where the table has none."""
+    """DataFrames of a sentence table, columns renamed by ``rename``; ids and
+    provenance are filled in where the table has none."""
     import pandas as pd
 
     ext = path.suffix.lower()
@@ -193,7 +232,11 @@ def _fill_ids(df, path: Path, first_row: int):
     if "sentence_id" not in df.columns:
         # Ids per chunk: a text repeated across chunks still gets a distinct id.
         df["sentence_id"] = sentence_ids_for(path.stem if first_row == 0 else f"{path.stem}:{first_row}", df["text"].tolist())
-    return df[list(ID_COLUMNS) + [c for c in df.columns if c not in ID_COLUMNS]]
+    for c in PROVENANCE:
+        if c not in df.columns:
+            df[c] = str(path) if c == "source" else None
+    own = (*ID_COLUMNS, *PROVENANCE)
+    return df[[*own, *(c for c in df.columns if c not in own)]]
 
 
 def _whole_numbers(col, path: Path, first_row: int):
@@ -224,7 +267,7 @@ def _scan_tables(tables: list[Path], labels, errors: list, warnings: list, with_
         cols: dict[str, set] = {}
         try:
             for chunk in iter_table_chunks(path):
-                for c in chunk.columns[len(ID_COLUMNS):]:
+                for c in chunk.columns[len(ID_COLUMNS) + len(PROVENANCE):]:
                     seen = cols.setdefault(c, set())
                     if with_types:
                         seen.add(_arrow_type(chunk[c]))
@@ -335,7 +378,7 @@ def _parquet_schema(columns: list[str], labels, carried_types: dict):
     import pyarrow as pa
 
     fixed = {"article_id": pa.string(), "sentence_id": pa.string(), "position": pa.int64(), "text": pa.string(), "model_id": pa.string(),
-             **{lab: pa.int64() for lab in labels}, **{f"p_{lab}": pa.float64() for lab in labels}}
+             **{lab: pa.int64() for lab in labels}, **{f"p_{lab}": pa.float64() for lab in labels}, **{c: pa.string() for c in PROVENANCE}}
     return pa.schema([(c, fixed[c] if c in fixed else carried_types[c]) for c in columns])
 
 
@@ -349,12 +392,12 @@ class _NothingTagged(Exception):
     """Every input failed: leave the outputs as they were."""
 
 
-def _init_worker(model_path: str, parent: int) -> None:
+def _init_worker(model_path: str, parent: int, overrides: dict[str, float] | None) -> None:
     global _WORKER_MODEL
     _die_with_parent(parent)
     # Ctrl-C is the parent's to handle; a worker would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_MODEL = load_model(model_path)
+    _WORKER_MODEL = with_thresholds(load_model(model_path), overrides)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -396,8 +439,9 @@ def tag(
     model: str | Path | None = None,
     models_dir: str | Path = "models",
     jobs: int = 1,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[..., None] | None = None,
     raw_csv: bool = False,
+    thresholds: dict[str, float] | None = None,
 ) -> dict:
     """Tag every sentence of the inputs; write ``out`` (and ``summary``); return counts.
 
@@ -406,7 +450,10 @@ def tag(
     before any work, and replace their targets only at the end of a run that
     tagged at least one input; ``written`` is False when every input failed
     and the old files were kept.  ``raw_csv`` leaves formula-like CSV cells
-    as they are.
+    as they are.  ``jobs`` -1 or 0 uses every core.  ``thresholds`` replaces
+    some labels' thresholds ({"blame": 0.4}), recorded in the model id.
+    ``progress(n, total=None)`` is called once with the number of inputs
+    (article files and tables) as ``total``, then with each batch done.
     """
     from .ingest import expand_inputs
 
@@ -423,7 +470,8 @@ def tag(
             # Opened before any work: an output that cannot be written stops the run at once.
             f = sys.stdout if out == "-" else stack.enter_context(atomic_open(out, **open_args(fmt)))
             sf = stack.enter_context(atomic_open(summary, **open_args(sum_fmt))) if summary else None
-            m = load_model(model, models_dir)
+            jobs = resolve_jobs(jobs)
+            m = with_thresholds(load_model(model, models_dir), thresholds)
             warnings += m["warnings"]
             inputs = [str(i) for i in inputs]
             tables = [Path(i) for i in inputs if is_table(i)]
@@ -432,6 +480,8 @@ def tag(
             files = [p for p in expand_inputs(others, errors) if p.suffix.lower() not in TABLE_FORMATS] if others else []
             good, carried, types = _scan_tables(tables, m["labels"], errors, warnings, with_types=fmt == "parquet")
             columns = [*output_columns(m["labels"]), *carried]
+            if progress:
+                progress(0, total=len(files) + len(tables))
             writer = _Writer(f, fmt, columns, m["labels"], types, spreadsheet=not raw_csv)
             acc = _SummaryAccumulator(m["labels"]) if summary else None
             tagged_inputs = len(good)
@@ -441,7 +491,7 @@ def tag(
                 if acc:
                     acc.add(df)
                 tagged_inputs += n
-            res.update(sentences=writer.rows, files=len(files), tables=len(tables), model_id=m["card"]["model_id"],
+            res.update(sentences=writer.rows, files=len(files), tables=len(tables), model_id=tag_model_id(m),
                        articles=acc.n_articles if acc else None)
             if errors and not tagged_inputs:
                 raise _NothingTagged
@@ -471,7 +521,7 @@ def _tagged_chunks(m, files, tables, jobs, errors, progress):
     if jobs > 1 and chunks:
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(str(m["path"]), os.getpid()))
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(str(m["path"]), os.getpid(), m.get("overrides")))
         # map keeps input order, so the output is the same for any --jobs.
         results = pool.map(_tag_files_in_worker, chunks)
     else:
@@ -490,10 +540,13 @@ def _tagged_chunks(m, files, tables, jobs, errors, progress):
     for path, rename in tables:
         for df in iter_table_chunks(path, rename):
             yield tag_frame(m, df), 0
+        if progress:
+            progress(1)
 
 
 class _SummaryAccumulator:
-    """Per article: sentence count, share per label, top sentence per label.
+    """Per article: sentence count, relevance, share per label, top sentence
+    per label, the model id and where the article comes from.
 
     Keeps one small record per article, not the sentences, so it streams.
     """
@@ -507,9 +560,20 @@ class _SummaryAccumulator:
         return len(self.arts)
 
     def add(self, df) -> None:
+        from .trends import sentence_flags
+
+        labelled, syria = sentence_flags(df, self.labels)
+        df = df.assign(_labelled=labelled, _syria=syria)
         for aid, g in df.groupby("article_id", sort=False):
-            a = self.arts.setdefault(aid, {"article_id": aid, "sentences": 0, **{f"n_{l}": 0 for l in self.labels}, **{f"top_{l}": (-1.0, "") for l in self.labels}})
+            a = self.arts.get(aid)
+            if a is None:  # where it comes from: its first row says
+                first = g.iloc[0]
+                a = self.arts[aid] = {"article_id": aid, "sentences": 0, "labelled": 0, "syria": 0,
+                                      **{f"n_{l}": 0 for l in self.labels}, **{f"top_{l}": (-1.0, "") for l in self.labels},
+                                      **{c: first[c] for c in ("model_id", *PROVENANCE)}}
             a["sentences"] += len(g)
+            a["labelled"] += int(g["_labelled"].sum())
+            a["syria"] += int(g["_syria"].sum())
             for lab in self.labels:
                 a[f"n_{lab}"] += int(g[lab].sum())
                 k = int(np.argmax(g[f"p_{lab}"].to_numpy()))
@@ -520,16 +584,25 @@ class _SummaryAccumulator:
     def frame(self):
         import pandas as pd
 
+        from .trends import is_on_topic
+
         rows = []
         for a in self.arts.values():
-            r = {"article_id": a["article_id"], "sentences": a["sentences"]}
+            n = a["sentences"]
+            r = {"article_id": a["article_id"], "sentences": n,
+                 "relevance": round(a["labelled"] / n, 4) if n else 0.0, "syria_share": round(a["syria"] / n, 4) if n else 0.0}
+            r["on_topic"] = bool(is_on_topic(r["relevance"], r["syria_share"]))
             for lab in self.labels:
-                r[f"share_{lab}"] = round(a[f"n_{lab}"] / a["sentences"], 4) if a["sentences"] else 0.0
+                r[f"share_{lab}"] = round(a[f"n_{lab}"] / n, 4) if n else 0.0
             for lab in self.labels:
                 p, text = a[f"top_{lab}"]
                 r[f"top_{lab}"] = text if a[f"n_{lab}"] else ""
                 r[f"top_p_{lab}"] = round(p, 4)
-            rows.append(r)
-        columns = ["article_id", "sentences", *(f"share_{lab}" for lab in self.labels),
-                   *(c for lab in self.labels for c in (f"top_{lab}", f"top_p_{lab}"))]
-        return pd.DataFrame(rows, columns=columns)  # the header even for a run without articles
+            rows.append({**r, **{c: a[c] for c in ("model_id", *PROVENANCE)}})
+        return pd.DataFrame(rows, columns=summary_columns(self.labels))  # the header even for a run without articles
+
+
+def summary_columns(labels=LABELS) -> list[str]:
+    """The columns of the per-article summary, in this order."""
+    return ["article_id", "sentences", "relevance", "syria_share", "on_topic", *(f"share_{lab}" for lab in labels),
+            *(c for lab in labels for c in (f"top_{lab}", f"top_p_{lab}")), "model_id", *PROVENANCE]

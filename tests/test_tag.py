@@ -9,7 +9,9 @@ from pipeline.records import LABELS
 from pipeline.tag import explain, tag
 from pipeline.train import load_model
 
-COLUMNS = ["article_id", "sentence_id", "position", "text", *LABELS, *(f"p_{l}" for l in LABELS), "model_id"]
+# The documented order (README, Tag): ids and text, labels, probabilities, model, provenance.
+COLUMNS = ["article_id", "sentence_id", "position", "text", *LABELS, *(f"p_{l}" for l in LABELS), "model_id",
+           "title", "date", "outlet", "url", "source"]
 
 
 def test_tag_articles_columns_and_ids(trained_project, tmp_path):
@@ -22,6 +24,10 @@ def test_tag_articles_columns_and_ids(trained_project, tmp_path):
     # the same ids as the corpus code gives, since tag ingests and splits with it
     assert sorted(df.sentence_id) == sorted(corpus.sentence_id)
     assert set(df.model_id) == {trained_project["card"]["model_id"]}
+    # every row says where it comes from: the article's title (sentence 0 is the headline) and file
+    heads = df[df.position == 0].set_index("article_id")
+    assert (df.title == heads.loc[df.article_id, "text"].to_numpy()).all()
+    assert (df.source == df.article_id.map(lambda a: str(trained_project["raw"] / f"{a}.txt"))).all()
     for lab in LABELS:
         assert set(df[lab]) <= {0, 1}
         assert df[f"p_{lab}"].between(0, 1).all()
@@ -49,8 +55,19 @@ def test_summary_and_jsonl(trained_project, tmp_path):
     res = tag([trained_project["raw"]], str(out), summary=str(summ), models_dir=trained_project["models"])
     s = pd.read_csv(summ, keep_default_na=False)
     assert len(s) == res["articles"] == 12
-    assert {f"share_{l}" for l in LABELS} <= set(s.columns) and {f"top_{l}" for l in LABELS} <= set(s.columns)
-    assert s.sentences.sum() == len(pd.read_json(out, lines=True))
+    assert list(s.columns) == ["article_id", "sentences", "relevance", "syria_share", "on_topic", *(f"share_{l}" for l in LABELS),
+                               *(c for l in LABELS for c in (f"top_{l}", f"top_p_{l}")), "model_id", "title", "date", "outlet", "url",
+                               "source"]  # the documented order (README, Tag)
+    tags = pd.read_json(out, lines=True)
+    assert s.sentences.sum() == len(tags)
+    # one row per article with the provenance and model of its sentences
+    first = tags.groupby("article_id").first()
+    s = s.set_index("article_id")
+    for c in ("title", "source", "model_id"):
+        assert (s[c] == first.loc[s.index, c]).all(), c
+    # relevance: the share of its sentences with any label (each template article has some "none" sentences)
+    any_label = tags[list(LABELS)].max(axis=1).groupby(tags.article_id).mean()
+    assert s.relevance.round(4).tolist() == any_label.loc[s.index].round(4).tolist()
 
 
 def test_jobs_give_the_same_output(trained_project, tmp_path):

@@ -129,7 +129,7 @@ def test_unwritable_out_is_one_error_before_any_work(trained_project, tmp_path, 
 # --------------------------------------------------------------------------
 def _tables(tmp_path: Path) -> tuple[Path, Path]:
     a = tmp_path / "a.csv"
-    pd.DataFrame({"text": ["Air strikes killed 40 people near Homs.", "Markets in Hama were quiet."], "source": ["wire", "blog"]}).to_csv(a, index=False)
+    pd.DataFrame({"text": ["Air strikes killed 40 people near Homs.", "Markets in Hama were quiet."], "feed": ["wire", "blog"]}).to_csv(a, index=False)
     b = tmp_path / "b.jsonl"
     pd.DataFrame({"score": [7, 8], "text": ["The envoy met the delegation in Geneva for talks on a new constitution.",
                                            "An aid convoy delivered food and medicine to the besieged town of Madaya."],
@@ -146,15 +146,18 @@ def test_tables_with_different_columns_share_one_schema(trained_project, tmp_pat
     df = {".csv": lambda p: pd.read_csv(p, keep_default_na=False, dtype=str), ".jsonl": lambda p: pd.read_json(p, lines=True, dtype=False),
           ".parquet": pd.read_parquet}[ext](out)
     # the fixed columns first, then the carried ones in order of first appearance
-    assert list(df.columns) == [*COLUMNS, "source", "score", "lang"]
+    assert list(df.columns) == [*COLUMNS, "feed", "score", "lang"]
     rows = df[df.article_id.isin(["a", "b"])].set_index("text")
-    assert rows.loc["Air strikes killed 40 people near Homs.", "source"] == "wire"
+    assert rows.loc["Air strikes killed 40 people near Homs.", "feed"] == "wire"
+    # provenance: a table's rows come from the table, an article's from its file
+    assert rows.loc["Air strikes killed 40 people near Homs.", "source"] == str(a)
     assert str(rows.loc["Air strikes killed 40 people near Homs.", "violence"]) == "1"
     assert str(rows.loc["The envoy met the delegation in Geneva for talks on a new constitution.", "diplomacy"]) == "1"
     assert float(rows.loc["An aid convoy delivered food and medicine to the besieged town of Madaya.", "score"]) == 8
     articles = df[~df.article_id.isin(["a", "b"])]
     assert len(articles) > 100 and set(articles.model_id) == {trained_project["card"]["model_id"]}
-    carried = articles[["source", "score", "lang"]]
+    assert all(Path(s).parent == trained_project["raw"] for s in articles.source)
+    carried = articles[["feed", "score", "lang"]]
     assert (carried.isna() | carried.isin([""])).all().all()  # empty, not shifted
     for lab in LABELS:
         assert set(df[lab].astype(str)) <= {"0", "1"}
@@ -232,10 +235,10 @@ def test_mixed_run_tags_the_good_rows_under_the_right_headers(trained_project, t
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]  # --jobs does not change a byte
     df = pd.read_csv(tmp_path / "out1.csv", keep_default_na=False, dtype=str)
-    assert list(df.columns) == [*COLUMNS, "source", "score", "lang"]
+    assert list(df.columns) == [*COLUMNS, "feed", "score", "lang"]
     by_text = df.set_index("text")
-    assert by_text.loc["Air strikes killed 40 people near Homs.", ["source", "score", "violence"]].tolist() == ["wire", "", "1"]
-    assert by_text.loc["The envoy met the delegation in Geneva for talks on a new constitution.", ["source", "score", "diplomacy"]].tolist() == ["", "7", "1"]
+    assert by_text.loc["Air strikes killed 40 people near Homs.", ["feed", "score", "violence"]].tolist() == ["wire", "", "1"]
+    assert by_text.loc["The envoy met the delegation in Geneva for talks on a new constitution.", ["feed", "score", "diplomacy", "source"]].tolist() == ["", "7", "1", str(b)]
     corpus = pd.read_csv(trained_project["corpus"] / "sentences.csv")
     assert len(df) == len(corpus) + 4
 

@@ -1,0 +1,234 @@
+"""trends: shares and intervals, periods, spikes, the on-topic flag; and the tag options of issue 13
+(--threshold, --jobs -1, progress lines)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.cli import main
+from pipeline.errors import PipelineError
+from pipeline.records import LABELS
+from pipeline.trends import (
+    ALL,
+    MIN_ARTICLES,
+    is_on_topic,
+    load_tags,
+    period_name,
+    trends,
+)
+
+
+def tags_table(articles: list[dict]) -> pd.DataFrame:
+    """A tags table as ``talks tag`` writes it, from articles given as
+    ``{"id", "date", "outlet", "sentences": [(text, {label: 1}, p)]}``
+    (labels not named are 0; a tagged label has probability ``p``, the others 0.05)."""
+    rows = []
+    for a in articles:
+        for pos, (text, labels, p) in enumerate(a["sentences"]):
+            rows.append({"article_id": a["id"], "sentence_id": f"{a['id']}-{pos}", "position": pos, "text": text,
+                         **{lab: labels.get(lab, 0) for lab in LABELS},
+                         **{f"p_{lab}": p if labels.get(lab) else 0.05 for lab in LABELS}, "model_id": "m-1",
+                         "title": a.get("title", f"Title of {a['id']}"), "date": a["date"], "outlet": a.get("outlet", "Reuters"),
+                         "url": a.get("url", f"https://example.org/{a['id']}"), "source": f"raw/{a['id']}.md"})
+    return pd.DataFrame(rows)
+
+
+def art(aid: str, date: str, outlet: str = "Reuters", blame: int = 0, violence: int = 0, n: int = 4, syria: int = 0, p: float = 0.9) -> dict:
+    """An article of ``n`` sentences: the first ``blame`` carry blame, the next ``violence`` violence; ``syria`` of them name Syria."""
+    sents = []
+    for i in range(n):
+        labels = {"blame": 1} if i < blame else {"violence": 1} if i < blame + violence else {}
+        sents.append((("In Syria, " if i < syria else "Elsewhere, ") + f"sentence {i} of {aid}.", labels, p - i / 100))
+    return {"id": aid, "date": date, "outlet": outlet, "sentences": sents}
+
+
+def row(res: dict, outlet: str, period: str, label: str) -> pd.Series:
+    t = res["table"]
+    hit = t[(t.outlet == outlet) & (t.period == period) & (t.label == label)]
+    assert len(hit) == 1, (outlet, period, label)
+    return hit.iloc[0]
+
+
+# --------------------------------------------------------------------------
+# Shares and intervals
+# --------------------------------------------------------------------------
+def test_shares_and_counts_by_hand():
+    tags = tags_table([art("a", "2016-02-01", blame=1, violence=2, n=4), art("b", "2016-02-03", blame=2, n=2),
+                       art("c", "2016-02-05", outlet="AFP", n=4)])
+    res = trends(tags, n_boot=300)
+    r = row(res, "Reuters", "2016-W05", "blame")
+    assert (r.articles, r.sentences, r.tagged, r.share) == (2, 6, 3, 0.5)  # 3 of 6 sentences, pooled
+    assert row(res, "Reuters", "2016-W05", "violence").share == pytest.approx(2 / 6, abs=1e-4)
+    r = row(res, ALL, "2016-W05", "blame")
+    assert (r.articles, r.sentences, r.tagged, r.share) == (3, 10, 3, 0.3)
+    assert row(res, ALL, ALL, "violence").share == 0.2
+    assert row(res, "AFP", ALL, "blame").share == 0.0
+    assert res["overall"]["blame"] == {"share": 0.3, "ci": [row(res, ALL, ALL, "blame").ci_low, row(res, ALL, ALL, "blame").ci_high],
+                                       "tagged": 3}
+    assert res["outlets"] == ["Reuters", "AFP"]  # by sentences
+
+
+def test_intervals_resample_whole_articles():
+    tags = tags_table([art("a", "2016-02-01", blame=1, n=4), art("b", "2016-02-03", blame=2, n=2), art("c", "2016-02-05", outlet="AFP", n=4)])
+    res = trends(tags, n_boot=500)
+    # A pooled share of resampled articles lies between the articles' own shares (1/4 and 2/2) and covers the estimate.
+    two = row(res, "Reuters", "2016-W05", "blame")
+    assert 0.25 <= two.ci_low < two.share < two.ci_high <= 1.0
+    # One article: every resample is that article, so there is no interval to speak of.
+    one = row(res, "AFP", "2016-W05", "blame")
+    assert one.ci_low == one.ci_high == one.share == 0.0
+    # Twenty times as many such articles: the same share, a much narrower interval.
+    many = tags_table([art(f"{k}{i}", "2016-02-02", blame=b, n=n) for i in range(20) for k, b, n in (("a", 1, 4), ("b", 2, 2))])
+    forty = row(trends(many, n_boot=500), "Reuters", "2016-W05", "blame")
+    assert forty.share == 0.5 and forty.ci_low < 0.5 < forty.ci_high
+    assert forty.ci_high - forty.ci_low < 0.5 * (two.ci_high - two.ci_low)
+
+
+# --------------------------------------------------------------------------
+# Periods
+# --------------------------------------------------------------------------
+def test_weeks_across_the_year_boundary():
+    # 2016-01-01 is a Friday: ISO puts it in week 53 of 2015, which runs from Monday 2015-12-28.
+    tags = tags_table([art("thu", "2015-12-31", blame=1), art("fri", "2016-01-01"), art("sun", "2016-01-03", blame=2),
+                       art("mon", "2016-01-04", blame=4), art("later", "2016-01-19")])
+    res = trends(tags, n_boot=100)
+    w53 = row(res, ALL, "2015-W53", "blame")
+    assert (w53.start, w53.articles, w53.tagged) == ("2015-12-28", 3, 3)
+    w01 = row(res, ALL, "2016-W01", "blame")
+    assert (w01.start, w01.articles, w01.share) == ("2016-01-04", 1, 1.0)
+    assert w01.change == pytest.approx(1.0 - 3 / 12, abs=1e-4)  # consecutive weeks: a change
+    w03 = row(res, ALL, "2016-W03", "blame")
+    assert w03.start == "2016-01-18" and math.isnan(w03.change)  # week 2 had no articles: no week-on-week change
+    assert math.isnan(row(res, ALL, "2015-W53", "blame").change)
+    assert set(res["table"].period) == {ALL, "2015-W53", "2016-W01", "2016-W03"}
+    months = trends(tags, by="month", n_boot=100)
+    assert set(months["table"].period) == {ALL, "2015-12", "2016-01"} and row(months, ALL, "2016-01", "blame").articles == 4
+    days = trends(tags, by="day", n_boot=100)
+    assert row(days, ALL, "2016-01-01", "blame").start == "2016-01-01"
+    assert period_name(pd.Timestamp("2016-01-01"), "week") == "2015-W53"
+
+
+def test_undated_articles_are_left_out_and_counted():
+    tags = tags_table([art("a", "2016-02-01", blame=1), art("b", "", blame=1), art("c", "2016-02-30"), art("d", "2016-02-02T10:00:00Z")])
+    res = trends(tags, n_boot=100)
+    assert res["counts"]["undated"] == 2 and res["counts"]["articles"] == 2
+    with pytest.raises(PipelineError, match="no article has a date"):
+        trends(tags_table([art("b", "")]), n_boot=100)
+
+
+def test_spike_is_the_biggest_rise_with_the_sentences_behind_it():
+    quiet = [art(f"q{i}", "2016-02-01") for i in range(MIN_ARTICLES)]
+    loud = [art(f"l{i}", "2016-02-08", blame=2, p=0.6 + i / 20) for i in range(MIN_ARTICLES)]
+    few = [art("f0", "2016-02-15", blame=4)]  # a bigger jump in share, but from one article: not called a rise
+    res = trends(tags_table(quiet + loud + few), n_boot=300, top=3)
+    [spike] = [s for s in res["spikes"] if s["label"] == "blame"]
+    assert (spike["from"], spike["to"], spike["share_from"], spike["share_to"]) == ("2016-W05", "2016-W06", 0.0, 0.5)
+    assert spike["rise_ci"][0] > 0  # every resample of these periods rises
+    # the most probable blame sentences of the week it rose to, one per article
+    assert [s["article_id"] for s in spike["sentences"]] == ["l4", "l3", "l2"]
+    assert spike["sentences"][0]["p"] == pytest.approx(0.8) and spike["sentences"][0]["period"] == "2016-W06"
+
+
+# --------------------------------------------------------------------------
+# On topic
+# --------------------------------------------------------------------------
+def test_on_topic_flag_and_filter():
+    assert is_on_topic(0.2, 0.1) and not is_on_topic(0.19, 0.5) and not is_on_topic(1.0, 0.09)
+    tags = tags_table([art("syria", "2016-02-01", blame=2, n=10, syria=1),    # relevance 0.2, a tenth names Syria: on topic
+                       art("thin", "2016-02-02", blame=1, n=10, syria=3),     # relevance 0.1
+                       art("elsewhere", "2016-02-03", violence=5, n=10)])     # no Syria
+    all_ = trends(tags, n_boot=100)
+    assert all_["counts"]["articles"] == 3
+    on = trends(tags, on_topic=True, n_boot=100)
+    assert on["counts"]["articles"] == 1 and on["counts"]["off_topic_left_out"] == 2
+    assert row(on, ALL, ALL, "blame").share == 0.2 and row(on, ALL, ALL, "violence").share == 0.0
+    with pytest.raises(PipelineError, match="no article is on topic"):
+        trends(tags_table([art("elsewhere", "2016-02-03", violence=5, n=10)]), on_topic=True, n_boot=100)
+
+
+# --------------------------------------------------------------------------
+# The command
+# --------------------------------------------------------------------------
+def test_trends_command_writes_table_plot_and_report(tmp_path, capsys):
+    src = tmp_path / "tags.parquet"
+    tags_table([art(f"a{i}", f"2016-02-0{1 + i % 7}", outlet=["Reuters", "AFP"][i % 2], blame=i % 3, n=5) for i in range(12)]).to_parquet(src)
+    out, png, report = tmp_path / "trends.csv", tmp_path / "trends.png", tmp_path / "report"
+    assert main(["trends", str(src), "--out", str(out), "--plot", str(png), "--report", str(report), "--outlets", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "12 articles, 60 sentences from 2 outlets" in printed
+    t = pd.read_csv(out)
+    assert list(t.columns) == ["outlet", "period", "start", "label", "articles", "sentences", "tagged", "share", "ci_low", "ci_high",
+                               "change", "change_low", "change_high"]
+    assert len(t) == (1 + 2) * 2 * len(LABELS)  # (all, Reuters, AFP) x (all, 2016-W05) x labels
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (report / "coverage.html").read_text().startswith("<!doctype html>")
+
+
+def test_trends_command_errors(tmp_path, capsys):
+    src = tmp_path / "tags.csv"
+    tags_table([art("a", "2016-02-01")]).drop(columns="date").to_csv(src, index=False)
+    assert main(["trends", str(src)]) == 1
+    assert "no date" in capsys.readouterr().err
+    tags_table([art("a", "2016-02-01")]).to_csv(src, index=False)
+    assert main(["trends", str(src), "--out", str(tmp_path / "t.xlsx")]) == 1
+    assert "unknown output format" in capsys.readouterr().err
+    nodate = tmp_path / "nodate.parquet"
+    tags_table([art("a", "2016-02-01")]).drop(columns=["date", "outlet"]).to_parquet(nodate)
+    with pytest.raises(PipelineError, match="no date"):
+        load_tags(nodate)
+
+
+# --------------------------------------------------------------------------
+# Tag options: --threshold, --jobs -1, progress lines
+# --------------------------------------------------------------------------
+def test_threshold_changes_tags_and_is_recorded(trained_project, tmp_path, capsys):
+    base, strict, both = tmp_path / "base.csv", tmp_path / "strict.csv", tmp_path / "both.csv"
+    models = str(trained_project["models"])
+    mid = trained_project["card"]["model_id"]
+    assert main(["tag", str(trained_project["raw"]), "--out", str(base), "--models", models]) == 0
+    assert main(["tag", str(trained_project["raw"]), "--out", str(strict), "--summary", str(tmp_path / "s.csv"), "--models", models,
+                 "--threshold", "violence=0.999", "--jobs", "2"]) == 0
+    a, b = pd.read_csv(base), pd.read_csv(strict)
+    assert b.violence.sum() < a.violence.sum() and (b.violence == (b.p_violence >= 0.999)).all()
+    assert (a.diplomacy == b.diplomacy).all()  # only the named label changes
+    assert set(b.model_id) == {f"{mid}+violence=0.999"} and set(pd.read_csv(tmp_path / "s.csv").model_id) == {f"{mid}+violence=0.999"}
+    assert f"with model {mid}+violence=0.999" in capsys.readouterr().out
+    assert main(["tag", str(trained_project["raw"]), "--out", str(both), "--models", models,
+                 "--threshold", "blame=0.4", "--threshold", "diplomacy=0"]) == 0
+    c = pd.read_csv(both)
+    assert set(c.model_id) == {f"{mid}+diplomacy=0+blame=0.4"} and c.diplomacy.all()  # in label order; 0 tags every sentence
+    for bad, why in (("junk=0.5", "no label 'junk'"), ("blame=1.5", "between 0 and 1"), ("blame", "LABEL=VALUE"), ("blame=high", "LABEL=VALUE")):
+        assert main(["tag", str(trained_project["raw"]), "--out", str(tmp_path / "x.csv"), "--models", models, "--threshold", bad]) == 1
+        assert why in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_jobs_minus_one_uses_every_core_and_changes_nothing(trained_project, tmp_path, capsys):
+    import os
+
+    from pipeline.tag import resolve_jobs
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert resolve_jobs(-1) == resolve_jobs(0) == cores and resolve_jobs(3) == 3
+    with pytest.raises(PipelineError, match="-1 \\(or 0\\) for all cores"):
+        resolve_jobs(-2)
+    one, every = tmp_path / "one.csv", tmp_path / "every.csv"
+    for out, jobs in ((one, "1"), (every, "-1")):
+        assert main(["tag", str(trained_project["raw"]), "--out", str(out), "--models", str(trained_project["models"]), "--jobs", jobs]) == 0
+    assert one.read_bytes() == every.read_bytes()
+
+
+def test_progress_is_logged_as_lines_without_a_terminal(trained_project, tmp_path, capsys, monkeypatch):
+    from pipeline import cli
+
+    monkeypatch.setattr(cli, "LOG_EVERY", 0.0)  # a line at every step instead of every 30 s
+    assert main(["tag", str(trained_project["raw"]), str(trained_project["labels"] / "tester.csv"), "--out", str(tmp_path / "t.csv"),
+                 "--models", str(trained_project["models"])]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("tagging:")]
+    # 12 article files and one table: a total and a rate, and no carriage returns
+    assert lines and lines[-1].startswith("tagging: 13/13 files, ") and lines[-1].endswith(" files/s")
+    assert all("\r" not in line for line in lines)
+    assert np.all(np.diff([int(line.split()[1].split("/")[0]) for line in lines]) >= 0)
