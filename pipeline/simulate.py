@@ -18,8 +18,15 @@ same ``start`` random training sentences and then, ``rounds`` times:
 2. score macro-F1 and per-label F1 on the test part;
 3. "label" ``step`` more sentences: **queue** asks
    :func:`pipeline.queue.select` (the very function ``talks queue`` uses:
-   uncertainty, article cap, no near duplicates, the random share), **random**
-   draws uniformly.
+   uncertainty above the relevance floor, article cap, no near duplicates,
+   the random share), **random** draws uniformly.
+
+By default (``step=None``) the rounds cover the pool: ``step`` is
+``(pool - start) / rounds`` rounded down to a multiple of 50 (left as it is
+below 50), so the curves run to (nearly) the whole pool, where the target
+(a share of the whole-pool score) is within reach.  A fixed step falls
+short as the gold grows: 24 steps of 50 got neither strategy there on
+today's gold.
 
 The result has, per strategy, the mean and min/max over seeds of macro-F1
 at each number of labels, and how many labels each needed to reach
@@ -27,9 +34,11 @@ at each number of labels, and how many labels each needed to reach
 part.  The junk filter of ``talks queue`` does not apply: gold has no junk.
 
 Cost: every point is four fits (one model, three threshold folds) on at most
-the training part.  The defaults (3 seeds, 100 to 1,300 labels in steps of
-50: 150 points) take about a minute on 2 cores for the project's ~1,700
-gold sentences.
+the training part, so for a given number of rounds the run grows in
+proportion to the pool.  The six curves of the defaults (3 seeds x 2
+strategies, 26 points each: 100 to 3,850 of the project's 3,959 gold
+training sentences, in steps of 150) run in parallel, one worker process
+per core: about two minutes on 2 cores.
 """
 from __future__ import annotations
 
@@ -40,13 +49,14 @@ from pathlib import Path
 import numpy as np
 
 from .errors import LabelError
-from .queue import select, text_vectors, uncertainty_scores
+from .queue import RELEVANCE_FLOOR, select, text_vectors, uncertainty_scores
 from .records import LABELS
 from .train import SEED, apply_thresholds, grouped_folds, make_pipeline, oof_proba, predict_proba, scores, tune_thresholds
 
 FEATURES, C = "word", 4.0  # the fast configuration: the simulation compares orders, not models
 SEEDS: tuple[int, ...] = (13, 14, 15)
-START, STEP, ROUNDS = 100, 50, 24
+START, ROUNDS = 100, 25
+STEP_UNIT = 50  # the default step is a multiple of this: round figures on the curve
 TARGET_SHARE = 0.95
 INNER_SPLITS = 3
 MIN_POSITIVES = 5  # fewer positives of a label in the labelled part: its threshold stays 0.5
@@ -58,18 +68,22 @@ def simulate(
     corpus_root: str | Path = "corpus",
     seeds: tuple[int, ...] = SEEDS,
     start: int = START,
-    step: int = STEP,
+    step: int | None = None,
     rounds: int = ROUNDS,
     random_share: float = 0.2,
     per_article: int = 3,
     target_share: float = TARGET_SHARE,
     progress: Callable[[int], None] | None = None,
+    jobs: int | None = None,
 ) -> dict:
-    """Learning curves of the queue and of random order on the gold labels (module docstring); JSON-serialisable."""
+    """Learning curves of the queue and of random order on the gold labels (module docstring); JSON-serialisable.
+
+    ``jobs`` worker processes run the curves (None or 0: one per core; 1: none).  ``progress`` gets one tick for
+    the full-pool model and one per point of each curve, a curve's worth at a time."""
     from .heldout import heldout_path, split_gold
     from .labels import gold_labels, labels_hash
 
-    if start < 1 or step < 1 or rounds < 1 or not seeds:
+    if start < 1 or (step is not None and step < 1) or rounds < 1 or not seeds:
         raise LabelError("--start, --step, --rounds and --seeds must all be 1 or more")
     gold = gold_labels(labels_dir, corpus_root)
     train_df, test_df = split_gold(gold, labels_dir)
@@ -80,6 +94,7 @@ def simulate(
                        f"(the first article-grouped fold, seed {SEED})")
     else:
         test_source = f"the held-out articles of {heldout_path(labels_dir)}"
+    step = _covering_step(len(train_df), start, rounds) if step is None else step
     if len(train_df) < start + step:
         raise LabelError(f"only {len(train_df)} gold training sentences; the simulation needs more than --start + --step "
                          f"({start + step}): label more, or lower them", labels_dir)
@@ -94,23 +109,22 @@ def simulate(
         progress(1)
     target = target_share * full["macro_f1"]
 
+    tasks = [(strategy, int(seed)) for seed in seeds for strategy in STRATEGIES]
+    curves = _curves(tasks, (start, texts, Y, groups, vectors, test, step, rounds, random_share, per_article), progress, jobs)
     runs: dict[str, list[dict]] = {s: [] for s in STRATEGIES}
-    for seed in seeds:
-        first = np.random.default_rng(seed).choice(len(texts), size=start, replace=False)
-        for strategy in STRATEGIES:
-            curve = _run(strategy, first, np.random.default_rng([seed, 1]), texts, Y, groups, vectors, test,
-                         step, rounds, random_share, per_article, progress)
-            runs[strategy].append({"seed": int(seed), "labelled": [p["labelled"] for p in curve],
-                                   "macro_f1": [p["macro_f1"] for p in curve], "f1": [p["f1"] for p in curve],
-                                   "labels_to_target": _first_reaching([p["labelled"] for p in curve],
-                                                                       [p["macro_f1"] for p in curve], target)})
+    for (strategy, seed), curve in zip(tasks, curves):
+        runs[strategy].append({"seed": seed, "labelled": [p["labelled"] for p in curve],
+                               "macro_f1": [p["macro_f1"] for p in curve], "f1": [p["f1"] for p in curve],
+                               "labels_to_target": _first_reaching([p["labelled"] for p in curve],
+                                                                   [p["macro_f1"] for p in curve], target)})
     strategies = {s: _summarise(runs[s], target) for s in STRATEGIES}
     return {
         "method": (f"pool-based simulation on the gold labels: {len(seeds)} seed(s); both strategies start from the same "
                    f"{start} random sentences and add {step} per round for {rounds} rounds; a fresh {FEATURES} TF-IDF model "
                    f"(C={C:g}) per point, thresholds tuned on {INNER_SPLITS}-fold article-grouped out-of-fold probabilities "
                    "of the labelled sentences; queue = the 'talks queue' selection "
-                   f"(random share {random_share:g}, at most {per_article} per article, no near duplicates), random = uniform draws."),
+                   f"(uncertainty above a relevance floor of {RELEVANCE_FLOOR:g}, random share {random_share:g}, "
+                   f"at most {per_article} per article, no near duplicates), random = uniform draws."),
         "test": {"source": test_source, "sentences": int(len(test_df)), "articles": int(test_df["article_id"].nunique())},
         "pool": {"sentences": int(len(train_df)), "articles": int(train_df["article_id"].nunique())},
         "labels_sha256": labels_hash(gold),  # which gold labels the figures come from
@@ -125,17 +139,44 @@ def simulate(
     }
 
 
-def _run(strategy, first, rng, texts, Y, groups, vectors, test, step, rounds, random_share, per_article, progress) -> list[dict]:
-    """One learning curve: fit, score, pick ``step`` more, ``rounds`` times (fewer if the pool runs out)."""
-    labelled = [int(i) for i in first]
+def _covering_step(pool: int, start: int, rounds: int) -> int:
+    """The step that covers ``pool`` in ``rounds`` rounds after ``start``: down to a multiple of STEP_UNIT, at least 1."""
+    step = (pool - start) // rounds
+    return step - step % STEP_UNIT if step >= STEP_UNIT else max(step, 1)
+
+
+def _curves(tasks: list[tuple[str, int]], common: tuple, progress, jobs: int | None) -> list[list[dict]]:
+    """The curve of each (strategy, seed) in ``tasks``, in task order; in worker processes when there is more than one core."""
+    import os
+
+    n_jobs = min(len(tasks), jobs or os.cpu_count() or 1)
+    if n_jobs <= 1:
+        gen = (_run(*task, *common) for task in tasks)
+    else:
+        from joblib import Parallel, delayed
+
+        gen = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_run)(*task, *common) for task in tasks)
+    curves = []
+    for curve in gen:  # tick a curve's points as it finishes: the total stays one per point
+        curves.append(curve)
+        if progress:
+            progress(len(curve))
+    return curves
+
+
+def _run(strategy, seed, start, texts, Y, groups, vectors, test, step, rounds, random_share, per_article) -> list[dict]:
+    """One learning curve: fit, score, pick ``step`` more, ``rounds`` times (fewer if the pool runs out).
+
+    The start set depends on the seed alone, so both strategies of a seed share it; each curve has its own
+    generator, so the result does not depend on which process runs it."""
+    labelled = [int(i) for i in np.random.default_rng(seed).choice(len(texts), size=start, replace=False)]
+    rng = np.random.default_rng([seed, 1])
     curve = []
     for r in range(rounds + 1):
         idx = np.array(labelled)
         model, thresholds, sc = _fit_and_score(texts, Y, groups, idx, test)
         curve.append({"labelled": len(idx), "macro_f1": _r(sc["macro_f1"]),
                       "f1": {lab: _r(sc["per_label"][lab]["f1"]) for lab in LABELS}})
-        if progress:
-            progress(1)
         pool = np.setdiff1d(np.arange(len(texts)), idx)
         if r == rounds or not len(pool):
             break

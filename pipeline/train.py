@@ -301,14 +301,18 @@ def feature_term(name: str) -> str | None:
     """A feature name as people read it; None for an embedding dimension.
 
     FeatureUnion prefixes names with the part that made them ("word__cease
-    fire", "char__ fire", "emb__emb17"); character n-grams are bracketed.
-    A single dimension of a sentence embedding means nothing on its own.
+    fire", "char__ fire", "emb__emb17", "cues__accuse_verb"); character
+    n-grams are bracketed and blame cues (``cues.py``) read "cue:accuse_verb",
+    so neither is taken for a word.  A single dimension of a sentence
+    embedding means nothing on its own.
     """
     kind, sep, term = name.partition("__")
     if not sep:
         kind, term = "", name
     if kind == "emb" or (not kind and term.startswith("emb") and term[3:].isdigit()):
         return None
+    if kind == "cues":
+        return f"cue:{term}"
     return f"[{term}]" if kind == "char" else term
 
 

@@ -137,9 +137,27 @@ def test_cli_queue(project, capsys):
 def test_uncertainty_score_weights_rare_labels():
     thresholds = {"diplomacy": 0.4, "violence": 0.4, "humanitarian": 0.4, "blame": 0.4}
     P = np.array([[0.4, 0.0, 1.0, 0.7],    # on the diplomacy threshold: 1; blame 0.5 x 1.5 = 0.75
-                  [0.0, 0.0, 0.0, 0.4],    # on the blame threshold: 1 x 1.5
+                  [0.0, 0.0, 0.6, 0.4],    # on the blame threshold: 1 x 1.5 (humanitarian 0.6 passes the floor)
                   [0.0, 1.0, 1.0, 0.0]])   # sure of everything: diplomacy and blame 1 - 0.4/0.6
     assert uncertainty_scores(P, thresholds) == pytest.approx([1.0, 1.5, 0.5])
+
+
+def test_relevance_floor_keeps_off_topic_text_out_of_the_uncertain_share():
+    # A low blame threshold, as tuned on the real gold: off-topic text sits right on it
+    thresholds = {"diplomacy": 0.5, "violence": 0.5, "humanitarian": 0.5, "blame": 0.3}
+    P = np.array([[0.10, 0.10, 0.10, 0.30],   # off topic, on the blame threshold: 1.5 without the floor, 0 under it
+                  [0.95, 0.00, 0.00, 0.30],   # sure of diplomacy, torn on blame: 1 x 1.5
+                  [0.55, 0.00, 0.00, 0.00],   # torn on diplomacy: 1 - 0.05/0.5 = 0.9 (blame (1 - 0.3/0.7) x 1.5 = 0.857)
+                  [1.00, 1.00, 0.00, 0.00],   # sure of all but blame at 0: 0.857
+                  [0.49, 0.49, 0.49, 0.30]])  # torn everywhere, but no label reaches 0.5: 0
+    assert uncertainty_scores(P, thresholds) == pytest.approx([0.0, 1.5, 0.9, 1.5 * (1 - 0.3 / 0.7), 0.0])
+    texts = ["Shares of the carmaker rose in Tokyo trading today.", TEXTS[0], TEXTS[3], TEXTS[4], "The senator spoke at a rally."]
+    picks = select(texts, [str(i) for i in range(5)], uncertainty_scores(P, thresholds), size=5, random_share=0, per_article=1,
+                   rng=np.random.default_rng(0))
+    # three candidates by score; the off-topic two only as the random fill, at evenly spread ranks 3 and 5
+    assert [p for p in picks if p[1] == "uncertain"] == [(1, "uncertain"), (2, "uncertain"), (3, "uncertain")]
+    assert [why for _, why in picks] == ["uncertain", "uncertain", "random", "uncertain", "random"]
+    assert {i for i, why in picks if why == "random"} == {0, 4}
 
 
 TEXTS = [

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import LabelError
-from pipeline.simulate import simulate
+from pipeline.simulate import STEP_UNIT, simulate
 
 SMALL = dict(seeds=(1, 2), start=20, step=10, rounds=3)
 
@@ -57,7 +57,8 @@ def test_target_is_a_share_of_the_full_pool_score(result):
 
 
 def test_deterministic_for_a_seed(project, result):
-    assert simulate(project["labels"], project["corpus"], **SMALL) == result
+    # the result was made by one worker per core; one process in task order gives the same curves
+    assert simulate(project["labels"], project["corpus"], **SMALL, jobs=1) == result
 
 
 def test_heldout_articles_are_the_test(project, tmp_path):
@@ -72,6 +73,18 @@ def test_heldout_articles_are_the_test(project, tmp_path):
     assert "held-out" in res["test"]["source"] and res["test"]["articles"] == 3
     assert res["test"]["sentences"] == int(sents["article_id"].isin(held).sum())
     assert res["pool"]["sentences"] == len(sents) - res["test"]["sentences"]
+
+
+def test_default_step_covers_the_pool(project):
+    from pipeline.simulate import _covering_step
+
+    assert _covering_step(3959, 100, 25) == 150  # 154 down to a multiple of 50: the last point is 3,850 of 3,959
+    assert _covering_step(4000, 100, 25) == 150 and _covering_step(4100, 100, 25) == 150
+    assert _covering_step(130, 20, 2) == 50 and _covering_step(60, 20, 3) == 13  # under 50: left as it is
+    res = simulate(project["labels"], project["corpus"], seeds=(1,), start=20, rounds=2)
+    step, pool = res["parameters"]["step"], res["pool"]["sentences"]
+    assert step == _covering_step(pool, 20, 2)
+    assert step < STEP_UNIT and res["strategies"]["random"]["points"][-1]["labelled"] == 20 + 2 * step >= pool - 1
 
 
 def test_too_few_sentences_is_an_error(project):
