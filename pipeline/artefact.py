@@ -69,6 +69,7 @@ LIBRARY_TYPES = (
 PROJECT_TRANSFORMERS = (
     "pipeline.embed.SentenceEncoder",
     "pipeline.cues.BlameCues",
+    "pipeline.wordvec.StaticVectors",
 )
 TRUSTED = LIBRARY_TYPES + PROJECT_TRANSFORMERS
 # Containers, and "str": the class skops gives every JSON value (numbers and None too) and dict keys' type.

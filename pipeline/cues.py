@@ -21,9 +21,9 @@ as an actor too, so names the list lacks ("Hijab", "Gawker") still count.
 
 Tokens come from scikit-learn's tokenizer (the word vectoriser's regular
 expression, keeping one-letter tokens so "U.S." is seen); no parser, so
-"before" and "after" are token order.  Fitting learns nothing, and the
-transformer holds only its (empty) parameters: nothing to pickle but the
-class name.
+"before" and "after" are token order.  Fitting learns nothing and the
+transformer has no parameters, so a saved model stores nothing of it but its
+class name (``artefact.py``).
 """
 from __future__ import annotations
 

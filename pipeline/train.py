@@ -41,10 +41,10 @@ GRIDS: dict[str, list[dict]] = {
     "tfidf": [{"features": f, "C": c} for f in ("word", "word+char") for c in (1.0, 4.0, 16.0)],
     "embeddings": [{"features": "embeddings", "C": c} for c in (0.5, 2.0, 8.0)],
     "both": [{"features": "word+char+embeddings", "C": c} for c in (0.5, 2.0, 8.0)],
-    "cues": [{"features": f, "C": c} for f in ("word+cues", "word+char+cues") for c in (1.0, 4.0, 16.0)],
+    "cues": [{"features": f, "C": c} for f in ("word+cues", "word+cues+static") for c in (1.0, 4.0, 16.0)],
 }
 GRID = GRIDS["tfidf"]
-FEATURES = ("word", "word+char", "embeddings", "word+char+embeddings", "word+cues", "word+char+cues")
+FEATURES = ("word", "word+char", "embeddings", "word+char+embeddings", "word+cues", "word+cues+static")
 
 
 def uses_embeddings(features: str) -> bool:
@@ -81,6 +81,10 @@ def make_pipeline(features: str = "word", C: float = 4.0):
         from .cues import BlameCues
 
         parts.append(("cues", BlameCues()))
+    if "static" in features:
+        from .wordvec import StaticVectors
+
+        parts.append(("static", StaticVectors()))
     vec = parts[0][1] if len(parts) == 1 else FeatureUnion(parts)
     clf = OneVsRestClassifier(
         LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=SEED)
@@ -208,7 +212,7 @@ def train(
     versions = library_versions()
     lhash = labels_hash(gold)
     prefix = {"word": "tfidf", "word+char": "tfidf", "embeddings": "emb", "word+char+embeddings": "both",
-              "word+cues": "cues", "word+char+cues": "cues"}[params["features"]]
+              "word+cues": "cues", "word+cues+static": "cues"}[params["features"]]
     model_id = f"{prefix}-" + hashlib.sha256(json.dumps([lhash, params, versions["scikit-learn"]], sort_keys=True).encode()).hexdigest()[:10]
     folder = Path(models_dir) / model_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -304,12 +308,13 @@ def feature_term(name: str) -> str | None:
     fire", "char__ fire", "emb__emb17", "cues__accuse_verb"); character
     n-grams are bracketed and blame cues (``cues.py``) read "cue:accuse_verb",
     so neither is taken for a word.  A single dimension of a sentence
-    embedding means nothing on its own.
+    embedding, or of the static word vectors (``wordvec.py``), means nothing
+    on its own.
     """
     kind, sep, term = name.partition("__")
     if not sep:
         kind, term = "", name
-    if kind == "emb" or (not kind and term.startswith("emb") and term[3:].isdigit()):
+    if kind in ("emb", "static") or (not kind and term.startswith("emb") and term[3:].isdigit()):
         return None
     if kind == "cues":
         return f"cue:{term}"

@@ -103,13 +103,13 @@ def test_feature_names():
     assert feature_term("word__accused") == "accused" and feature_term("char__ acc") == "[ acc]"
 
 
-@pytest.mark.parametrize("features", ["word+cues", "word+char+cues"])
+@pytest.mark.parametrize("features", ["word+cues", "word+cues+static"])
 def test_cue_feature_sets_fit_and_predict(labelled_project, features):
     assert features in FEATURES and any(p["features"] == features for p in GRIDS["cues"])
     _, texts, Y, _ = training_data(labelled_project["labels"], labelled_project["corpus"])
     model = make_pipeline(features, 4.0).fit(np.asarray(texts, dtype=object), Y)
     names = list(model.named_steps["features"].get_feature_names_out())
-    assert "cues__accuse_verb" in names and ("char" in features) == any(n.startswith("char__") for n in names)
+    assert "cues__accuse_verb" in names and ("static" in features) == any(n.startswith("static__") for n in names)
     P = model.predict_proba(["The ministry condemned Turkey over the shelling.", "The weather in Homs was mild."])
     assert P.shape == (2, len(LABELS))
     blame = LABELS.index("blame")
