@@ -30,7 +30,6 @@ import csv
 import fcntl
 import hashlib
 import io
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -42,7 +41,7 @@ from typing import TYPE_CHECKING
 
 from .errors import LabelError
 from .records import LABELS
-from .store import atomic_open
+from .store import append_log, atomic_open, read_log
 
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI starts faster without it
     import pandas as pd
@@ -317,12 +316,7 @@ def _duplicate_problems(rows: list[dict]) -> list[Problem]:
 def append_journal(labels_dir: str | Path, annotator: str, record: dict) -> None:
     """Append one decision to the journal and fsync it before returning,
     so a decision on screen is a decision on disk."""
-    path = journal_path(labels_dir, annotator)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    append_log(journal_path(labels_dir, annotator), record)
 
 
 def save_record(annotator: str, sentence_id: str, article_id: str, text: str, values: dict, suggested: str = "") -> dict:
@@ -347,23 +341,10 @@ def undo_record(annotator: str, sentence_id: str) -> dict:
 def _read_journal(path: Path) -> list[tuple[int, dict]]:
     """(line, record) pairs.  A torn last line (killed mid-write, never
     acknowledged on screen) is dropped; a bad line elsewhere is an error."""
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
-    out = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-            if not isinstance(rec, dict) or rec.get("op") not in ("save", "undo") or not rec.get("sentence_id"):
-                raise ValueError
-        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-            if n >= len(lines) - 1:  # the last line (the file ends in "\n", so it may be last-but-one)
-                continue
-            raise LabelError("unreadable journal line; delete that line (the decision on it is lost)", path, n) from None
-        out.append((n, rec))
-    return out
+    records, bad = read_log(path, lambda rec: isinstance(rec, dict) and rec.get("op") in ("save", "undo") and bool(rec.get("sentence_id")))
+    if bad is not None:
+        raise LabelError("unreadable journal line; delete that line (the decision on it is lost)", path, bad)
+    return records
 
 
 def _fold_journal(rows: list[dict], jpath: Path, kind: str) -> list[dict]:

@@ -30,9 +30,9 @@ from pathlib import Path
 from .errors import LabelError, ModelError
 from .labels import (
     VALUE_COLUMNS,
-    collect_labels,
     annotator_lock,
     append_journal,
+    collect_labels,
     compact_journal,
     format_suggested,
     read_store,
@@ -40,6 +40,7 @@ from .labels import (
     store_path,
     undo_record,
 )
+from .records import CONTROL_PICTURES
 
 ORDERS: tuple[str, ...] = ("articles", "unlabelled")
 KEYS = {"1": "diplomacy", "2": "violence", "3": "humanitarian", "4": "blame"}
@@ -52,7 +53,7 @@ _OFF = "\x1b[0m"
 # sequence that moves the cursor, retitles the window or fakes this screen.
 # C0 controls (ESC, tab, line breaks ...) and DEL become their Unicode
 # control pictures (ESC shows as U+241B), C1 controls a \x9b-style escape.
-_VISIBLE = {**{c: 0x2400 + c for c in range(0x20)}, 0x7F: 0x2421, **{c: f"\\x{c:02x}" for c in range(0x80, 0xA0)}}
+_VISIBLE = {**CONTROL_PICTURES, **{c: f"\\x{c:02x}" for c in range(0x80, 0xA0)}}
 
 
 def _visible(text: str) -> str:

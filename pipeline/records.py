@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 
 LABELS: tuple[str, ...] = ("diplomacy", "violence", "humanitarian", "blame")
 
+# C0 controls and DEL as their Unicode control pictures (NUL -> U+2400, ESC ->
+# U+241B, DEL -> U+2421), for str.translate: text that reaches a screen or an
+# output shows them instead of acting on them (ESC starts terminal sequences).
+CONTROL_PICTURES: dict[int, int] = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421}
+
 
 @dataclass(frozen=True)
 class Article:

@@ -14,12 +14,11 @@ interval of its macro-F1 difference does not lie wholly below zero.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import ModelError
-from .store import atomic_write_text
+from .store import append_log, atomic_write_text, read_log
 
 CURRENT = "current"
 HISTORY = "history.jsonl"
@@ -35,21 +34,10 @@ def current_id(models_dir: str | Path = "models") -> str | None:
 def read_history(models_dir: str | Path = "models") -> list[dict]:
     """Every recorded change of the current model, oldest first (a torn last line is ignored)."""
     path = Path(models_dir) / HISTORY
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    out = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            if n == len(lines):
-                continue  # killed mid-append: that change never happened
-            raise ModelError("unreadable history line; delete it", path, n) from None
-        out.append(rec)
-    return out
+    records, bad = read_log(path)
+    if bad is not None:
+        raise ModelError("unreadable history line; delete it", path, bad)
+    return [rec for _, rec in records]
 
 
 def _model_folder(models_dir: str | Path, model_id: str) -> Path:
@@ -85,24 +73,9 @@ def set_current(models_dir: str | Path, model_id: str, action: str, reason: str)
     previous = current_id(models_dir)
     rec = {"time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "action": action,
            "model_id": model_id, "previous": previous, "reason": reason}
-    path = Path(models_dir) / HISTORY
-    _drop_torn_tail(path)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(rec) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    append_log(Path(models_dir) / HISTORY, rec)
     atomic_write_text(Path(models_dir) / CURRENT, model_id + "\n")
     return rec
-
-
-def _drop_torn_tail(path: Path) -> None:
-    """Cut a last line without its newline (a kill mid-append, never acknowledged) so the next line starts clean."""
-    if not path.exists():
-        return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with open(path, "r+b") as f:
-            f.truncate(data.rfind(b"\n") + 1)
 
 
 def promote(models_dir: str | Path, model_id: str, reason: str = "promoted by hand") -> dict:

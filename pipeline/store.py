@@ -15,7 +15,7 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -237,3 +237,49 @@ def read_table(path: str | Path, dtype=None):
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise PipelineError(f"cannot read table ({msg}); check it is valid {ext[1:].upper()}", path) from None
     raise PipelineError("unknown table format; use .csv, .jsonl or .parquet", path)
+
+
+# --------------------------------------------------------------------------
+# Append-only JSON-lines logs (the labellers' journals, the model history)
+# --------------------------------------------------------------------------
+def append_log(path: str | Path, record: dict) -> None:
+    """Append one JSON object as a line and fsync it before returning, so an
+    acknowledged entry is on disk.  A last line without its newline was torn
+    by a kill mid-append and never acknowledged: it is cut first, so the new
+    line does not run into it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as f:
+        end = f.seek(0, os.SEEK_END)
+        if end:
+            f.seek(end - 1)
+            if f.read(1) != b"\n":  # rare: only after a kill, so reading the whole file here is fine
+                f.seek(0)
+                f.truncate(f.read().rfind(b"\n") + 1)
+        f.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_log(path: str | Path, valid: Callable[[object], bool] = lambda rec: isinstance(rec, dict)) -> tuple[list[tuple[int, dict]], int | None]:
+    """The (line number, record) pairs of a JSON-lines log, and the number of
+    the first line that is not a valid record (None when there is none).  The
+    last line may be torn by a kill mid-append and is then left out."""
+    path = Path(path)
+    if not path.exists():
+        return [], None
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            if not valid(rec):
+                raise ValueError
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+            if n >= len(lines) - 1:  # the last line (the file ends in "\n", so it may be last-but-one)
+                continue
+            return out, n
+        out.append((n, rec))
+    return out, None

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PipelineError
-from .records import LABELS, sentence_ids_for
+from .records import CONTROL_PICTURES, LABELS, sentence_ids_for
 from .store import (
     TABLE_FORMATS,
     atomic_open,
@@ -60,7 +60,7 @@ INPUT_PREFIX = "input_"
 # C0 controls but tab and newline (NUL, CR, ESC, which starts terminal escape
 # sequences), DEL and the C1 controls: shown as Unicode control pictures
 # (NUL -> U+2400, ESC -> U+241B, DEL -> U+2421), C1 as U+FFFD.
-_VISIBLE = {c: 0x2400 + c for c in range(32) if c not in (9, 10)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+_VISIBLE = {c: v for c, v in CONTROL_PICTURES.items() if c not in (9, 10)} | {c: 0xFFFD for c in range(0x80, 0xA0)}
 
 
 def output_columns(labels=LABELS) -> list[str]:

@@ -27,6 +27,7 @@ ROUND2 = {"pass1": [f"ann{n}" for n in (*range(13, 21), 29, 30, 33)], "pass2": [
 
 def compute(labels: Path, root: Path, models: Path) -> dict:
     from pipeline.compare import compare_models
+    from pipeline.corpus import corpus_stats
     from pipeline.evaluate import evaluate
     from pipeline.heldout import heldout_gold, heldout_version
     from pipeline.label_stats import agreement, label_stats
@@ -35,7 +36,10 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
 
     cur = current_id(models)
     st = label_stats(labels, root)
+    cs = corpus_stats(root)
     fig = {
+        "corpus": {"articles": cs["articles"], "sentences": cs["sentences"], "outlets": len(cs["by_outlet"]),
+                   "feed_articles": sum(1 for p in (root / "raw" / "feed-2016q1").glob("*.md"))},
         "labels": {k: st[k] for k in ("labelled", "junk", "articles_labelled", "per_label", "annotators")},
         "heldout": heldout_version(heldout_gold(labels, root)),
         "current": cur,
@@ -98,6 +102,12 @@ def render(fig: dict) -> dict[str, str]:
                  f"Verdict: {c['difference']['verdict']}. {ch['sentences']} held-out sentences changed their predicted labels: "
                  f"{ch['label_changes_fixed']} label decisions fixed, {ch['label_changes_broken']} broken."]
     blocks["loop"] = "\n".join(lines)
+
+    c = fig["corpus"]
+    blocks["corpus"] = (f"`talks corpus stats`: {c['articles']:,} articles, {c['sentences']:,} sentences from {c['outlets']} outlets: "
+                        f"the 56 labelled seed and pool articles (2014-2017, most of them Reuters, Jan-Mar 2016) and the "
+                        f"{c['feed_articles']:,} feed articles of Jan-Mar 2016, most of them not about Syria. The articles of new "
+                        "coverage in `corpus/new/` are never labelled.")
 
     st = fig["labels"]
     per = {r["label"]: r["positive"] for r in st["per_label"]}

@@ -15,6 +15,26 @@ def articles_dir() -> Path:
     return DATA / "articles"
 
 
+CHROMIUM = "/usr/bin/chromium"
+# Flags for a root, sandbox-less, offline headless Chromium (no background calls to Google's hosts).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright (never ``playwright install``); skipped with the fix when missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no /usr/bin/chromium; run: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install 'playwright>=1.40' (the test extra)")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
 @pytest.fixture(scope="session")
 def project_corpus(tmp_path_factory) -> dict:
     """The shipped corpus/raw ingested once per test run (about 15 s): its folder and ingest result."""

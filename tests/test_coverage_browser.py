@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_report_browser import ARGS, CHROMIUM
 from test_trends import art, tags_table
 
 HOSTILE = "<script>window.pwned = 1</script><img src=x onerror='window.pwned = 2'> The rebels accused the army."
@@ -29,45 +28,37 @@ def coverage_page(tmp_path_factory) -> Path:
     return Path(write_coverage(res, tmp_path_factory.mktemp("coverage")))
 
 
-def test_coverage_page_in_chromium(coverage_page):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no /usr/bin/chromium; run: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install 'playwright>=1.40' (the test extra)")
+def test_coverage_page_in_chromium(coverage_page, browser):
+    page = browser.new_page()
+    problems: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(coverage_page.resolve().as_uri(), wait_until="load")
 
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            problems: list[str] = []
-            requests: list[str] = []
-            page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(coverage_page.resolve().as_uri(), wait_until="load")
+    assert problems == []  # no script error, nothing the Content-Security-Policy had to block
+    imgs = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
+    assert len(imgs) == 3 and all(ok and w > 0 and h > 0 for ok, w, h in imgs), imgs
+    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
 
-            assert problems == []  # no script error, nothing the Content-Security-Policy had to block
-            imgs = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
-            assert len(imgs) == 3 and all(ok and w > 0 and h > 0 for ok, w, h in imgs), imgs
-            assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+    rows = page.locator("#sentences tbody tr")
+    n = rows.count()
+    visible = lambda: page.eval_on_selector_all("#sentences tbody tr", "trs => trs.filter(t => !t.hidden).map(t => t.dataset.labels)")
+    assert n > 0 and len(visible()) == n and page.locator("#shown").inner_text() == str(n)
+    page.select_option("#label-filter", "blame")
+    shown = visible()
+    assert 0 < len(shown) < n and all("blame" in labels.split() for labels in shown)
+    assert page.locator("#shown").inner_text() == str(len(shown))
+    page.select_option("#label-filter", "")
+    assert len(visible()) == n
 
-            rows = page.locator("#sentences tbody tr")
-            n = rows.count()
-            visible = lambda: page.eval_on_selector_all("#sentences tbody tr", "trs => trs.filter(t => !t.hidden).map(t => t.dataset.labels)")
-            assert n > 0 and len(visible()) == n and page.locator("#shown").inner_text() == str(n)
-            page.select_option("#label-filter", "blame")
-            shown = visible()
-            assert 0 < len(shown) < n and all("blame" in labels.split() for labels in shown)
-            assert page.locator("#shown").inner_text() == str(len(shown))
-            page.select_option("#label-filter", "")
-            assert len(visible()) == n
+    # markup in a sentence, a title or a url is text on the page, and none of it ran
+    assert page.evaluate("window.pwned") is None
+    cells = page.eval_on_selector_all("#sentences td", "tds => tds.map(t => t.textContent)")
+    assert HOSTILE in cells
+    assert HOSTILE in page.locator("body").inner_text()
+    assert "<b>bold</b> & <i>title</i>" in page.locator("table.articles").inner_text()
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert page.locator("main img").count() == 3  # the <img> of the sentence is not an element
 
-            # markup in a sentence, a title or a url is text on the page, and none of it ran
-            assert page.evaluate("window.pwned") is None
-            cells = page.eval_on_selector_all("#sentences td", "tds => tds.map(t => t.textContent)")
-            assert HOSTILE in cells
-            assert HOSTILE in page.locator("body").inner_text()
-            assert "<b>bold</b> & <i>title</i>" in page.locator("table.articles").inner_text()
-            assert page.locator("a[href^='javascript']").count() == 0
-            assert page.locator("main img").count() == 3  # the <img> of the sentence is not an element
-        finally:
-            browser.close()

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from conftest import make_labelled_project
-from test_report_browser import ARGS, CHROMIUM
 
 from pipeline.corpus import build_corpus
 from pipeline.errors import LabelError
@@ -97,19 +96,6 @@ def call(port: int, token: str, path: str, body: dict | None = None, method: str
     raw = r.read().decode("utf-8")
     conn.close()
     return r.status, (json.loads(raw) if r.getheader("Content-Type", "").startswith("application/json") else raw), dict(r.getheaders())
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no /usr/bin/chromium; run: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install 'playwright>=1.40' (the test extra)")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture
