@@ -702,6 +702,7 @@ BIO_TAIL = 3
 # Ciphered or scrambled text (a paywall's obfuscated body): most "words" mix
 # letters with digits or symbols ("kAm|2?<2E@ A@=:46 D2J E96").
 _CIPHER_WORD = re.compile(r"^(?=.*[A-Za-z])(?=.*[\d|<>=@$%^&*;:?!\[\]{}~]).+$")
+_CIPHER_CHAR = re.compile(r"[\d|<>=@$%^&*;:?!\[\]{}~]")
 # A trailing link, picture link or hashtag of a quoted post: not part of its sentence.
 _TRAILING_LINKS = re.compile(r"(\s+(https?://\S+|pic\.twitter\.com/\S+|#\w+))+$")
 _RELATED = re.compile(r"^(related( news| stories| articles| coverage| content| links)?|more (news|stories) on|read next|you may also like|top stories|most (read|popular))\s*:?$", re.I)
@@ -741,7 +742,10 @@ def is_boilerplate(para: str) -> bool:
         return True  # a video teaser: "Watch the highlights from last night!" (a quote or a post with links stays)
     if len(words) <= MAX_CAPTION_WORDS and _CAPTION_PHRASE.search(p):
         return True
-    if len(words) >= 5 and sum(bool(_CIPHER_WORD.match(w.strip(".,;:!?\"'()"))) and not re.match(r"[@#]|https?:|pic\.", w) for w in words) >= 0.4 * len(words):
+    # Each ciphered word holds a digit or symbol, so too few of those in the
+    # whole paragraph settles it without looking at every word.
+    if (len(words) >= 5 and len(_CIPHER_CHAR.findall(p)) >= 0.4 * len(words)
+            and sum(bool(_CIPHER_WORD.match(w.strip(".,;:!?\"'()"))) and not re.match(r"[@#]|https?:|pic\.", w) for w in words) >= 0.4 * len(words)):
         return True  # ciphered text
     if len(words) <= 8 and _PHOTO_CREDIT.match(p):
         return True
@@ -751,8 +755,8 @@ def is_boilerplate(para: str) -> bool:
         return True
     if _SOURCE_LINK.match(p) or _RELATED.match(p) or _LIVEBLOG_TEMPLATE.search(p):
         return True
-    letters = [c for c in p if c.isalpha()]
-    if letters and len(words) <= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.8:
+    letters = [c for c in p if c.isalpha()] if len(words) <= 12 else None
+    if letters and sum(c.isupper() for c in letters) / len(letters) > 0.8:
         return True  # all-caps section heading
     if len(words) <= 6 and not re.search(r"[.!?…][\"”’']?$", _TRAILING_LINKS.sub("", p)):
         return True  # a short line with no sentence end (a trailing link or hashtag aside): a sub-heading

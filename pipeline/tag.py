@@ -3,8 +3,10 @@
 Input is article files (ingested and split on the fly by the corpus code) or
 tables of sentences with a ``text`` column (other columns are carried
 through).  Work is streamed in chunks, so memory stays flat however many
-articles come in; ``jobs > 1`` spreads the chunks over worker processes, each
-loading the model once and ending with the process that started it.
+articles come in; ``jobs > 1`` spreads the chunks over worker processes (fewer, or
+none, when there are too few chunks to share), which start with this
+process's loaded model where the platform forks (else load it once) and end
+with the process that started them.
 
 What a run guarantees:
 
@@ -52,6 +54,9 @@ from .train import apply_thresholds, encoders, feature_term, load_model, predict
 # chunks give byte-identical output; small enough to keep two workers busy.
 CHUNK_FILES = 16
 CHUNK_ROWS = 5000
+# A worker costs a process start; below this many chunks for each, fewer
+# workers (down to none: the work runs in this process) finish sooner.
+MIN_CHUNKS_PER_WORKER = 2
 ID_COLUMNS = ("article_id", "sentence_id", "position", "text")
 # Provenance: from the article file, or a table's own columns of these names.
 PROVENANCE = ("title", "date", "outlet", "url", "source")
@@ -392,12 +397,15 @@ class _NothingTagged(Exception):
     """Every input failed: leave the outputs as they were."""
 
 
-def _init_worker(model_path: str, parent: int, overrides: dict[str, float] | None) -> None:
+def _init_worker(model: dict | str, parent: int, overrides: dict[str, float] | None) -> None:
+    """``model`` is the parent's loaded model when the worker is forked (it
+    arrives with the parent's memory, nothing to read or import again), else
+    the model folder's path, loaded once here."""
     global _WORKER_MODEL
     _die_with_parent(parent)
     # Ctrl-C is the parent's to handle; a worker would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_MODEL = with_thresholds(load_model(model_path), overrides)
+    _WORKER_MODEL = model if isinstance(model, dict) else with_thresholds(load_model(model), overrides)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -518,10 +526,15 @@ def _tagged_chunks(m, files, tables, jobs, errors, progress):
     chunk by chunk (over ``jobs`` worker processes), then the tables."""
     chunks = [[str(f) for f in files[i : i + CHUNK_FILES]] for i in range(0, len(files), CHUNK_FILES)]
     pool = None
-    if jobs > 1 and chunks:
+    jobs = min(jobs, len(chunks) // MIN_CHUNKS_PER_WORKER)
+    if jobs > 1:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(str(m["path"]), os.getpid(), m.get("overrides")))
+        ctx = multiprocessing.get_context()
+        model = m if ctx.get_start_method() == "fork" else str(m["path"])
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(model, os.getpid(), m.get("overrides")))
         # map keeps input order, so the output is the same for any --jobs.
         results = pool.map(_tag_files_in_worker, chunks)
     else:

@@ -39,7 +39,9 @@ def test_current_model_scores_its_card_on_the_heldout_set(built_corpus):
     # the held-out set may have grown since; when it has not, the figure must reproduce exactly
     if c["heldout"]["sha256"] == card["heldout"]["sha256"]:
         assert macro == pytest.approx(card["heldout"]["metrics"]["macro"]["f1"], abs=1e-9)
-    assert macro >= 0.70
+    # floors a retrained default must keep (issue 10's targets: macro 0.75, blame 0.60; 0.743 reached)
+    assert macro >= 0.73
+    assert c["models"][0]["metrics"]["per_label"]["blame"]["f1"] >= 0.60
     assert len(heldout_articles(LABELS_DIR)) >= 11
 
 
