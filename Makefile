@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: run test install embeddings test-embeddings train bench embed-bench figures trends-figure clean
+.PHONY: run test install embeddings test-embeddings train bench embed-bench figures models-table trends-figure clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ train: $(STAMP)
 figures: $(EMB_STAMP)
 	$(BIN)/talks ingest corpus/raw
 	$(BIN)/python scripts/readme_figures.py
+
+## The README's table of models: held-out F1 per label, sentences/s per core, install size
+## (benchmarks/results/models.json and the README's models block).
+models-table: $(EMB_STAMP)
+	$(BIN)/talks ingest corpus/raw
+	$(BIN)/python benchmarks/models.py
 
 ## Speed and memory against the plain way and the nupunkt + fastText peer (under 10 minutes on 2 cores):
 ## writes benchmarks/results/bench.json and rewrites the README's speed block.

@@ -73,6 +73,14 @@ def output_columns(labels=LABELS) -> list[str]:
     return [*ID_COLUMNS, *labels, *(f"p_{lab}" for lab in labels), "model_id", *PROVENANCE]
 
 
+def worker_processes(jobs: int, files: int) -> int:
+    """How many processes tag ``files`` article files with ``jobs`` asked for:
+    1 (this process, no pool) unless each worker gets
+    :data:`MIN_CHUNKS_PER_WORKER` chunks of :data:`CHUNK_FILES` files."""
+    chunks = -(-files // CHUNK_FILES)
+    return max(1, min(resolve_jobs(jobs), chunks // MIN_CHUNKS_PER_WORKER))
+
+
 def resolve_jobs(jobs: int) -> int:
     """Worker processes for ``jobs``: -1 or 0 mean every core this process may use."""
     if jobs < -1:
@@ -472,13 +480,12 @@ def tag(
     errors: list = []
     warnings: list[str] = []
     res = {"sentences": 0, "articles": None, "files": 0, "tables": 0, "warnings": warnings, "out": out,
-           "model_id": None, "written": False}
+           "model_id": None, "written": False, "processes": 1}
     try:
         with ExitStack() as stack:
             # Opened before any work: an output that cannot be written stops the run at once.
             f = sys.stdout if out == "-" else stack.enter_context(atomic_open(out, **open_args(fmt)))
             sf = stack.enter_context(atomic_open(summary, **open_args(sum_fmt))) if summary else None
-            jobs = resolve_jobs(jobs)
             m = with_thresholds(load_model(model, models_dir), thresholds)
             warnings += m["warnings"]
             inputs = [str(i) for i in inputs]
@@ -486,6 +493,7 @@ def tag(
             others = [i for i in inputs if not is_table(i)]
             # A folder may hold tables too; they are sentence tables, not articles.
             files = [p for p in expand_inputs(others, errors) if p.suffix.lower() not in TABLE_FORMATS] if others else []
+            jobs = res["processes"] = worker_processes(jobs, len(files))
             good, carried, types = _scan_tables(tables, m["labels"], errors, warnings, with_types=fmt == "parquet")
             columns = [*output_columns(m["labels"]), *carried]
             if progress:
@@ -526,7 +534,6 @@ def _tagged_chunks(m, files, tables, jobs, errors, progress):
     chunk by chunk (over ``jobs`` worker processes), then the tables."""
     chunks = [[str(f) for f in files[i : i + CHUNK_FILES]] for i in range(0, len(files), CHUNK_FILES)]
     pool = None
-    jobs = min(jobs, len(chunks) // MIN_CHUNKS_PER_WORKER)
     if jobs > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor

@@ -1,0 +1,237 @@
+"""The README's table of models: quality on the held-out set, speed per core and install size.
+
+For every trained model in ``models/`` that was scored on the current
+held-out set (``labels/heldout.csv``), one row:
+
+* per-label and macro F1 on the held-out set, with the 95% article-bootstrap
+  interval of macro-F1, recomputed now with ``talks compare``'s code (so a
+  card that no longer reproduces shows up as a changed figure, not a stale one);
+* sentences per second per core: the model's features and classifier on
+  ``--sentences`` corpus sentences (a fixed, seeded sample, lengths as they
+  come), one thread (``OMP_NUM_THREADS``/``TALKS_EMBED_THREADS`` = 1), the
+  embedding cache pointed at an empty folder so nothing is looked up,
+  the best of ``--repeats`` timings after one warm-up batch; reading and
+  splitting articles are the same for every model and are in ``make bench``;
+* the model folder's size and the extra install it needs: the installed
+  size of the distributions an optional extra adds to the base install
+  (from their ``RECORD`` files in this environment).
+
+Each model is timed in a process of its own, so one model's imports or
+threads never slow another's.  Writes ``benchmarks/results/models.json`` and
+the README's ``<!-- figures:models -->`` block:
+
+    .venv/bin/python benchmarks/models.py [--sentences 3000] [--repeats 3]   (or: make models-table)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+RESULTS = REPO / "benchmarks" / "results" / "models.json"
+LABELS_ORDER = ("diplomacy", "violence", "humanitarian", "blame")
+SEED = 13
+
+
+def _requirement_names(reqs: list[str] | None, extra: str | None) -> set[str]:
+    out = set()
+    for r in reqs or []:
+        name, _, marker = r.partition(";")
+        if extra is None and "extra ==" in marker:
+            continue
+        if extra is not None and not re.search(rf"extra\s*==\s*['\"]{re.escape(extra)}['\"]", marker):
+            continue
+        out.add(re.split(r"[\s\[<>=!~(]", name.strip(), maxsplit=1)[0].lower().replace("_", "-"))
+    return out
+
+
+def _closure(names: set[str]) -> set[str]:
+    """The names and everything they require (installed ones only)."""
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        try:
+            dist = metadata.distribution(n)
+        except metadata.PackageNotFoundError:
+            continue
+        seen.add(n)
+        todo += _requirement_names(dist.requires, None)
+    return seen
+
+
+def _installed_mb(names: set[str]) -> float:
+    total = 0
+    for n in names:
+        try:
+            dist = metadata.distribution(n)
+        except metadata.PackageNotFoundError:
+            continue
+        for f in dist.files or []:
+            p = Path(dist.locate_file(f))
+            if p.is_file():
+                total += p.stat().st_size
+    return round(total / 2**20, 1)
+
+
+def install_sizes() -> dict:
+    """MB installed by the base install and by each optional extra on top of it."""
+    reqs = metadata.distribution("talks").requires
+    base = _closure(_requirement_names(reqs, None))
+    out = {"base": {"packages": len(base), "mb": _installed_mb(base)}}
+    for extra in ("embeddings", "finetune"):
+        names = _closure(_requirement_names(reqs, extra)) - base
+        present = [n for n in names if _is_installed(n)]
+        out[extra] = {"packages": len(names), "mb": _installed_mb(names), "complete": len(present) == len(names)}
+    return out
+
+
+def _is_installed(name: str) -> bool:
+    try:
+        metadata.distribution(name)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+def extra_for(features: str) -> str | None:
+    if "finetuned" in features or "embeddings" in features:
+        return "embeddings"
+    return None
+
+
+def _folder_mb(path: Path) -> float:
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def sample_sentences(corpus: Path, n: int) -> list[str]:
+    import pandas as pd
+
+    df = pd.read_csv(corpus / "sentences.csv", usecols=["text"], dtype=str, keep_default_na=False)
+    return df["text"].sample(n=min(n, len(df)), random_state=SEED).tolist()
+
+
+_TIMER = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from pipeline.train import load_model, predict_proba
+texts = json.load(open(sys.argv[3]))
+m = load_model(sys.argv[2])
+predict_proba(m["pipeline"], texts[:200])  # warm-up: lazy loads, first-call costs
+best = None
+for _ in range(int(sys.argv[4])):
+    t = time.perf_counter()
+    predict_proba(m["pipeline"], texts)
+    s = time.perf_counter() - t
+    best = s if best is None else min(best, s)
+print(json.dumps({"seconds": best, "sentences": len(texts)}))
+"""
+
+
+def time_model(folder: Path, texts_file: Path, repeats: int) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "TALKS_EMBED_THREADS": "1", "TALKS_EMBED_CACHE": tempfile.mkdtemp(prefix="talks-models-cache-")}
+    out = subprocess.run([sys.executable, "-c", _TIMER, str(REPO), str(folder), str(texts_file), str(repeats)],
+                         capture_output=True, text=True, env=env, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"seconds": round(r["seconds"], 3), "sentences_per_s": round(r["sentences"] / r["seconds"])}
+
+
+def run(models: Path, labels: Path, corpus: Path, n_sentences: int, repeats: int) -> dict:
+    from pipeline.compare import compare_models
+    from pipeline.embed import encoder_available
+    from pipeline.heldout import heldout_gold, heldout_version
+    from pipeline.registry import current_id, list_models
+
+    version = heldout_version(heldout_gold(labels, corpus))
+    cur = current_id(models)
+    sizes = install_sizes()
+    texts = sample_sentences(corpus, n_sentences)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(texts, f)
+        texts_file = Path(f.name)
+    rows, skipped = [], []
+    try:
+        for m in sorted(list_models(models), key=lambda r: r["model_id"]):
+            mid, feats = m["model_id"], m.get("features") or ""
+            if m.get("heldout_version") != version["sha256"][:12]:
+                skipped.append({"model_id": mid, "why": "not scored on the current held-out set"})
+                continue
+            extra = extra_for(feats)
+            if extra == "embeddings" and not encoder_available():
+                skipped.append({"model_id": mid, "why": "needs the embeddings extra, not installed here"})
+                continue
+            c = compare_models(mid, mid, models, labels, corpus)
+            met = c["models"][0]["metrics"]
+            rows.append({
+                "model_id": mid, "features": feats, "current": mid == cur,
+                "f1": {lab: round(met["per_label"][lab]["f1"], 3) for lab in LABELS_ORDER},
+                "macro_f1": round(met["macro"]["f1"], 3), "macro_f1_ci": [round(x, 3) for x in met["macro"]["f1_ci"]],
+                "speed": time_model(models / mid, texts_file, repeats),
+                "model_mb": _folder_mb(models / mid), "extra": extra,
+                "extra_mb": sizes[extra]["mb"] if extra else 0.0,
+            })
+    finally:
+        texts_file.unlink()
+    return {"heldout": {"sentences": version["sentences"], "articles": version["articles"], "sha256": version["sha256"]},
+            "timing": {"sentences": len(texts), "repeats": repeats, "threads": 1}, "install": sizes,
+            "models": rows, "skipped": skipped, "cores": os.cpu_count()}
+
+
+def render(res: dict) -> str:
+    h, t = res["heldout"], res["timing"]
+    lines = [f"Held-out set: {h['sentences']:,} sentences of {h['articles']} articles (version {h['sha256'][:12]}); "
+             f"F1 per label, macro-F1 with its 95% article-bootstrap interval; speed is features + classifier on "
+             f"{t['sentences']:,} corpus sentences on one thread (reading and splitting, the same for all, are in the bench below); "
+             f"size is the model folder plus the optional extra it needs (base install {res['install']['base']['mb']:,.0f} MB). "
+             "`make models-table` regenerates this table.", "",
+             "| model | features | " + " | ".join(LABELS_ORDER) + " | macro-F1 [95% CI] | sentences/s/core | size |",
+             "|---|---|" + "---|" * len(LABELS_ORDER) + "---|---|---|"]
+    for r in sorted(res["models"], key=lambda r: -r["macro_f1"]):
+        name = f"`{r['model_id']}`" + (" (current)" if r["current"] else "")
+        size = f"{r['model_mb']:,.1f} MB" + (f" + {r['extra_mb']:,.0f} MB `{r['extra']}` extra" if r["extra"] else "")
+        lines.append(f"| {name} | {r['features']} | " + " | ".join(f"{r['f1'][lab]:.3f}" for lab in LABELS_ORDER)
+                     + f" | **{r['macro_f1']:.3f}** [{r['macro_f1_ci'][0]:.2f}, {r['macro_f1_ci'][1]:.2f}]"
+                     + f" | {r['speed']['sentences_per_s']:,} | {size} |")
+    if res["skipped"]:
+        lines += ["", "Not in the table: " + "; ".join(f"`{s['model_id']}` ({s['why']})" for s in res["skipped"]) + "."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from readme_figures import write_readme
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sentences", type=int, default=3000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--render", action="store_true", help="only re-render the README block from the JSON")
+    ap.add_argument("--json", default=str(RESULTS))
+    ap.add_argument("--readme", default=str(REPO / "README.md"))
+    a = ap.parse_args(argv)
+    if a.render:
+        res = json.loads(Path(a.json).read_text(encoding="utf-8"))
+    else:
+        from pipeline.store import atomic_write_text
+
+        os.chdir(REPO)
+        res = run(Path("models"), Path("labels"), Path("corpus"), a.sentences, a.repeats)
+        atomic_write_text(Path(a.json), json.dumps(res, indent=1) + "\n")
+    write_readme({"models": render(res)}, Path(a.readme))
+    print(f"wrote {a.json} and the README's models block")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
