@@ -89,7 +89,7 @@ STAGES = {
     "reading/cleaning": ("/pipeline/ingest.py", "/trafilatura/", "/lxml/", "/lxml_html_clean/", "/yaml/", "/justext/",
                          "/htmldate/", "/courlan/", "/charset_normalizer/"),
     "splitting": ("/pipeline/split.py", "/nltk/"),
-    "vectorising": ("/sklearn/feature_extraction/",),
+    "vectorising": ("/sklearn/feature_extraction/", "/pipeline/cues.py", "/pipeline/wordvec.py", "/pipeline/embed.py"),
     "predicting": ("/sklearn/linear_model/", "/sklearn/multiclass.py", "/sklearn/svm/"),
     "pandas/writing": ("/pandas/", "/pyarrow/", "/pipeline/store.py"),
 }

@@ -17,6 +17,9 @@ sys.path.insert(0, str(REPO / "scripts"))
 from readme_figures import write_readme  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "bench.json"
+# `make bench`'s results at commit ac570e0, before the speed work of issue 12
+# (`git show ac570e0:benchmarks/results/bench.json`): its profile is the "before".
+BEFORE = REPO / "benchmarks" / "results" / "bench-before.json"
 README = REPO / "README.md"
 
 
@@ -33,7 +36,16 @@ def _row(name: str, r: dict) -> str:
             f"| {r['mb_per_s']:.3g} | {r['peak_rss_mib']:,} MiB | {r['peak_total_rss_mib']:,} MiB |")
 
 
-def render(res: dict) -> str:
+def _profile_line(res: dict, what: str) -> str:
+    p, m, mod = res["profile"], res["machine"], res["model"]
+    shares = ", ".join(f"{stage} {_pct(share)}" for stage, share in p["work_shares"].items())
+    return (f"{what} (commit {m['git_commit'][:10]}, model `{mod['id']}`, {mod['features']}; pyinstrument, on the first "
+            f"{p['files']:,} files, {p['mb']} MB, {p['seconds']} s): {p['start_up_seconds']} s of start-up (imports, model load), "
+            f"then {shares}.")
+
+
+def render(res: dict, before: dict | None = None) -> str:
+    """The README block; ``before`` is an earlier run's results (``bench-before.json``) for its profile."""
     m, inp, runs, mod = res["machine"], res["input"], res["runs"], res["model"]
     jobs = runs["tag_all_cores"]["jobs"]
     lines = [
@@ -60,10 +72,9 @@ def render(res: dict) -> str:
     few1, fewN = runs["small_jobs1"], runs["small_all_cores"]
     lines += ["", f"{few1['files']} articles: {few1['seconds']} s with `--jobs 1`, {fewN['seconds']} s with `--jobs {fewN['jobs']}`."]
     if "profile" in res:
-        p = res["profile"]
-        shares = ", ".join(f"{stage} {_pct(share)}" for stage, share in p["work_shares"].items())
-        lines.append(f"Where `talks tag --jobs 1` spends its time (pyinstrument, on the first {p['files']:,} files, {p['mb']} MB): "
-                     f"{p['start_up_seconds']} s of start-up (imports, model load), then {shares}.")
+        lines.append(_profile_line(res, "Where `talks tag --jobs 1` spends its time"))
+    if before and "profile" in before:
+        lines.append(_profile_line(before, "Before this round of speed work"))
     q = res["quality"]
     peer = f", the peer {q['peer']['macro_f1']:.3f} (fastText trained in {q['peer_train_seconds']} s on the same {q['peer_train_sentences']:,} training sentences)" if "peer" in q else ""
     lines.append(f"Held-out macro-F1 ({q['heldout']['sentences']:,} sentences of {q['heldout']['articles']} articles): "
@@ -77,8 +88,8 @@ def render(res: dict) -> str:
     return "\n".join(lines)
 
 
-def write(res: dict, readme: Path = README) -> None:
-    write_readme({"bench": render(res)}, readme)
+def write(res: dict, readme: Path = README, before: dict | None = None) -> None:
+    write_readme({"bench": render(res, before)}, readme)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=str(RESULTS), help="bench.json to render (default: benchmarks/results/bench.json)")
     ap.add_argument("--readme", default=str(README), help="README to rewrite (default: README.md)")
     args = ap.parse_args(argv)
-    write(json.loads(Path(args.json).read_text(encoding="utf-8")), Path(args.readme))
+    before = json.loads(BEFORE.read_text(encoding="utf-8")) if BEFORE.exists() else None
+    write(json.loads(Path(args.json).read_text(encoding="utf-8")), Path(args.readme), before)
     print(f"rewrote the bench block of {args.readme}")
     return 0
 
