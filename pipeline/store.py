@@ -13,9 +13,10 @@ import json
 import os
 import re
 import secrets
+import shutil
 import stat
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,8 +64,8 @@ def atomic_open(path: str | Path, mode: str = "w", **kw):
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise _write_error(e, path) from None
-    _remove_stale_temps(path)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    _remove_stale(path)
+    tmp = _temp_name(path)
     # Created with the target's bits (or 0666 less the umask for a new file),
     # so the data is never readable by more people than the result will be.
     perms = stat.S_IMODE(st.st_mode) if st is not None else 0o666
@@ -112,28 +113,88 @@ def _write_error(e: OSError, path: Path) -> PipelineError:
     return PipelineError(f"cannot write ({e.strerror or e}); {fix}", path)
 
 
-def _remove_stale_temps(path: Path) -> None:
-    """Delete the temp files of ``path`` that killed writers left behind.
+def _remove_stale(path: Path) -> None:
+    """Delete what killed writers of ``path`` left behind: temp files and
+    staging folders (``.NAME.PID.HEX.tmp``), and a replaced folder
+    (``.NAME.PID.HEX.old``) once its successor is in place (before that it is
+    the only copy of the last output).
 
     Only those of a process that no longer exists and that date from before
     this one started: a concurrent writer's temp file is never touched.  (A
     writer in another pid namespace sharing the folder looks dead; the age
     test keeps its temp file unless it is older than this process.)
     """
-    name = re.compile(re.escape(f".{path.name}.") + r"(\d+)\.[0-9a-f]{8}\.tmp")
+    name = re.compile(re.escape(f".{path.name}.") + r"(\d+)\.[0-9a-f]{8}\.(tmp|old)")
     try:
         entries = list(os.scandir(path.parent))
     except OSError:
         return  # creating the temp file next reports the problem
     for entry in entries:
         m = name.fullmatch(entry.name)
-        if not m or _alive(int(m.group(1))):
+        if not m or _alive(int(m.group(1))) or (m.group(2) == "old" and not path.exists()):
             continue
         try:
             if entry.stat(follow_symlinks=False).st_mtime < _STARTED:
-                os.unlink(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
         except OSError:
             pass  # gone already, or not ours to delete: it only costs disk space
+
+
+def _temp_name(path: Path, kind: str = "tmp") -> Path:
+    return path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.{kind}"
+
+
+@contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """A new, empty staging folder beside ``path``; on success it takes the
+    place of ``path`` whole (an old folder there is renamed away, the new one
+    in, then the old one deleted), on an error it is deleted and ``path`` is
+    left as it was.
+
+    The staging folder gets the replaced folder's permission bits, or the
+    umask's for a new one.  Killed between the two renames, the old folder is
+    left complete as ``.NAME.PID.HEX.old`` beside the new one's staging
+    folder; the next writer of ``path`` deletes what dead writers left (an
+    old copy once a new folder is in place).
+    """
+    out = Path(path)
+    _remove_stale(out)
+    staging = _temp_name(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging.mkdir(mode=stat.S_IMODE(out.stat().st_mode) if out.is_dir() else 0o777)
+    except OSError as e:
+        raise _write_error(e, out) from None
+    try:
+        yield staging
+        _fsync_folder(staging)
+        old = None
+        if out.exists():
+            old = _temp_name(out, "old")
+            os.rename(out, old)
+        try:
+            os.rename(staging, out)
+        except OSError:
+            if old is not None:
+                os.rename(old, out)
+            raise
+        _fsync_folder(out.parent)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        _remove_stale(out)  # an old copy a killed run kept is no longer the only one
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already after a successful rename
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _alive(pid: int) -> bool:

@@ -330,7 +330,7 @@ def _unify(types: set):
 # --------------------------------------------------------------------------
 # Writing
 # --------------------------------------------------------------------------
-def _conform(df, columns: list[str]):
+def conform(df, columns: list[str]):
     """The frame in the run's output schema, with control characters made visible."""
     out = df.reindex(columns=columns)
     for c in out.columns:
@@ -343,7 +343,7 @@ def _visible(v):
     return v.translate(_VISIBLE) if isinstance(v, str) else v
 
 
-class _Writer:
+class Writer:
     """Streams frames of one schema to an open file as CSV, JSON lines or Parquet."""
 
     def __init__(self, f, fmt: str, columns: list[str], labels, carried_types: dict, spreadsheet: bool):
@@ -438,14 +438,17 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _tag_files(model: dict, files: list[str]):
+def tag_files(model: dict, files: list[str]) -> tuple[object, list[str], int]:
+    """One chunk of article files tagged: the frame, the files' error
+    messages, and how many articles were read.  Both engines (the local pool
+    and Dask) tag exactly this unit, so their rows are the same."""
     errors: list = []
     df, n = _split_files([Path(f) for f in files], errors)
     return tag_frame(model, df), [str(e) for e in errors], n
 
 
 def _tag_files_in_worker(files: list[str]):
-    return _tag_files(_WORKER_MODEL, files)
+    return tag_files(_WORKER_MODEL, files)
 
 
 def tag(
@@ -498,11 +501,11 @@ def tag(
             columns = [*output_columns(m["labels"]), *carried]
             if progress:
                 progress(0, total=len(files) + len(tables))
-            writer = _Writer(f, fmt, columns, m["labels"], types, spreadsheet=not raw_csv)
-            acc = _SummaryAccumulator(m["labels"]) if summary else None
+            writer = Writer(f, fmt, columns, m["labels"], types, spreadsheet=not raw_csv)
+            acc = SummaryAccumulator(m["labels"]) if summary else None
             tagged_inputs = len(good)
             for df, n in _tagged_chunks(m, files, good, jobs, errors, progress):
-                df = _conform(df, columns)
+                df = conform(df, columns)
                 writer.write(df)
                 if acc:
                     acc.add(df)
@@ -545,7 +548,7 @@ def _tagged_chunks(m, files, tables, jobs, errors, progress):
         # map keeps input order, so the output is the same for any --jobs.
         results = pool.map(_tag_files_in_worker, chunks)
     else:
-        results = (_tag_files(m, c) for c in chunks)
+        results = (tag_files(m, c) for c in chunks)
     try:
         for chunk, (df, errs, n) in zip(chunks, results):
             errors.extend(errs)
@@ -564,7 +567,7 @@ def _tagged_chunks(m, files, tables, jobs, errors, progress):
             progress(1)
 
 
-class _SummaryAccumulator:
+class SummaryAccumulator:
     """Per article: sentence count, relevance, share per label, top sentence
     per label, the model id and where the article comes from.
 

@@ -21,7 +21,8 @@ Decisions use a threshold per label tuned, for each fold, on the other
 folds' out-of-fold probabilities (no fold chooses its own threshold).
 Reported per head: macro-F1, F1 per label, Brier score per label and the
 expected calibration error (10 equal-width bins).  Writes
-``reports/label_dependencies.json``:
+``reports/label_dependencies.json`` and the README's
+``<!-- figures:heads -->`` block (``--render`` only re-renders it):
 
     .venv/bin/python scripts/label_dependencies.py
 """
@@ -37,9 +38,13 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+from readme_figures import write_readme  # noqa: E402
 
 from pipeline.records import LABELS  # noqa: E402
 from pipeline.registry import current_id, read_card  # noqa: E402
+from pipeline.store import atomic_write_text  # noqa: E402
 from pipeline.train import SEED, grouped_folds, make_pipeline, scores, training_data, tune_thresholds  # noqa: E402
 
 OUT = REPO / "reports" / "label_dependencies.json"
@@ -127,16 +132,32 @@ def run(labels_dir: Path, corpus: Path, models: Path) -> dict:
     return out
 
 
+def render(res: dict) -> str:
+    """The README block: one row per head."""
+    lines = [f"Heads over the default features ({res['features']}, C={res['C']}), 5-fold CV grouped by article on the "
+             f"{res['sentences']:,} training sentences of {res['articles']:,} articles, thresholds tuned on the other folds "
+             "(`python scripts/label_dependencies.py`):", "",
+             "| head | macro-F1 | " + " | ".join(LABELS) + " | mean Brier | mean ECE |", "|---|---|" + "---|" * len(LABELS) + "---|---|"]
+    for name, h in res["heads"].items():
+        lines.append(f"| {name} | {h['macro_f1']:.3f} | " + " | ".join(f"{h['f1'][lab]:.3f}" for lab in LABELS)
+                     + f" | {np.mean(list(h['brier'].values())):.4f} | {np.mean(list(h['ece'].values())):.3f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--labels", default=REPO / "labels", type=Path)
     ap.add_argument("--corpus", default=REPO / "corpus", type=Path)
     ap.add_argument("--models", default=REPO / "models", type=Path)
     ap.add_argument("--out", default=OUT, type=Path)
+    ap.add_argument("--render", action="store_true", help="only re-render the README block from the JSON")
     a = ap.parse_args(argv)
-    res = run(a.labels, a.corpus, a.models)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(res, indent=1) + "\n")
+    if a.render:
+        res = json.loads(a.out.read_text(encoding="utf-8"))
+    else:
+        res = run(a.labels, a.corpus, a.models)
+        atomic_write_text(a.out, json.dumps(res, indent=1) + "\n")
+    write_readme({"heads": render(res)})
     for name, h in res["heads"].items():
         print(f"{name:24s} macro-F1 {h['macro_f1']:.3f}  " + "  ".join(f"{lab} {h['f1'][lab]:.3f}" for lab in LABELS)
               + f"  mean Brier {np.mean(list(h['brier'].values())):.4f}  mean ECE {np.mean(list(h['ece'].values())):.3f}")
