@@ -79,7 +79,7 @@ models-table: $(EMB_STAMP)
 ## writes benchmarks/results/bench.json and rewrites the README's speed block.
 # The peer and the profiler are tools of the benchmark only, so they are
 # installed here rather than declared as dependencies of the project.
-bench: $(STAMP)
+bench: $(DASK_STAMP)
 	$(BIN)/pip install --quiet nupunkt fasttext-numpy2 pyinstrument
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/bench_table.py

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import itertools
 import json
 import os
@@ -258,6 +259,30 @@ def peer_run(folder: dict, model: Path, out: Path, jobs: int) -> dict:
     return {**with_rates(m, _csv_rows(out), folder["bytes"], folder["files"]), "jobs": jobs}
 
 
+_DASK_RUN = (
+    "import json, sys; from pipeline.distributed import tag_dask; "
+    "r = tag_dask([sys.argv[1]], sys.argv[2], models_dir=sys.argv[3], model=sys.argv[4] or None, workers=int(sys.argv[5])); "
+    "open(sys.argv[6], 'w').write(json.dumps(r))"
+)
+
+
+def dask_run(folder: dict, out: Path, models: Path, model: str | None, workers: int, report: Path) -> dict:
+    """``talks tag --engine dask`` on a LocalCluster of ``workers`` processes started for the run;
+    with the cluster's start-up and the tagging time apart, for the estimate of a larger job."""
+    m = measure([sys.executable, "-c", _DASK_RUN, folder["path"], out, models, model or "", workers, report])
+    r = json.loads(report.read_text())
+    return {**with_rates(m, r["sentences"], folder["bytes"], folder["files"]), "jobs": workers,
+            "cluster_seconds": r["cluster_seconds"], "tag_seconds": r["tag_seconds"], "partitions": r["partitions"]}
+
+
+def dask_estimate(run: dict, articles: int = 1_000_000, workers=(8, 32, 128)) -> dict:
+    """Hours for ``articles`` on N workers like these: the cluster's start-up plus the
+    articles at the measured rate per worker (tagging time only)."""
+    rate = run["files"] / (run["tag_seconds"] * run["jobs"])  # articles per second per worker
+    return {"articles": articles, "articles_per_worker_s": round(rate, 1),
+            "hours": {str(n): round((run["cluster_seconds"] + articles / (rate * n)) / 3600, 2) for n in workers}}
+
+
 def stage_of(leaf) -> str:
     """The stage a pyinstrument leaf frame's time belongs to (see STAGES)."""
     chain = []
@@ -401,7 +426,7 @@ def _cpu_model() -> str | None:
 
 def run(tmp: Path, *, feed: Path = FEED, raw: Path = RAW, labels: Path = REPO / "labels", models: Path = REPO / "models",
         model: str | None = None, copies: int = COPIES, small: int = SMALL, profile_files: int = PROFILE_FILES,
-        jobs: int = CORES, one_file_chars=ONE_FILE_CHARS, train_sizes=TRAIN_SIZES, budget_s: float = BUDGET_S, peer: bool = True, profile: bool = True, log=print) -> dict:
+        jobs: int = CORES, one_file_chars=ONE_FILE_CHARS, train_sizes=TRAIN_SIZES, budget_s: float = BUDGET_S, peer: bool = True, profile: bool = True, dask: bool = True, log=print) -> dict:
     """Every measurement, as the dict written to bench.json."""
     from pipeline.train import load_model
 
@@ -440,6 +465,9 @@ def run(tmp: Path, *, feed: Path = FEED, raw: Path = RAW, labels: Path = REPO / 
     done("plain", plain_run(full, tmp / "plain.csv", model_args))
     if peer:
         done("peer", peer_run(full, peer_model, tmp / "peer.csv", jobs))
+    if dask and importlib.util.find_spec("distributed") is not None:
+        done("dask", dask_run(full, tmp / "dask-tags", models, model, jobs, tmp / "dask.json"))
+        res["dask_estimate"] = dask_estimate(runs["dask"])
     res["checks"] = checks(runs)
     if profile:
         res["profile"] = profile_run(inputs["profile"], tmp, model_args)

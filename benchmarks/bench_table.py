@@ -65,6 +65,8 @@ def render(res: dict, before: dict | None = None) -> str:
     ]
     if "peer" in runs:
         lines.append(_row("peer: nupunkt + fastText (`benchmarks/peer.py`)", runs["peer"]))
+    if "dask" in runs:
+        lines.append(_row(f"`talks tag --engine dask` (LocalCluster of {runs['dask']['jobs']} started for the run)", runs["dask"]))
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for c in res["checks"].values():
         got = " -> ".join(f"{x:,} MiB" for x in c["peak_rss_mib"]) if "peak_rss_mib" in c else _ratio(c["ratio"])
@@ -75,6 +77,13 @@ def render(res: dict, before: dict | None = None) -> str:
         lines.append(_profile_line(res, "Where `talks tag --jobs 1` spends its time"))
     if before and "profile" in before:
         lines.append(_profile_line(before, "Before this round of speed work"))
+    if "dask_estimate" in res:
+        d, e = runs["dask"], res["dask_estimate"]
+        lines.append(f"Dask: the cluster started in {d['cluster_seconds']} s and tagged in {d['tag_seconds']} s, "
+                     f"{e['articles_per_worker_s']} articles per second per worker; at that rate {e['articles']:,} articles take "
+                     + ", ".join(f"{h} h on {n} workers" for n, h in e["hours"].items())
+                     + " (start-up plus articles / (rate x workers); a shared file system and the client writing the parts "
+                     "limit it beyond a few dozen workers).")
     q = res["quality"]
     peer = f", the peer {q['peer']['macro_f1']:.3f} (fastText trained in {q['peer_train_seconds']} s on the same {q['peer_train_sentences']:,} training sentences)" if "peer" in q else ""
     lines.append(f"Held-out macro-F1 ({q['heldout']['sentences']:,} sentences of {q['heldout']['articles']} articles): "

@@ -100,3 +100,18 @@ def test_table_renders_into_the_readme_block(result, tmp_path):
     text = readme.read_text(encoding="utf-8")
     assert "STALE TABLE" not in text and text.endswith("<!-- /figures -->\n\nafter\n")
     assert "`talks tag --jobs 1`" in text and "plain script" in text
+
+
+def test_dask_estimate_is_start_up_plus_articles_at_the_measured_rate():
+    run = {"files": 1_000, "tag_seconds": 10.0, "jobs": 2, "cluster_seconds": 36.0}  # 50 articles/s per worker
+    e = bench.dask_estimate(run, articles=1_000_000, workers=(1, 10))
+    assert e["articles_per_worker_s"] == 50.0
+    assert e["hours"] == {"1": round((36 + 20_000) / 3600, 2), "10": round((36 + 2_000) / 3600, 2)}
+
+
+@pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs the dask extra (make dask)")
+def test_dask_run(result):
+    d = result["runs"]["dask"]
+    assert d["sentences"] == result["runs"]["tag_jobs1"]["sentences"] and d["jobs"] == 2
+    assert d["cluster_seconds"] > 0 and d["tag_seconds"] > 0
+    assert "Dask: the cluster started" in bench_table.render(result)
