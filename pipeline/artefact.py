@@ -31,6 +31,13 @@ renumbered in order of appearance and a fixed time: the same model gives the
 same bytes.  The sentence encoder's loaded network is never part of its
 state (``SentenceEncoder.__getstate__`` leaves it out): its weights come
 from the installed package (the ONNX file's sha256 is checked when it loads).
+
+A fine-tuned encoder's weights are a file in the model folder
+(``encoder.onnx``, made by ``scripts/finetune.py``): the model file names it
+by a path relative to its folder and by its sha256.  :func:`load` accepts
+only such a path (no absolute path, nothing outside the folder), points the
+encoder at the folder it loaded from, and refuses the model when the file is
+missing or its sha256 differs; where the folder was is never stored.
 """
 from __future__ import annotations
 
@@ -108,6 +115,9 @@ def _for_storage(pipeline):
 
     pipeline = copy.deepcopy(pipeline)
     for est in walk_steps(pipeline):
+        for attr in ("_onnx_root", "_digest"):  # where a fine-tuned encoder's folder is, known only at load time
+            if type(est).__name__ == "SentenceEncoder" and attr in est.__dict__:
+                delattr(est, attr)
         if isinstance(est, CountVectorizer):
             if hasattr(est, "_stop_words_id"):
                 del est._stop_words_id
@@ -181,7 +191,27 @@ def load(path: str | Path) -> dict:
     for est in walk_steps(art["pipeline"]):
         if isinstance(est, CountVectorizer) and isinstance(getattr(est, "vocabulary_", None), np.ndarray):
             est.vocabulary_ = {t: i for i, t in enumerate(est.vocabulary_.tolist())}
+        if type(est).__name__ == "SentenceEncoder" and getattr(est, "onnx_path", None):
+            _attach_encoder_file(est, Path(path))
     return art
+
+
+def _attach_encoder_file(encoder, model_path: Path) -> None:
+    """Point a fine-tuned encoder at its file beside ``model_path``, after checking the file's sha256."""
+    from .embed import file_sha256
+
+    rel, want = str(encoder.onnx_path), getattr(encoder, "onnx_sha256", None)
+    folder = model_path.parent
+    if Path(rel).is_absolute() or ".." in Path(rel).parts or not isinstance(want, str) or len(want) != 64:
+        raise ModelError(f"model file names its encoder as {rel!r} (sha256 {want!r}); a model file may only name a file "
+                         "in its own folder, by a relative path and its sha256; re-train with scripts/finetune.py", model_path)
+    file = folder / rel
+    if not file.is_file():
+        raise ModelError(f"the model's encoder file is missing; restore {rel} beside {model_path.name} or re-train with scripts/finetune.py", file)
+    if file_sha256(file) != want:
+        raise ModelError(f"the encoder file does not match the sha256 in {model_path.name} (changed or corrupted); "
+                         "restore it from the commit that added the model, or re-train with scripts/finetune.py", file)
+    encoder.set_onnx_root(folder)
 
 
 def _schema(data: bytes, path: str | Path) -> dict:

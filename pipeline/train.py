@@ -42,27 +42,39 @@ GRIDS: dict[str, list[dict]] = {
     "embeddings": [{"features": "embeddings", "C": c} for c in (0.5, 2.0, 8.0)],
     "both": [{"features": "word+char+embeddings", "C": c} for c in (0.5, 2.0, 8.0)],
     "cues": [{"features": f, "C": c} for f in ("word+cues", "word+cues+static") for c in (1.0, 4.0, 16.0)],
+    # A fine-tuned encoder's embeddings (pipeline/finetune.py adds "encoder": its ONNX file to each).
+    "finetuned": [{"features": f, "C": c} for f in ("finetuned", "word+finetuned") for c in (0.5, 2.0, 8.0)],
 }
 GRID = GRIDS["cues"]  # the default: as fast as word n-grams alone, and blame moves most (README, models)
 FEATURES = ("word", "word+char", "embeddings", "word+char+embeddings", "word+cues", "word+cues+static")
+# Kept apart from FEATURES: these need an encoder file (make_pipeline's
+# ``encoder``), which only pipeline/finetune.py makes.
+FINETUNED_FEATURES = ("finetuned", "word+finetuned")
 
 
 def uses_embeddings(features: str) -> bool:
-    return "embeddings" in features
+    return "embeddings" in features or "finetuned" in features
 
 
 # --------------------------------------------------------------------------
 # The estimator
 # --------------------------------------------------------------------------
-def make_pipeline(features: str = "word", C: float = 4.0):
-    """A fresh, unfitted ``Pipeline(features -> one-vs-rest logistic regression)``."""
+def make_pipeline(features: str = "word", C: float = 4.0, encoder: str | Path | None = None):
+    """A fresh, unfitted ``Pipeline(features -> one-vs-rest logistic regression)``.
+
+    ``encoder`` is the ONNX file of a fine-tuned encoder, needed by (and only
+    by) the :data:`FINETUNED_FEATURES`.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    if features not in FEATURES:
-        raise ModelError(f"unknown features {features!r}; use one of {', '.join(FEATURES)}")
+    if features not in FEATURES + FINETUNED_FEATURES:
+        raise ModelError(f"unknown features {features!r}; use one of {', '.join(FEATURES + FINETUNED_FEATURES)}")
+    if (features in FINETUNED_FEATURES) != (encoder is not None):
+        raise ModelError(f"features {features!r} {'need' if encoder is None else 'take no'} a fine-tuned encoder file "
+                         "(encoder=...; scripts/finetune.py makes one)")
     parts = []
     if features.startswith("word"):
         parts.append(("word", TfidfVectorizer(
@@ -72,7 +84,11 @@ def make_pipeline(features: str = "word", C: float = 4.0):
         parts.append(("char", TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, lowercase=True, dtype=np.float32
         )))
-    if uses_embeddings(features):
+    if "finetuned" in features:
+        from .embed import SentenceEncoder
+
+        parts.append(("emb", SentenceEncoder(onnx_path=str(encoder))))  # "emb": explain reads its dimensions as one embedding
+    elif uses_embeddings(features):
         from .embed import SentenceEncoder, require_encoder
 
         require_encoder()  # one clear line on how to install the extra, before any work
