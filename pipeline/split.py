@@ -66,6 +66,12 @@ def _tokenizer():
     return PunktSentenceTokenizer(params)
 
 
+def warm_up() -> None:
+    """Load the sentence tokenizer (and NLTK) now: worker processes forked
+    afterwards start with it instead of each loading it again."""
+    _tokenizer()
+
+
 # The corpus's longest paragraph is 2,247 characters and its longest sentence
 # 669: the caps sit well above both, so they only ever cut runaway text (a
 # whole file on one line, a megabyte without a full stop).

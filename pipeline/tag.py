@@ -542,7 +542,12 @@ def _tagged_chunks(m, files, tables, jobs, errors, progress):
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = multiprocessing.get_context()
-        model = m if ctx.get_start_method() == "fork" else str(m["path"])
+        model = str(m["path"])
+        if ctx.get_start_method() == "fork":
+            from .split import warm_up
+
+            warm_up()
+            model = m
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                                    initargs=(model, os.getpid(), m.get("overrides")))
         # map keeps input order, so the output is the same for any --jobs.
