@@ -320,6 +320,10 @@ class SentenceEncoder(TransformerMixin, BaseEstimator):
         self.onnx_path = onnx_path
         self.onnx_sha256 = onnx_sha256
 
+    def __setstate__(self, state):
+        # Models saved before fine-tuned encoders existed have no onnx_* entries: they ran the packaged model.
+        super().__setstate__({"onnx_path": None, "onnx_sha256": None, **state})
+
     # -- a fine-tuned encoder's file ---------------------------------------
     def onnx_file(self) -> Path | None:
         """The fine-tuned ONNX file this encoder runs (None: the packaged model)."""

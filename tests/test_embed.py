@@ -263,3 +263,17 @@ def test_embeddings_only_model_trains(real, labelled_project, tmp_path, monkeypa
     p = labelled_project
     card = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "embeddings", "C": 2.0}], set_current=False)
     assert card["model_id"].startswith("emb-") and card["cv_metrics"]["macro_f1"] > 0.5
+
+
+def test_a_shipped_embedding_model_saved_before_fine_tuned_encoders_still_loads(real, tmp_path, monkeypatch):
+    """both-40af0deecc was saved when SentenceEncoder had no onnx_path: it runs the packaged model."""
+    from conftest import REPO
+
+    from pipeline.train import load_model, predict_proba, walk_steps
+
+    monkeypatch.setenv("TALKS_EMBED_CACHE", str(tmp_path))
+    m = load_model(REPO / "models" / "both-40af0deecc")
+    enc = [e for e in walk_steps(m["pipeline"]) if isinstance(e, SentenceEncoder)][0]
+    assert enc.onnx_path is None and enc.onnx_file() is None
+    P = predict_proba(m["pipeline"], ["Government warplanes bombed a market in Idlib, killing 20 civilians."])
+    assert P[0, 1] > 0.5  # violence
