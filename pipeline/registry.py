@@ -101,7 +101,8 @@ def list_models(models_dir: str | Path = "models") -> list[dict]:
     d = Path(models_dir)
     cur = current_id(d)
     rows = []
-    for folder in sorted(p for p in d.iterdir() if (p / "card.json").is_file()) if d.is_dir() else []:
+    # A hidden folder is a model being written (or left by a killed run), not a model.
+    for folder in sorted(p for p in d.iterdir() if (p / "card.json").is_file() and not p.name.startswith(".")) if d.is_dir() else []:
         try:
             card = read_card(d, folder.name)
         except ModelError as e:

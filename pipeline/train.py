@@ -230,12 +230,7 @@ def train(
     prefix = {"word": "tfidf", "word+char": "tfidf", "embeddings": "emb", "word+char+embeddings": "both",
               "word+cues": "cues", "word+cues+static": "cues"}[params["features"]]
     model_id = f"{prefix}-" + hashlib.sha256(json.dumps([lhash, params, versions["scikit-learn"]], sort_keys=True).encode()).hexdigest()[:10]
-    folder = Path(models_dir) / model_id
-    folder.mkdir(parents=True, exist_ok=True)
     artefact = {"schema": SCHEMA_VERSION, "labels": list(LABELS), "thresholds": thresholds, "pipeline": model}
-    model_path = folder / MODEL_FILE
-    _dump(artefact, model_path)
-
     card = {
         "schema": SCHEMA_VERSION,
         "model_id": model_id,
@@ -249,26 +244,51 @@ def train(
                        "encoder": _encoder_info() if uses_embeddings(params["features"]) else None},
         "selection": {"cv": f"GroupKFold({len(folds)}) by article, seed {SEED}", "criterion": "macro average precision", "trials": trials},
         "cv_metrics": cv,
-        "training": {
-            "labels_dir": str(labels_dir),
-            "labels_sha256": lhash,
-            "sentences": int(len(gold)),
-            "articles": int(len(set(groups))),
-            "positives": {lab: int(Y[:, j].sum()) for j, lab in enumerate(LABELS)},
-            "guidelines_version": guidelines_version(labels_dir),
-        },
+        "training": training_facts(gold, Y, groups, labels_dir, lhash),
         "versions": versions,
-        "format": FORMAT,
-        "file": MODEL_FILE,
-        "sha256": sha256_file(model_path),
+        "heldout": heldout_score(model, thresholds, labels_dir, corpus_root),
     }
-    card["heldout"] = heldout_score(model, thresholds, labels_dir, corpus_root)
-    atomic_write_text(folder / "card.json", json.dumps(card, indent=2) + "\n")
-    atomic_write_text(folder / "card.md", card_markdown(card))
+    card = write_model_folder(models_dir, artefact, card)
     if set_current:
         from .registry import set_current as make_current
 
         make_current(models_dir, model_id, "train", "trained with set_current")
+    return card
+
+
+def training_facts(gold, Y: np.ndarray, groups, labels_dir: str | Path, labels_sha256: str) -> dict:
+    """The card's account of the training data."""
+    return {
+        "labels_dir": str(labels_dir),
+        "labels_sha256": labels_sha256,
+        "sentences": int(len(gold)),
+        "articles": int(len(set(groups))),
+        "positives": {lab: int(Y[:, j].sum()) for j, lab in enumerate(LABELS)},
+        "guidelines_version": guidelines_version(labels_dir),
+    }
+
+
+def write_model_folder(models_dir: str | Path, artefact: dict, card: dict, files: dict[str, Path] | None = None) -> dict:
+    """Write ``models/<card's model_id>/`` whole or not at all; return the card as written.
+
+    ``files`` (name in the folder -> file to copy) go in first, then the
+    artefact as ``model.skops`` and the card, completed with the model
+    file's format, name and sha256, as ``card.json`` and ``card.md``.  All of
+    it is written into a staging folder that takes the place of the model
+    folder only once complete (:func:`~pipeline.store.atomic_folder`), so a
+    kill leaves the old folder (or none), never half a model.
+    """
+    import shutil
+
+    from .store import atomic_folder
+
+    with atomic_folder(Path(models_dir) / card["model_id"]) as staging:
+        for name, src in (files or {}).items():
+            shutil.copyfile(src, staging / name)
+        _dump(artefact, staging / MODEL_FILE)
+        card = {**card, "format": FORMAT, "file": MODEL_FILE, "sha256": sha256_file(staging / MODEL_FILE)}
+        atomic_write_text(staging / "card.json", json.dumps(card, indent=2) + "\n")
+        atomic_write_text(staging / "card.md", card_markdown(card))
     return card
 
 
