@@ -36,6 +36,10 @@ def _row(name: str, r: dict) -> str:
             f"| {r['mb_per_s']:.3g} | {r['peak_rss_mib']:,} MiB | {r['peak_total_rss_mib']:,} MiB |")
 
 
+def _duration(hours: float) -> str:
+    return f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
+
+
 def _profile_line(res: dict, what: str) -> str:
     p, m, mod = res["profile"], res["machine"], res["model"]
     shares = ", ".join(f"{stage} {_pct(share)}" for stage, share in p["work_shares"].items())
@@ -81,7 +85,7 @@ def render(res: dict, before: dict | None = None) -> str:
         d, e = runs["dask"], res["dask_estimate"]
         lines.append(f"Dask: the cluster started in {d['cluster_seconds']} s and tagged in {d['tag_seconds']} s, "
                      f"{e['articles_per_worker_s']} articles per second per worker; at that rate {e['articles']:,} articles take "
-                     + ", ".join(f"{h} h on {n} workers" for n, h in e["hours"].items())
+                     + ", ".join(f"{_duration(h)} on {n} workers" for n, h in e["hours"].items())
                      + " (start-up plus articles / (rate x workers); a shared file system and the client writing the parts "
                      "limit it beyond a few dozen workers).")
     q = res["quality"]
