@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: run test install embeddings test-embeddings dask test-dask train bench embed-bench figures models-table trends-figure clean
+.PHONY: run test install embeddings test-embeddings finetune test-finetune dask test-dask train bench embed-bench figures models-table trends-figure clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,24 @@ embeddings: $(EMB_STAMP)
 
 test-embeddings: $(EMB_STAMP)
 	$(BIN)/python -m pytest -q tests/test_embed.py
+
+## The fine-tuned encoder (the accurate option): training needs PyTorch (about 1.25 GB) in a venv of
+## its own; tagging with the model it makes needs only the embeddings extra.
+FT_VENV  := .venv-finetune
+FT_STAMP := $(FT_VENV)/.installed
+$(FT_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(FT_VENV)
+	$(FT_VENV)/bin/pip install --quiet --upgrade pip
+	$(FT_VENV)/bin/pip install --quiet -e '.[test,embeddings,finetune]'
+	touch $(FT_STAMP)
+
+finetune: $(FT_STAMP)
+	$(FT_VENV)/bin/talks ingest corpus/raw
+	$(FT_VENV)/bin/python scripts/finetune.py
+
+test-finetune: $(FT_STAMP) $(EMB_STAMP)
+	$(FT_VENV)/bin/python -m pytest -q -p no:warnings tests/test_finetune.py tests/test_finetuned_model.py
+	$(BIN)/python -m pytest -q tests/test_finetuned_model.py
 
 ## The optional Dask engine (talks tag --engine dask).
 DASK_STAMP := $(VENV)/.dask

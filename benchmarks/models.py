@@ -9,7 +9,7 @@ held-out set (``labels/heldout.csv``), one row:
 * sentences per second per core: the model's features and classifier on
   ``--sentences`` corpus sentences (a fixed, seeded sample, lengths as they
   come), one thread (``OMP_NUM_THREADS``/``TALKS_EMBED_THREADS`` = 1), the
-  embedding cache pointed at an empty folder so nothing is looked up,
+  embedding cache switched off so every repeat encodes,
   the best of ``--repeats`` timings after one warm-up batch; reading and
   splitting articles are the same for every model and are in ``make bench``;
 * the model folder's size and the extra install it needs: the installed
@@ -107,7 +107,9 @@ def _is_installed(name: str) -> bool:
 
 
 def extra_for(features: str) -> str | None:
-    if "finetuned" in features or "embeddings" in features:
+    from pipeline.train import uses_embeddings
+
+    if uses_embeddings(features):
         return "embeddings"
     return None
 
@@ -126,9 +128,11 @@ def sample_sentences(corpus: Path, n: int) -> list[str]:
 _TIMER = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-from pipeline.train import load_model, predict_proba
+from pipeline.train import encoders, load_model, predict_proba
 texts = json.load(open(sys.argv[3]))
 m = load_model(sys.argv[2])
+for enc in encoders(m["pipeline"]):
+    enc.set_params(cache_dir=False)  # every repeat encodes: no cached embedding is looked up
 predict_proba(m["pipeline"], texts[:200])  # warm-up: lazy loads, first-call costs
 best = None
 for _ in range(int(sys.argv[4])):
@@ -142,7 +146,7 @@ print(json.dumps({"seconds": best, "sentences": len(texts)}))
 
 def time_model(folder: Path, texts_file: Path, repeats: int) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "TALKS_EMBED_THREADS": "1", "TALKS_EMBED_CACHE": tempfile.mkdtemp(prefix="talks-models-cache-")}
+           "TALKS_EMBED_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", _TIMER, str(REPO), str(folder), str(texts_file), str(repeats)],
                          capture_output=True, text=True, env=env, check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
@@ -185,7 +189,9 @@ def run(models: Path, labels: Path, corpus: Path, n_sentences: int, repeats: int
             })
     finally:
         texts_file.unlink()
-    return {"heldout": {"sentences": version["sentences"], "articles": version["articles"], "sha256": version["sha256"]},
+    ft_json = Path("reports") / "finetune.json"
+    finetune = json.loads(ft_json.read_text(encoding="utf-8")) if ft_json.exists() else None
+    return {"finetune": finetune, "heldout": {"sentences": version["sentences"], "articles": version["articles"], "sha256": version["sha256"]},
             "timing": {"sentences": len(texts), "repeats": repeats, "threads": 1}, "install": sizes,
             "models": rows, "skipped": skipped, "cores": os.cpu_count()}
 
@@ -195,7 +201,8 @@ def render(res: dict) -> str:
     lines = [f"Held-out set: {h['sentences']:,} sentences of {h['articles']} articles (version {h['sha256'][:12]}); "
              f"F1 per label, macro-F1 with its 95% article-bootstrap interval; speed is features + classifier on "
              f"{t['sentences']:,} corpus sentences on one thread (reading and splitting, the same for all, are in the bench below); "
-             f"size is the model folder plus the optional extra it needs (base install {res['install']['base']['mb']:,.0f} MB). "
+             f"size is the model folder plus the optional extra it needs (base install {res['install']['base']['mb']:,.0f} MB, "
+             "with the static word vectors of the cues models). "
              "`make models-table` regenerates this table.", "",
              "| model | features | " + " | ".join(LABELS_ORDER) + " | macro-F1 [95% CI] | sentences/s/core | size |",
              "|---|---|" + "---|" * len(LABELS_ORDER) + "---|---|---|"]
@@ -205,6 +212,17 @@ def render(res: dict) -> str:
         lines.append(f"| {name} | {r['features']} | " + " | ".join(f"{r['f1'][lab]:.3f}" for lab in LABELS_ORDER)
                      + f" | **{r['macro_f1']:.3f}** [{r['macro_f1_ci'][0]:.2f}, {r['macro_f1_ci'][1]:.2f}]"
                      + f" | {r['speed']['sentences_per_s']:,} | {size} |")
+    ft = res.get("finetune")
+    if ft:
+        m = ft["minutes"]
+        lines += ["", f"Fine-tuning `{ft['model_id']}` (`make finetune`, {ft['threads']} threads, figures from "
+                  f"`reports/finetune.json`): {m['all']:.0f} minutes in all, of which {m['cross_fit_total']:.0f} cross-fitting "
+                  f"{len(m['fold_fine_tunes'])} article-grouped folds (an encoder fine-tuned per fold, to choose C and the "
+                  f"thresholds without the held-out set) and {m['final_fine_tune']:.0f} the final encoder; cross-fitted macro-F1 "
+                  f"{ft['cross_fitted']['macro_f1_tuned']:.3f}; the training extra adds "
+                  f"{ft['install']['finetune_extra_beyond_base']['bytes'] / 2**30:.2f} GB (PyTorch), tagging needs only the "
+                  f"`embeddings` extra. Target of issue 10: macro-F1 {ft['target']['macro_f1']}, every label "
+                  f"{ft['target']['every_label_f1']}."]
     if res["skipped"]:
         lines += ["", "Not in the table: " + "; ".join(f"`{s['model_id']}` ({s['why']})" for s in res["skipped"]) + "."]
     return "\n".join(lines)
