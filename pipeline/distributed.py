@@ -53,11 +53,11 @@ from .store import (
 from .tag import (
     CHUNK_FILES,
     is_table,
-    output_columns,
     resolve_jobs,
     tag_model_id,
     with_thresholds,
 )
+from .tag_output import output_columns
 
 INSTALL_HINT = "pip install 'talks[dask]'"
 # A partition is a run of whole tag chunks (see the module docstring).  Eight
@@ -293,7 +293,8 @@ def _load_bytes(data: bytes, sha: str, card: dict) -> dict:
 def _tag_partition(data: bytes, sha: str, card: dict, overrides: dict | None, chunks: list[list[str]]):
     """Tag a partition chunk by chunk with the local engine's function; its rows as Parquet bytes,
     with the errors, the article files read and the row count."""
-    from .tag import conform, tag_files, Writer
+    from .tag import tag_files
+    from .tag_output import Writer, conform
 
     m = with_thresholds(_worker_model(data, sha, card), overrides)
     columns = output_columns(m["labels"])
@@ -345,7 +346,7 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _write_empty(path: Path, labels) -> None:
-    from .tag import Writer
+    from .tag_output import Writer
 
     with atomic_open(path, "wb") as f:
         w = Writer(f, "parquet", output_columns(labels), labels, {}, spreadsheet=False)
@@ -356,7 +357,7 @@ def _summary(parts: list[Path], labels):
     """The per-article summary, read back from the written parts in order (as the local engine builds it)."""
     import pyarrow.parquet as pq
 
-    from .tag import SummaryAccumulator
+    from .tag_output import SummaryAccumulator
 
     acc = SummaryAccumulator(labels)
     for p in parts:

@@ -26,7 +26,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.records import LABELS
 from pipeline.store import atomic_open, write_table
-from pipeline.tag import output_columns
+from pipeline.tag_output import output_columns
 
 COLUMNS = output_columns(LABELS)
 DATA = Path(__file__).parent / "data"
