@@ -31,7 +31,6 @@ import hashlib
 import io
 import logging
 import os
-import re
 import secrets
 import tempfile
 import threading
@@ -42,6 +41,7 @@ from pathlib import Path
 
 from .errors import ModelError, PipelineError
 from .store import (
+    PARQUET_PART,
     TABLE_FORMATS,
     atomic_folder,
     atomic_open,
@@ -65,7 +65,6 @@ INSTALL_HINT = "pip install 'talks[dask]'"
 # is lost in it, and a few thousand files still make enough partitions to
 # keep every worker busy until near the end.
 PARTITION_FILES = 8 * CHUNK_FILES
-_PART = re.compile(r"part-\d{5,}\.parquet")
 
 
 def tag_dask(
@@ -324,7 +323,7 @@ def _check_out_dir(out_dir: str | Path) -> Path:
             raise PipelineError("is a file (or a link); --engine dask writes a folder of Parquet files: give a folder name, "
                                 "e.g. out/tags", out)
         try:
-            other = sorted(e.name for e in os.scandir(out) if not (_PART.fullmatch(e.name) and e.is_file(follow_symlinks=False)))
+            other = sorted(e.name for e in os.scandir(out) if not (PARQUET_PART.fullmatch(e.name) and e.is_file(follow_symlinks=False)))
         except OSError as e:
             raise PipelineError(f"cannot read the output folder ({e.strerror}); check its permissions", out) from None
         if other:

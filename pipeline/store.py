@@ -279,14 +279,25 @@ def _neutral(v):
     return v
 
 
+# A folder of Parquet parts (what `talks tag --engine dask` writes), read in name order.
+PARQUET_PART = re.compile(r"part-\d{5,}\.parquet")
+
+
 def read_table(path: str | Path, dtype=None):
-    """Read a CSV, JSONL or Parquet table by extension, with a clear error."""
+    """Read a CSV, JSONL or Parquet table by extension, or a folder of
+    Parquet parts (``part-00000.parquet``, ...) as one table, with a clear error."""
     import pandas as pd
 
     path = Path(path)
     ext = path.suffix.lower()
     if not path.exists():
         raise PipelineError("file not found; check the path", path)
+    if path.is_dir():
+        parts = sorted(p for p in path.iterdir() if PARQUET_PART.fullmatch(p.name))
+        if not parts:
+            raise PipelineError("is a folder without part-*.parquet files; give a .csv, .jsonl or .parquet table, "
+                                "or a folder written by 'talks tag --engine dask'", path)
+        return pd.concat([read_table(p) for p in parts], ignore_index=True)
     try:
         if ext == ".csv":
             return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[])

@@ -232,3 +232,23 @@ def test_progress_is_logged_as_lines_without_a_terminal(trained_project, tmp_pat
     assert lines and lines[-1].startswith("tagging: 13/13 files, ") and lines[-1].endswith(" files/s")
     assert all("\r" not in line for line in lines)
     assert np.all(np.diff([int(line.split()[1].split("/")[0]) for line in lines]) >= 0)
+
+
+def test_trends_reads_a_folder_of_parquet_parts_as_one_table(tmp_path, capsys):
+    """What `talks tag --engine dask` writes: part files read in name order give the single file's trends."""
+    tags = tags_table([art(f"a{i}", f"2016-02-0{1 + i % 7}", outlet=["Reuters", "AFP"][i % 2], blame=i % 3, n=5) for i in range(12)])
+    single = tmp_path / "tags.parquet"
+    tags.to_parquet(single)
+    folder = tmp_path / "tags"
+    folder.mkdir()
+    for k, start in enumerate(range(0, len(tags), 25)):  # 60 rows in 3 parts
+        tags.iloc[start : start + 25].to_parquet(folder / f"part-{k:05d}.parquet")
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert main(["trends", str(single), "--out", str(a)]) == 0
+    assert main(["trends", str(folder), "--out", str(b)]) == 0
+    assert a.read_bytes() == b.read_bytes()
+    pd.testing.assert_frame_equal(load_tags(folder), load_tags(single))
+    (tmp_path / "empty").mkdir()
+    capsys.readouterr()
+    assert main(["trends", str(tmp_path / "empty")]) == 1
+    assert "without part-*.parquet files" in capsys.readouterr().err
