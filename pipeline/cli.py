@@ -263,11 +263,11 @@ def cmd_queue(args) -> int:
 def cmd_train(args) -> int:
     from .compare import compare_models
     from .registry import current_id, promotion_decision, set_current
-    from .train import GRIDS, N_SPLITS, train
+    from .train import GRIDS, N_SPLITS, QUICK, train
 
     grid = GRIDS[args.features]
     if args.quick:
-        grid = [{"features": "word", "C": 4.0}] if args.features == "tfidf" else [{**grid[0], "C": 2.0}]
+        grid = [QUICK[args.features]]
     with _progress(len(grid) * N_SPLITS, "cross-validating", unit="fit") as tick:
         card = train(args.labels, args.root, args.models, grid=grid, set_current=False, progress=tick)
     cv = card["cv_metrics"]

@@ -45,6 +45,9 @@ GRIDS: dict[str, list[dict]] = {
     # A fine-tuned encoder's embeddings (pipeline/finetune.py adds "encoder": its ONNX file to each).
     "finetuned": [{"features": f, "C": c} for f in ("finetuned", "word+finetuned") for c in (0.5, 2.0, 8.0)],
 }
+# `talks train --quick`: one configuration per grid, the one the full grid usually picks.
+QUICK: dict[str, dict] = {"tfidf": {"features": "word", "C": 4.0}, "cues": {"features": "word+cues+static", "C": 4.0},
+                          "embeddings": {"features": "embeddings", "C": 2.0}, "both": {"features": "word+char+embeddings", "C": 2.0}}
 GRID = GRIDS["cues"]  # the default: as fast as word n-grams alone, and blame moves most (README, models)
 FEATURES = ("word", "word+char", "embeddings", "word+char+embeddings", "word+cues", "word+cues+static")
 # Kept apart from FEATURES: these need an encoder file (make_pipeline's

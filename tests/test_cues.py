@@ -131,5 +131,5 @@ def test_explain_shows_cue_features(labelled_project, capsys):
     assert main(["explain", "The opposition accused Russia of bombing hospitals in Aleppo.", "--model", model_id, *common]) == 0
     out = capsys.readouterr().out
     blame_line = next(line for line in out.splitlines() if "blame" in line and "p=" in line)
-    assert "YES" in blame_line
+    assert float(blame_line.split("p=")[1].split()[0]) > 0.5  # thresholds tuned on this tiny project sit anywhere
     assert "cue:" in out and "cues__" not in out
