@@ -6,15 +6,15 @@ held-out set (``labels/heldout.csv``), one row:
 * per-label and macro F1 on the held-out set, with the 95% article-bootstrap
   interval of macro-F1, recomputed now with ``talks compare``'s code (so a
   card that no longer reproduces shows up as a changed figure, not a stale one);
-* sentences per second per core: the model's features and classifier on
-  ``--sentences`` corpus sentences (a fixed, seeded sample, lengths as they
-  come), one thread (``OMP_NUM_THREADS``/``TALKS_EMBED_THREADS`` = 1), the
-  embedding cache switched off so every repeat encodes,
-  the best of ``--repeats`` timings after one warm-up batch; reading and
-  splitting articles are the same for every model and are in ``make bench``;
-* the model folder's size and the extra install it needs: the installed
-  size of the distributions an optional extra adds to the base install
-  (from their ``RECORD`` files in this environment).
+* sentences per second per core: ``cost.tagging_speed`` (what ``talks
+  evaluate --compare`` reports: the embedding cache off, a warm model, the
+  median of up to ``--repeats`` passes) on ``--sentences`` corpus sentences
+  (a fixed, seeded sample), on one thread (``OMP_NUM_THREADS`` and
+  ``TALKS_EMBED_THREADS`` = 1); reading and splitting articles are the same
+  for every model and are in ``make bench``;
+* the model folder's size and ``cost.install_footprint``: the installed size
+  of the packages its optional extra adds to the base install, with the
+  dependencies they pull in.
 
 Each model is timed in a process of its own, so one model's imports or
 threads never slow another's.  Writes ``benchmarks/results/models.json`` and
@@ -27,11 +27,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,77 +39,6 @@ sys.path.insert(0, str(REPO / "scripts"))
 RESULTS = REPO / "benchmarks" / "results" / "models.json"
 LABELS_ORDER = ("diplomacy", "violence", "humanitarian", "blame")
 SEED = 13
-
-
-def _requirement_names(reqs: list[str] | None, extra: str | None) -> set[str]:
-    out = set()
-    for r in reqs or []:
-        name, _, marker = r.partition(";")
-        if extra is None and "extra ==" in marker:
-            continue
-        if extra is not None and not re.search(rf"extra\s*==\s*['\"]{re.escape(extra)}['\"]", marker):
-            continue
-        out.add(re.split(r"[\s\[<>=!~(]", name.strip(), maxsplit=1)[0].lower().replace("_", "-"))
-    return out
-
-
-def _closure(names: set[str]) -> set[str]:
-    """The names and everything they require (installed ones only)."""
-    seen: set[str] = set()
-    todo = list(names)
-    while todo:
-        n = todo.pop()
-        if n in seen:
-            continue
-        try:
-            dist = metadata.distribution(n)
-        except metadata.PackageNotFoundError:
-            continue
-        seen.add(n)
-        todo += _requirement_names(dist.requires, None)
-    return seen
-
-
-def _installed_mb(names: set[str]) -> float:
-    total = 0
-    for n in names:
-        try:
-            dist = metadata.distribution(n)
-        except metadata.PackageNotFoundError:
-            continue
-        for f in dist.files or []:
-            p = Path(dist.locate_file(f))
-            if p.is_file():
-                total += p.stat().st_size
-    return round(total / 2**20, 1)
-
-
-def install_sizes() -> dict:
-    """MB installed by the base install and by each optional extra on top of it."""
-    reqs = metadata.distribution("talks").requires
-    base = _closure(_requirement_names(reqs, None))
-    out = {"base": {"packages": len(base), "mb": _installed_mb(base)}}
-    for extra in ("embeddings", "finetune"):
-        names = _closure(_requirement_names(reqs, extra)) - base
-        present = [n for n in names if _is_installed(n)]
-        out[extra] = {"packages": len(names), "mb": _installed_mb(names), "complete": len(present) == len(names)}
-    return out
-
-
-def _is_installed(name: str) -> bool:
-    try:
-        metadata.distribution(name)
-        return True
-    except metadata.PackageNotFoundError:
-        return False
-
-
-def extra_for(features: str) -> str | None:
-    from pipeline.train import uses_embeddings
-
-    if uses_embeddings(features):
-        return "embeddings"
-    return None
 
 
 def _folder_mb(path: Path) -> float:
@@ -126,42 +53,36 @@ def sample_sentences(corpus: Path, n: int) -> list[str]:
 
 
 _TIMER = r"""
-import json, sys, time
+import json, sys
 sys.path.insert(0, sys.argv[1])
-from pipeline.train import encoders, load_model, predict_proba
-texts = json.load(open(sys.argv[3]))
-m = load_model(sys.argv[2])
-for enc in encoders(m["pipeline"]):
-    enc.set_params(cache_dir=False)  # every repeat encodes: no cached embedding is looked up
-predict_proba(m["pipeline"], texts[:200])  # warm-up: lazy loads, first-call costs
-best = None
-for _ in range(int(sys.argv[4])):
-    t = time.perf_counter()
-    predict_proba(m["pipeline"], texts)
-    s = time.perf_counter() - t
-    best = s if best is None else min(best, s)
-print(json.dumps({"seconds": best, "sentences": len(texts)}))
+from pipeline.cost import tagging_speed
+from pipeline.train import load_model
+r = tagging_speed(load_model(sys.argv[2])["pipeline"], json.load(open(sys.argv[3])), max_runs=int(sys.argv[4]))
+print(json.dumps(r))
 """
 
 
 def time_model(folder: Path, texts_file: Path, repeats: int) -> dict:
+    """``cost.tagging_speed`` (the embedding cache off, warm, median pass) in a process of its own on one thread."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "TALKS_EMBED_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", _TIMER, str(REPO), str(folder), str(texts_file), str(repeats)],
                          capture_output=True, text=True, env=env, check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"seconds": round(r["seconds"], 3), "sentences_per_s": round(r["sentences"] / r["seconds"])}
+    return {"seconds": round(r["seconds"], 3), "runs": r["runs"], "sentences_per_s": round(r["sentences_per_second"])}
 
 
 def run(models: Path, labels: Path, corpus: Path, n_sentences: int, repeats: int) -> dict:
     from pipeline.compare import compare_models
+    from pipeline.cost import base_install_bytes, install_footprint
     from pipeline.embed import encoder_available
+    from pipeline.train import load_model, uses_embeddings
     from pipeline.heldout import heldout_gold, heldout_version
     from pipeline.registry import current_id, list_models
 
     version = heldout_version(heldout_gold(labels, corpus))
     cur = current_id(models)
-    sizes = install_sizes()
+    base_mb = round(base_install_bytes() / 2**20, 1)
     texts = sample_sentences(corpus, n_sentences)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(texts, f)
@@ -173,10 +94,11 @@ def run(models: Path, labels: Path, corpus: Path, n_sentences: int, repeats: int
             if m.get("heldout_version") != version["sha256"][:12]:
                 skipped.append({"model_id": mid, "why": "not scored on the current held-out set"})
                 continue
-            extra = extra_for(feats)
-            if extra == "embeddings" and not encoder_available():
+            if uses_embeddings(feats) and not encoder_available():
                 skipped.append({"model_id": mid, "why": "needs the embeddings extra, not installed here"})
                 continue
+            loaded = load_model(mid, models)
+            inst = install_footprint(feats, loaded["pipeline"], loaded["file"])
             c = compare_models(mid, mid, models, labels, corpus)
             met = c["models"][0]["metrics"]
             rows.append({
@@ -184,15 +106,15 @@ def run(models: Path, labels: Path, corpus: Path, n_sentences: int, repeats: int
                 "f1": {lab: round(met["per_label"][lab]["f1"], 3) for lab in LABELS_ORDER},
                 "macro_f1": round(met["macro"]["f1"], 3), "macro_f1_ci": [round(x, 3) for x in met["macro"]["f1_ci"]],
                 "speed": time_model(models / mid, texts_file, repeats),
-                "model_mb": _folder_mb(models / mid), "extra": extra,
-                "extra_mb": sizes[extra]["mb"] if extra else 0.0,
+                "model_mb": _folder_mb(models / mid), "extra": inst["extra"],
+                "extra_mb": round((inst["bytes"] + inst["dependency_bytes"]) / 2**20, 1),
             })
     finally:
         texts_file.unlink()
     ft_json = Path("reports") / "finetune.json"
     finetune = json.loads(ft_json.read_text(encoding="utf-8")) if ft_json.exists() else None
     return {"finetune": finetune, "heldout": {"sentences": version["sentences"], "articles": version["articles"], "sha256": version["sha256"]},
-            "timing": {"sentences": len(texts), "repeats": repeats, "threads": 1}, "install": sizes,
+            "timing": {"sentences": len(texts), "repeats": repeats, "threads": 1}, "install": {"base_mb": base_mb},
             "models": rows, "skipped": skipped, "cores": os.cpu_count()}
 
 
@@ -201,7 +123,7 @@ def render(res: dict) -> str:
     lines = [f"Held-out set: {h['sentences']:,} sentences of {h['articles']} articles (version {h['sha256'][:12]}); "
              f"F1 per label, macro-F1 with its 95% article-bootstrap interval; speed is features + classifier on "
              f"{t['sentences']:,} corpus sentences on one thread (reading and splitting, the same for all, are in the bench below); "
-             f"size is the model folder plus the optional extra it needs (base install {res['install']['base']['mb']:,.0f} MB, "
+             f"size is the model folder plus the optional extra it needs (base install {res['install']['base_mb']:,.0f} MB, "
              "with the static word vectors of the cues models). "
              "`make models-table` regenerates this table.", "",
              "| model | features | " + " | ".join(LABELS_ORDER) + " | macro-F1 [95% CI] | sentences/s/core | size |",

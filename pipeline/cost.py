@@ -169,6 +169,11 @@ def install_footprint(features: str, pipeline=None, model_file: str | Path | Non
             "dependencies": deps, "dependency_bytes": int(dep_total), "model_file_bytes": model_bytes, "text": text}
 
 
+def base_install_bytes() -> int:
+    """Bytes on disk of the base install: this package and everything it requires (no extras)."""
+    return int(sum(_dist_bytes(name)[0] for name in _requirement_closure(["talks"])))
+
+
 def _mb(b: float) -> str:
     return f"{b / 1e6:.1f} MB"
 

@@ -11,19 +11,11 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import models as table  # noqa: E402
 
 
-def test_requirement_names_keep_base_and_extra_apart():
-    reqs = ["scikit-learn>=1.4", "lxml_html_clean", "onnxruntime>=1.17; extra == 'embeddings'",
-            'dask[distributed]>=2024.1; extra == "dask"']
-    assert table._requirement_names(reqs, None) == {"scikit-learn", "lxml-html-clean"}
-    assert table._requirement_names(reqs, "embeddings") == {"onnxruntime"}
-    assert table._requirement_names(reqs, "dask") == {"dask"}
-
-
 def test_speed_is_measured_on_one_thread_with_the_model_itself(trained_project, tmp_path):
     texts = tmp_path / "texts.json"
     texts.write_text(json.dumps(["Talks resumed in Geneva on Monday."] * 400))
     r = table.time_model(trained_project["models"] / trained_project["card"]["model_id"], texts, repeats=2)
-    assert r["seconds"] > 0 and r["sentences_per_s"] > 0  # seconds are rounded to ms: the rate is the exact one
+    assert r["seconds"] > 0 and r["sentences_per_s"] > 0 and r["runs"] >= 1
 
 
 def test_render_sorts_by_macro_f1_and_names_the_extra():
@@ -33,7 +25,7 @@ def test_render_sorts_by_macro_f1_and_names_the_extra():
     better = {**row, "model_id": "m-b", "current": False, "macro_f1": 0.7, "features": "word+finetuned",
               "extra": "embeddings", "extra_mb": 138.0, "speed": {"sentences_per_s": 200}}
     res = {"heldout": {"sentences": 609, "articles": 26, "sha256": "ab" * 32}, "timing": {"sentences": 3000},
-           "install": {"base": {"mb": 678.0}}, "models": [row, better], "skipped": [], "finetune": None}
+           "install": {"base_mb": 678.0}, "models": [row, better], "skipped": [], "finetune": None}
     out = table.render(res)
     lines = [ln for ln in out.splitlines() if ln.startswith("| `")]
     assert [ln.split("`")[1] for ln in lines] == ["m-b", "m-a"]
