@@ -76,7 +76,7 @@ def run(models: Path, labels: Path, corpus: Path, n_sentences: int, repeats: int
     from pipeline.compare import compare_models
     from pipeline.cost import base_install_bytes, install_footprint
     from pipeline.embed import encoder_available
-    from pipeline.train import load_model, uses_embeddings
+    from pipeline.train import uses_embeddings
     from pipeline.heldout import heldout_gold, heldout_version
     from pipeline.registry import current_id, list_models
 
@@ -97,8 +97,7 @@ def run(models: Path, labels: Path, corpus: Path, n_sentences: int, repeats: int
             if uses_embeddings(feats) and not encoder_available():
                 skipped.append({"model_id": mid, "why": "needs the embeddings extra, not installed here"})
                 continue
-            loaded = load_model(mid, models)
-            inst = install_footprint(feats, loaded["pipeline"], loaded["file"])
+            inst = install_footprint(feats)  # the extra's packages; the folder's size is measured below
             c = compare_models(mid, mid, models, labels, corpus)
             met = c["models"][0]["metrics"]
             rows.append({

