@@ -76,7 +76,8 @@ def render(res: dict, before: dict | None = None) -> str:
         got = " -> ".join(f"{x:,} MiB" for x in c["peak_rss_mib"]) if "peak_rss_mib" in c else _ratio(c["ratio"])
         lines.append(f"| {c['target']} | {got} | {'yes' if c['met'] else '**no**'} |")
     few1, fewN = runs["small_jobs1"], runs["small_all_cores"]
-    lines += ["", f"{few1['files']} articles: {few1['seconds']} s with `--jobs 1`, {fewN['seconds']} s with `--jobs {fewN['jobs']}`."]
+    best = f" (the fastest of {few1['repeats']} runs each)" if few1.get("repeats", 1) > 1 else ""
+    lines += ["", f"{few1['files']} articles: {few1['seconds']} s with `--jobs 1`, {fewN['seconds']} s with `--jobs {fewN['jobs']}`{best}."]
     if "profile" in res:
         lines.append(_profile_line(res, "Where `talks tag --jobs 1` spends its time"))
     if before and "profile" in before:

@@ -57,7 +57,7 @@ CHUNK_FILES = 16
 CHUNK_ROWS = 5000
 # A worker costs a process start; below this many chunks for each, fewer
 # workers (down to none: the work runs in this process) finish sooner.
-MIN_CHUNKS_PER_WORKER = 2
+MIN_CHUNKS_PER_WORKER = 4
 INPUT_PREFIX = "input_"
 
 
