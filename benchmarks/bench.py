@@ -67,6 +67,10 @@ CORES = os.cpu_count() or 1
 COPIES = 1
 SMALL = 50
 SMALL_REPEATS = 3  # the small folder's runs: the fastest of 3 counts
+# Two runs of the same command of a few seconds differ by up to this share on
+# this shared machine (both small-folder runs take the same one-process path),
+# so "not slower" allows it.
+NOISE = 0.05
 # The profile runs on the first third of the feed: text enough for the
 # shares of the stages, at a third of the cost of the whole folder.
 PROFILE_FILES = 600
@@ -499,8 +503,10 @@ def checks(runs: dict) -> dict:
     one, big = runs["one_file"][0], runs["one_file"][-1]
     out = {
         "vs_plain": speed("end to end, all cores, at least 5x the plain script", runs["plain"], fullN, 5),
-        "jobs_small": speed(f"--jobs {fewN['jobs']} not slower than --jobs 1 on {few1['files']:,} articles", few1, fewN, 1),
-        "jobs_full": speed(f"--jobs {fullN['jobs']} not slower than --jobs 1 on {full1['files']:,} articles", full1, fullN, 1),
+        "jobs_small": speed(f"--jobs {fewN['jobs']} not slower than --jobs 1 on {few1['files']:,} articles (within {NOISE:.0%})",
+                            few1, fewN, 1 - NOISE),
+        "jobs_full": speed(f"--jobs {fullN['jobs']} not slower than --jobs 1 on {full1['files']:,} articles (within {NOISE:.0%})",
+                           full1, fullN, 1 - NOISE),
         "memory_files": memory(f"peak memory flat from {few1['files']:,} to {full1['files']:,} articles (--jobs 1)", few1, full1),
         "memory_file_size": memory(f"peak memory flat from one article of {one['chars']:,} to one of {big['chars']:,} characters",
                                    one, big),
