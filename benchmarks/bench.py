@@ -268,7 +268,7 @@ def peer_run(folder: dict, model: Path, out: Path, jobs: int) -> dict:
 
 
 _DASK_RUN = (
-    "import json, sys; from pipeline.distributed import tag_dask; "
+    "import json, sys; from pipeline.tagging.cluster import tag_dask; "
     "r = tag_dask([sys.argv[1]], sys.argv[2], models_dir=sys.argv[3], model=sys.argv[4] or None, workers=int(sys.argv[5])); "
     "open(sys.argv[6], 'w').write(json.dumps(r))"
 )
@@ -344,7 +344,7 @@ def fit_once(gold_csv: str, n: str, features: str, C: str, out: str) -> None:
     """In a child process: fit the model's configuration on ``n`` gold sentences; write the fit's seconds."""
     import pandas as pd
 
-    from pipeline.train import make_pipeline
+    from pipeline.model.features import make_pipeline
 
     gold = pd.read_csv(gold_csv, dtype={"text": str}, keep_default_na=False)
     texts, Y = sized(gold["text"].tolist(), gold[list(LABELS)].to_numpy(dtype=int), int(n))
@@ -377,8 +377,8 @@ def training_runs(gold, features: str, C: float, sizes, deadline: float, tmp: Pa
 
 def quality(labels: Path, corpus: Path, model: dict, peer_model: Path | None) -> tuple[dict, object]:
     """Held-out macro-F1 of the project's model and (trained here) of the peer; also the training gold."""
-    from pipeline.heldout import heldout_gold
-    from pipeline.train import apply_thresholds, predict_proba, scores, training_data
+    from pipeline.labels.heldout import heldout_gold
+    from pipeline.model.selection import apply_thresholds, predict_proba, scores, training_data
 
     held = heldout_gold(labels, corpus)
     Y = held[list(LABELS)].to_numpy(dtype=int)
@@ -436,7 +436,7 @@ def run(tmp: Path, *, feed: Path = FEED, raw: Path = RAW, labels: Path = REPO / 
         model: str | None = None, copies: int = COPIES, small: int = SMALL, profile_files: int = PROFILE_FILES,
         jobs: int = CORES, one_file_chars=ONE_FILE_CHARS, train_sizes=TRAIN_SIZES, budget_s: float = BUDGET_S, peer: bool = True, profile: bool = True, dask: bool = True, log=print) -> dict:
     """Every measurement, as the dict written to bench.json."""
-    from pipeline.train import load_model
+    from pipeline.model.loading import load_model
 
     start = time.perf_counter()
     res = {"machine": machine_info()}

@@ -4,9 +4,9 @@ Needs the embeddings extra (`pip install -e '.[embeddings]'`); run from the
 repository root:  `python benchmarks/embed_bench.py [--backend onnx|torch|auto]`.
 
 1. Accuracy: the same article-grouped 5-fold CV as `talks train`
-   (pipeline.train.grouped_folds), one-vs-rest logistic regression with
+   (pipeline.model.selection.grouped_folds), one-vs-rest logistic regression with
    balanced class weights, thresholds tuned out of fold
-   (pipeline.train.tune_thresholds), for
+   (pipeline.model.selection.tune_thresholds), for
      - tfidf:  make_pipeline('word+char', C=4.0)
      - emb:    SentenceEncoder -> LR, C from {0.5, 2, 8} by macro average precision
      - both:   FeatureUnion(TF-IDF word+char, SentenceEncoder) -> LR, C as above
@@ -30,7 +30,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline.records import LABELS  # noqa: E402
-from pipeline.train import SEED, apply_thresholds, grouped_folds, make_pipeline, oof_proba, scores, training_data, tune_thresholds  # noqa: E402
+from pipeline.records import SEED
+from pipeline.model.selection import apply_thresholds, grouped_folds, oof_proba, scores, training_data, tune_thresholds
+from pipeline.model.features import make_pipeline  # noqa: E402
 
 C_GRID = (0.5, 2.0, 8.0)
 
@@ -45,7 +47,7 @@ def lr(C: float):
 def emb_pipeline(C: float, backend: str, features: str = "emb"):
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    from pipeline.embed import SentenceEncoder
+    from pipeline.model.embed import SentenceEncoder
 
     enc = SentenceEncoder(backend=backend, cache_dir=REPO / ".cache" / "embeddings")
     if features == "emb":
@@ -81,7 +83,7 @@ def evaluate(name, factories: dict, texts, Y, folds) -> dict:
 
 def startup_seconds(backend: str) -> float:
     code = (
-        "import time; t = time.perf_counter(); from pipeline.embed import SentenceEncoder; "
+        "import time; t = time.perf_counter(); from pipeline.model.embed import SentenceEncoder; "
         f"SentenceEncoder(backend={backend!r}, cache_dir=False).transform(['The envoy met both delegations.']); "
         "print(time.perf_counter() - t)"
     )
@@ -90,7 +92,7 @@ def startup_seconds(backend: str) -> float:
 
 
 def speed(texts, backend: str) -> dict:
-    from pipeline.embed import SentenceEncoder
+    from pipeline.model.embed import SentenceEncoder
 
     res = {"startup_s": round(startup_seconds(backend), 2)}
     for threads in (1, 2):
@@ -116,7 +118,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     args = ap.parse_args()
 
-    from pipeline.embed import require_encoder
+    from pipeline.model.embed import require_encoder
 
     backend = require_encoder(args.backend)
     gold, texts, Y, groups = training_data(args.labels, args.corpus)

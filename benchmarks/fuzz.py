@@ -34,10 +34,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--examples", type=int, default=3000)
     args = ap.parse_args()
-    from pipeline.ingest import read_article
-    from pipeline.labels import find_problems
-    from pipeline.split import split_article
-    from pipeline.corpus import build_corpus
+    from pipeline.corpus.ingest import read_article
+    from pipeline.labels.store import find_problems
+    from pipeline.corpus.split import split_article
+    from pipeline.corpus.store import build_corpus
 
     tmp = Path(tempfile.mkdtemp(prefix="talks-fuzz-"))
     corpus = tmp / "corpus"

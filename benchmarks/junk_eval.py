@@ -4,7 +4,7 @@
 articles, cut from the raw bodies independently of the pipeline
 (``benchmarks/junk/units.py``) and marked by hand ``text`` or ``junk``
 (``benchmarks/junk/README.md``).  For every sampled article this script runs
-the project's ingest on the file (``pipeline.ingest.read_article``; a
+the project's ingest on the file (``pipeline.corpus.ingest.read_article``; a
 ``PipelineError`` counts as "article failed", so all its units are dropped)
 and decides, for each unit, whether ingest KEPT it:
 
@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 # ingest.read_article is looked up at call time, so tests can stand in for it.
-from pipeline import ingest
+from pipeline.corpus import ingest
 from pipeline.errors import PipelineError
 from pipeline.records import article_id_for, normalise_text
 

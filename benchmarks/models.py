@@ -55,8 +55,8 @@ def sample_sentences(corpus: Path, n: int) -> list[str]:
 _TIMER = r"""
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from pipeline.cost import tagging_speed
-from pipeline.train import load_model
+from pipeline.model.cost import tagging_speed
+from pipeline.model.loading import load_model
 r = tagging_speed(load_model(sys.argv[2])["pipeline"], json.load(open(sys.argv[3])), max_runs=int(sys.argv[4]))
 print(json.dumps(r))
 """
@@ -73,12 +73,12 @@ def time_model(folder: Path, texts_file: Path, repeats: int) -> dict:
 
 
 def run(models: Path, labels: Path, corpus: Path, n_sentences: int, repeats: int) -> dict:
-    from pipeline.compare import compare_models
-    from pipeline.cost import base_install_bytes, install_footprint
-    from pipeline.embed import encoder_available
-    from pipeline.train import uses_embeddings
-    from pipeline.heldout import heldout_gold, heldout_version
-    from pipeline.registry import current_id, list_models
+    from pipeline.evaluation.compare import compare_models
+    from pipeline.model.cost import base_install_bytes, install_footprint
+    from pipeline.model.embed import encoder_available
+    from pipeline.model.features import uses_embeddings
+    from pipeline.labels.heldout import heldout_gold, heldout_version
+    from pipeline.model.registry import current_id, list_models
 
     version = heldout_version(heldout_gold(labels, corpus))
     cur = current_id(models)

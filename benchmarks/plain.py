@@ -23,8 +23,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipeline.split import _tokenizer  # noqa: E402  (the shipped Punkt parameters, built as the project builds them)
-from pipeline.train import apply_thresholds, load_model  # noqa: E402
+from pipeline.corpus.split import _tokenizer  # noqa: E402  (the shipped Punkt parameters, built as the project builds them)
+from pipeline.model.selection import apply_thresholds
+from pipeline.model.loading import load_model  # noqa: E402
 
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 _INVISIBLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)

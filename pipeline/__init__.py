@@ -4,8 +4,8 @@ Flow: ``ingest`` (files -> articles) -> ``split`` (articles -> sentences) ->
 ``labels`` (hand labels) -> ``train`` (model folder) -> ``tag`` (new coverage)
 -> ``evaluate`` (metrics and report).  ``cli`` is the only module that prints.
 """
-from .errors import CorpusError, LabelError, ModelError, PipelineError
-from .records import LABELS, Article, Sentence
+from pipeline.errors import CorpusError, LabelError, ModelError, PipelineError
+from pipeline.records import LABELS, Article, Sentence
 
 __version__ = "0.1.0"
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .records import LABELS
-from .train import SEED
+from pipeline.records import LABELS
+from pipeline.records import SEED
 
 N_BOOT = 1000
 

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 LABELS: tuple[str, ...] = ("diplomacy", "violence", "humanitarian", "blame")
+SEED = 13  # every seeded draw of the project: folds, bootstrap, classifiers
 
 # C0 controls and DEL as their Unicode control pictures (NUL -> U+2400, ESC ->
 # U+241B, DEL -> U+2421), for str.translate: text that reaches a screen or an

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import PipelineError
+from pipeline.errors import PipelineError
 
 # A temp file older than this whose writer is gone was left by a killed run.
 _STARTED = time.time()
@@ -360,3 +360,17 @@ def read_log(path: str | Path, valid: Callable[[object], bool] = lambda rec: isi
             return out, n
         out.append((n, rec))
     return out, None
+
+
+def sha256_file(path: str | Path) -> str:
+    """The hex sha256 of a file, read in 1 MiB blocks; PipelineError naming the file when it cannot be read."""
+    import hashlib
+
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as e:
+        raise PipelineError(f"cannot read the file ({e.strerror}); restore it from the commit that added it", path) from None
+    return h.hexdigest()

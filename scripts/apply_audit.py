@@ -19,7 +19,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.labels import ADJUDICATIONS, STORE_COLUMNS, VALUE_COLUMNS, gold_with_junk, now_utc, read_store, write_store
+from pipeline.labels.store import (
+    ADJUDICATIONS,
+    STORE_COLUMNS,
+    VALUE_COLUMNS,
+    gold_with_junk,
+    now_utc,
+    read_store,
+    write_store,
+)
 from pipeline.records import LABELS
 from pipeline.store import atomic_write_text, read_table
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline.corpus import load_sentences
-from pipeline.labels import gold_labels
+from pipeline.corpus.store import load_sentences
+from pipeline.labels.store import gold_labels
 from pipeline.records import LABELS
 from pipeline.store import write_table
 

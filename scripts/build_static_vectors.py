@@ -27,8 +27,8 @@ DIM = 384
 def word_vectors(texts: list[str], min_count: int, progress) -> tuple[list[str], np.ndarray]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-    from pipeline.embed import _OnnxBackend, default_threads
-    from pipeline.wordvec import TOKEN_PATTERN
+    from pipeline.model.embed import _OnnxBackend, default_threads
+    from pipeline.model.wordvec import TOKEN_PATTERN
 
     spell = CountVectorizer(token_pattern=TOKEN_PATTERN, strip_accents="unicode", lowercase=True).build_analyzer()
     backend = _OnnxBackend(default_threads())
@@ -67,10 +67,10 @@ def word_vectors(texts: list[str], min_count: int, progress) -> tuple[list[str],
 
 
 def main() -> int:
-    from pipeline.corpus import load_sentences
-    from pipeline.heldout import heldout_articles
+    from pipeline.corpus.store import load_sentences
+    from pipeline.labels.heldout import heldout_articles
     from pipeline.store import atomic_open
-    from pipeline.wordvec import DATA_DIR, VECTORS_FILE, quantise
+    from pipeline.model.wordvec import DATA_DIR, VECTORS_FILE, quantise
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", default="corpus")

@@ -36,16 +36,16 @@ def main(argv=None) -> int:
     ap.add_argument("--labels", default=str(REPO / "labels"))
     ap.add_argument("--root", default=str(REPO / "corpus"))
     ap.add_argument("--models", default=str(REPO / "models"))
-    ap.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs (default: pipeline.finetune.DEFAULTS)")
+    ap.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs (default: pipeline.model.finetune.DEFAULTS)")
     ap.add_argument("--folds", type=int, default=None, help="cross-fitting folds (default 3; 0: none, thresholds 0.5, for trials only)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--workdir", default=None, help="keep fold files and the fp32 export here (default: a temporary folder, removed)")
     ap.add_argument("--report", default=str(REPO / "reports" / "finetune.json"))
     args = ap.parse_args(argv)
 
-    from pipeline import finetune as ft
+    from pipeline.model import finetune as ft
     from pipeline.errors import PipelineError
-    from pipeline.train import training_data
+    from pipeline.model.selection import training_data
 
     def say(msg: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)

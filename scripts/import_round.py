@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import sys
 
-from pipeline.interop import import_labels
-from pipeline.labels import read_store, store_path, write_store
+from pipeline.labels.interop import import_labels
+from pipeline.labels.store import read_store, store_path, write_store
 
 
 def main(argv: list[str]) -> int:

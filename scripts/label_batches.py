@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.corpus import load_articles, load_sentences
-from pipeline.heldout import heldout_articles
-from pipeline.labels import collect_labels
+from pipeline.corpus.store import load_articles, load_sentences
+from pipeline.labels.heldout import heldout_articles
+from pipeline.labels.store import collect_labels
 from pipeline.store import atomic_write_text, read_table, write_table
 
 

@@ -43,9 +43,11 @@ sys.path.insert(0, str(REPO / "scripts"))
 from readme_figures import write_readme  # noqa: E402
 
 from pipeline.records import LABELS  # noqa: E402
-from pipeline.registry import current_id, read_card  # noqa: E402
+from pipeline.model.registry import current_id, read_card  # noqa: E402
 from pipeline.store import atomic_write_text  # noqa: E402
-from pipeline.train import SEED, grouped_folds, make_pipeline, scores, training_data, tune_thresholds  # noqa: E402
+from pipeline.records import SEED
+from pipeline.model.selection import grouped_folds, scores, training_data, tune_thresholds
+from pipeline.model.features import make_pipeline  # noqa: E402
 
 OUT = REPO / "reports" / "label_dependencies.json"
 

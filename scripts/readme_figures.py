@@ -28,13 +28,13 @@ ROUND2 = {"pass1": [f"ann{n}" for n in (*range(13, 21), 29, 30, 33)], "pass2": [
 
 
 def compute(labels: Path, root: Path, models: Path) -> dict:
-    from pipeline.compare import compare_models
-    from pipeline.corpus import corpus_stats
-    from pipeline.evaluate import evaluate
-    from pipeline.heldout import heldout_gold, heldout_version
-    from pipeline.label_stats import agreement, label_stats
-    from pipeline.registry import current_id, list_models, read_card
-    from pipeline.simulate import simulate
+    from pipeline.evaluation.compare import compare_models
+    from pipeline.corpus.store import corpus_stats
+    from pipeline.evaluation.evaluate import evaluate
+    from pipeline.labels.heldout import heldout_gold, heldout_version
+    from pipeline.labels.agreement import agreement, label_stats
+    from pipeline.model.registry import current_id, list_models, read_card
+    from pipeline.labelling.simulate import simulate
 
     cur = current_id(models)
     st = label_stats(labels, root)

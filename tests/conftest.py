@@ -38,7 +38,7 @@ def browser():
 @pytest.fixture(scope="session")
 def project_corpus(tmp_path_factory) -> dict:
     """The shipped corpus/raw ingested once per test run (about 15 s): its folder and ingest result."""
-    from pipeline.corpus import build_corpus
+    from pipeline.corpus.store import build_corpus
 
     if not (REPO / "corpus" / "raw").exists():
         pytest.skip("project corpus not present")
@@ -49,7 +49,7 @@ def project_corpus(tmp_path_factory) -> dict:
 @pytest.fixture
 def tiny_corpus(tmp_path: Path, articles_dir: Path) -> Path:
     """A corpus folder (articles.jsonl, sentences.csv) built from the tiny articles."""
-    from pipeline.corpus import build_corpus
+    from pipeline.corpus.store import build_corpus
 
     root = tmp_path / "corpus"
     res = build_corpus([articles_dir], root)
@@ -79,7 +79,7 @@ def make_labelled_project(root: Path, n_articles: int = 12, per_article: int = 1
 
     import pandas as pd
 
-    from pipeline.corpus import build_corpus, load_sentences
+    from pipeline.corpus.store import build_corpus, load_sentences
 
     rng = random.Random(seed)
     raw = root / "raw"
@@ -116,7 +116,7 @@ def labelled_project(tmp_path: Path) -> dict:
 @pytest.fixture
 def trained_project(labelled_project: dict) -> dict:
     """The labelled project with one quickly trained model in models/current."""
-    from pipeline.train import train
+    from pipeline.model.selection import train
 
     card = train(labelled_project["labels"], labelled_project["corpus"], labelled_project["models"], grid=[{"features": "word", "C": 4.0}])
     return {**labelled_project, "card": card}

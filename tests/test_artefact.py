@@ -13,11 +13,14 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from pipeline import artefact
+from pipeline.model import artefact
 from pipeline.cli import main
 from pipeline.errors import ModelError
 from pipeline.records import LABELS
-from pipeline.train import FEATURES, load_model, make_pipeline, sha256_file, training_data, uses_embeddings
+from pipeline.model.features import FEATURES, make_pipeline, uses_embeddings
+from pipeline.model.loading import load_model
+from pipeline.store import sha256_file
+from pipeline.model.selection import training_data
 
 PROBES = ["The envoy met the delegation in Geneva.", "Air strikes killed 40 people near Homs.", "Markets were quiet."]
 
@@ -134,7 +137,7 @@ def test_trusted_names_are_the_classes_they_say():
 def test_every_feature_set_round_trips(features, labelled_project, tmp_path, monkeypatch):
     """Each pipeline train can build saves as data, loads under the list, and predicts the same."""
     if uses_embeddings(features):
-        from pipeline.embed import encoder_available
+        from pipeline.model.embed import encoder_available
 
         if not encoder_available():
             pytest.skip("the embeddings extra is not installed")
@@ -267,7 +270,7 @@ def test_upgrade_refuses_what_it_cannot_vouch_for(trained_project, tmp_path, cap
 # What ships, and what a user still trusts
 # --------------------------------------------------------------------------
 def test_shipped_models_are_data():
-    from pipeline.embed import encoder_available
+    from pipeline.model.embed import encoder_available
 
     models = Path(__file__).parent.parent / "models"
     folders = sorted(f for f in models.iterdir() if (f / "card.json").is_file())
@@ -280,7 +283,7 @@ def test_shipped_models_are_data():
 
 
 def test_embedding_weights_are_checked(monkeypatch):
-    from pipeline import embed
+    from pipeline.model import embed
 
     if not embed.backend_available("onnx"):
         pytest.skip("the onnx backend is not installed")

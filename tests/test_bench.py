@@ -25,9 +25,9 @@ def result(tmp_path_factory) -> dict:
     """One benchmark of the three test articles (N=1) against a small labelled project with a held-out set."""
     from conftest import make_labelled_project
 
-    from pipeline.corpus import load_articles
-    from pipeline.heldout import write_heldout
-    from pipeline.train import train
+    from pipeline.corpus.store import load_articles
+    from pipeline.labels.heldout import write_heldout
+    from pipeline.model.selection import train
 
     root = tmp_path_factory.mktemp("bench-project")
     project = make_labelled_project(root)

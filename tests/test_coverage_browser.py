@@ -15,8 +15,8 @@ HOSTILE = "<script>window.pwned = 1</script><img src=x onerror='window.pwned = 2
 
 @pytest.fixture(scope="module")
 def coverage_page(tmp_path_factory) -> Path:
-    from pipeline.coverage import write_coverage
-    from pipeline.trends import trends
+    from pipeline.analysis.coverage import write_coverage
+    from pipeline.analysis.trends import trends
 
     arts = [art(f"a{i}", f"2016-02-{1 + i:02d}", outlet=["Reuters", "AFP", "BBC"][i % 3], blame=i % 3, violence=1, n=6)
             for i in range(15)]

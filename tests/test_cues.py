@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.cues import CUE_NAMES, BlameCues, sentence_cues
+from pipeline.model.cues import CUE_NAMES, BlameCues, sentence_cues
 from pipeline.records import LABELS
-from pipeline.train import FEATURES, GRIDS, feature_term, make_pipeline, training_data
+from pipeline.model.features import FEATURES, feature_term, make_pipeline
+from pipeline.model.selection import GRIDS, training_data
 
 RELATIONS = ("actor_before_blame", "actor_after_blame", "actor_blame_actor", "accuse_of", "passive_blame", "passive_by",
              "negated_blame", "naming_charge", "speech_blame", "speech_blame_actor")

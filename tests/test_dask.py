@@ -13,9 +13,9 @@ import pytest
 distributed = pytest.importorskip("distributed", reason="pip install 'talks[dask]'")
 
 from pipeline.cli import main
-from pipeline.distributed import tag_dask
+from pipeline.tagging.cluster import tag_dask
 from pipeline.errors import PipelineError
-from pipeline.tag import CHUNK_FILES, tag
+from pipeline.tagging.tag import CHUNK_FILES, tag
 
 DATA = Path(__file__).parent / "data"
 
@@ -67,7 +67,7 @@ def test_dask_rows_are_the_local_engines(trained_project, feed, tmp_path, schedu
     # the model went to each worker once: both hold it under its sha256
     sha = trained_project["card"]["sha256"]
     with distributed.Client(scheduler) as client:
-        held = client.run(lambda: __import__("pipeline.distributed").distributed._MODEL[0])
+        held = client.run(lambda: __import__("pipeline.tagging.cluster").tagging.cluster._MODEL[0])
     assert list(held.values()) == [sha, sha]
 
 

@@ -16,8 +16,8 @@ import joblib
 import numpy as np
 import pytest
 
-from pipeline import embed
-from pipeline.embed import DIM, SentenceEncoder, encoder_available, nearest, require_encoder
+from pipeline.model import embed
+from pipeline.model.embed import DIM, SentenceEncoder, encoder_available, nearest, require_encoder
 from pipeline.errors import ModelError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -212,7 +212,7 @@ def test_loads_offline(backend, tmp_path):
         socket.socket.connect = refuse
         socket.create_connection = refuse
         socket.getaddrinfo = refuse
-        from pipeline.embed import SentenceEncoder
+        from pipeline.model.embed import SentenceEncoder
         import os
         assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
         X = SentenceEncoder(backend={backend!r}, cache_dir=False, threads=1).transform(["The talks resumed in Geneva."])
@@ -233,8 +233,9 @@ def test_train_tag_explain_with_embeddings(real, labelled_project, tmp_path, mon
     import pandas as pd
 
     from pipeline.records import LABELS
-    from pipeline.tag import explain, tag
-    from pipeline.train import load_model, train
+    from pipeline.tagging.tag import explain, tag
+    from pipeline.model.loading import load_model
+    from pipeline.model.selection import train
 
     monkeypatch.setenv("TALKS_EMBED_CACHE", str(tmp_path / "cache"))
     p = labelled_project
@@ -257,7 +258,7 @@ def test_train_tag_explain_with_embeddings(real, labelled_project, tmp_path, mon
 
 
 def test_embeddings_only_model_trains(real, labelled_project, tmp_path, monkeypatch):
-    from pipeline.train import train
+    from pipeline.model.selection import train
 
     monkeypatch.setenv("TALKS_EMBED_CACHE", str(tmp_path / "cache"))
     p = labelled_project
@@ -269,7 +270,9 @@ def test_a_shipped_embedding_model_saved_before_fine_tuned_encoders_still_loads(
     """both-40af0deecc was saved when SentenceEncoder had no onnx_path: it runs the packaged model."""
     from conftest import REPO
 
-    from pipeline.train import load_model, predict_proba, walk_steps
+    from pipeline.model.loading import load_model
+    from pipeline.model.selection import predict_proba
+    from pipeline.model.features import walk_steps
 
     monkeypatch.setenv("TALKS_EMBED_CACHE", str(tmp_path))
     m = load_model(REPO / "models" / "both-40af0deecc")

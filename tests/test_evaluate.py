@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import LabelError
-from pipeline.diagnostics import keyword_predict
-from pipeline.evaluate import evaluate, evaluate_frame
-from pipeline.heldout import read_heldout
+from pipeline.evaluation.diagnostics import keyword_predict
+from pipeline.evaluation.evaluate import evaluate, evaluate_frame
+from pipeline.labels.heldout import read_heldout
 from pipeline.metrics import article_bootstrap, metric_block
 from pipeline.records import LABELS
-from pipeline.report import console_summary, write_report
+from pipeline.evaluation.report import console_summary, write_report
 
 CUES = {
     "diplomacy": ["talks", "envoy", "negotiators", "delegation"],
@@ -173,8 +173,10 @@ def _heldout_csv(path, gold: pd.DataFrame, junk_rows: int = 0) -> None:
 
 def _set_thresholds(models_dir, thresholds: dict) -> None:
     """Rewrite the current model's stored thresholds (and the sha256 its card checks)."""
-    from pipeline.artefact import load
-    from pipeline.train import _dump, resolve_model, sha256_file
+    from pipeline.model.artefact import load
+    from pipeline.model.folder import _dump
+    from pipeline.model.loading import resolve_model
+    from pipeline.store import sha256_file
 
     folder = resolve_model(None, models_dir)
     art = load(folder / "model.skops")
@@ -258,10 +260,10 @@ def test_cli_evaluate_heldout(trained_project, tmp_path, capsys):
 def compare_project(tmp_path_factory):
     """A labelled project with ~15% of labels flipped (so scores are not perfect) and two quick models:
     'word' (models/current) and 'word+char'."""
-    import pipeline.cost as cost
+    import pipeline.model.cost as cost
     from conftest import make_labelled_project
 
-    from pipeline.train import train
+    from pipeline.model.selection import train
 
     p = make_labelled_project(tmp_path_factory.mktemp("cmp"))
     store = p["labels"] / "tester.csv"
@@ -293,8 +295,8 @@ def _core(metrics: dict) -> dict:
 
 
 def test_compare_scores_every_model_on_the_same_folds(compare_project):
-    from pipeline.evaluate import _folds_digest
-    from pipeline.train import grouped_folds, training_data
+    from pipeline.evaluation.evaluate import _folds_digest
+    from pipeline.model.selection import grouped_folds, training_data
 
     p, r = compare_project, compare_project["result"]
     json.dumps(r, allow_nan=False)
@@ -360,8 +362,8 @@ def test_compare_speed_and_install(compare_project):
 
 
 def test_compare_install_size_of_an_embedding_model(monkeypatch):
-    import pipeline.cost as cost
-    import pipeline.embed as embed
+    import pipeline.model.cost as cost
+    import pipeline.model.embed as embed
 
     monkeypatch.setattr(embed, "backend_available", lambda b: b == "onnx")
     monkeypatch.setattr(cost, "_dist_bytes", lambda name: ({"onnxruntime": 5_000_000, "tokenizers": 2_000_000}.get(name, 1_000_000), "1.0"))
@@ -396,8 +398,9 @@ def test_compare_report_has_the_comparison_and_its_plots(compare_project, tmp_pa
 
 
 def test_compare_on_a_heldout_file(compare_project, tmp_path, monkeypatch):
-    import pipeline.cost as cost
-    from pipeline.train import apply_thresholds, load_model, predict_proba
+    import pipeline.model.cost as cost
+    from pipeline.model.selection import apply_thresholds, predict_proba
+    from pipeline.model.loading import load_model
 
     monkeypatch.setattr(cost, "SPEED_MIN_SECONDS", 0.02)
     p = compare_project
@@ -423,7 +426,7 @@ def test_compare_on_a_heldout_file(compare_project, tmp_path, monkeypatch):
 def test_cli_compare_needs_the_embeddings_extra(compare_project, tmp_path, monkeypatch, capsys):
     import shutil
 
-    import pipeline.embed as embed
+    import pipeline.model.embed as embed
     from pipeline.cli import main
 
     p = compare_project

@@ -22,11 +22,13 @@ pytest.importorskip("onnxruntime", reason="the fine-tuning extra is not installe
 
 from conftest import make_labelled_project
 
-from pipeline import finetune as ft
-from pipeline.embed import DIM, SentenceEncoder, file_sha256, finetuned_model_id
+from pipeline.model import finetune as ft
+from pipeline.model.embed import DIM, SentenceEncoder, finetuned_model_id
+from pipeline.store import sha256_file
 from pipeline.errors import ModelError
 from pipeline.records import LABELS
-from pipeline.train import load_model, training_data
+from pipeline.model.loading import load_model
+from pipeline.model.selection import training_data
 
 PROBES = ["The envoy met both delegations in Geneva.", "Air strikes killed twelve civilians in Aleppo.",
           "An aid convoy reached the besieged town of Madaya.", "The opposition accused the government of sabotaging the talks."]
@@ -76,7 +78,7 @@ def test_export_is_int8_with_the_packaged_signature(tuned):
 
     out = tuned["export"]
     assert out["bytes"] < 0.4 * out["fp32_bytes"]  # int8 weights: about a quarter of fp32
-    assert out["sha256"] == file_sha256(tuned["path"])
+    assert out["sha256"] == sha256_file(tuned["path"])
     sess = ort.InferenceSession(str(tuned["path"]), providers=["CPUExecutionProvider"])
     assert [i.name for i in sess.get_inputs()] == ["input_ids", "attention_mask", "token_type_ids"]
     assert [o.name for o in sess.get_outputs()] == ["last_hidden_state"]
@@ -92,7 +94,7 @@ def test_onnx_encoder_shapes_norms_and_match_torch(tuned):
 
 
 def test_fine_tuning_moved_the_encoder_off_the_packaged_model(tuned):
-    from pipeline.embed import encoder_available
+    from pipeline.model.embed import encoder_available
 
     if not encoder_available("onnx"):
         pytest.skip("the embeddings extra is not installed")
@@ -143,7 +145,7 @@ def test_model_folder_holds_the_encoder_by_relative_path(trained):
     folder, card = trained["folder"], trained["card"]
     assert sorted(p.name for p in folder.iterdir()) == ["card.json", "card.md", "encoder.onnx", "model.skops"]
     assert card["model_id"].startswith("ft-") and card["features"] in ("finetuned", "word+finetuned")
-    assert card["parameters"]["encoder"]["sha256"] == file_sha256(folder / "encoder.onnx")
+    assert card["parameters"]["encoder"]["sha256"] == sha256_file(folder / "encoder.onnx")
     assert card["selection"]["trials"] and card["finetune"]["cross_fit"]["folds"] == 2
     with zipfile.ZipFile(folder / "model.skops") as z:
         schema = z.read("schema.json").decode()
@@ -179,7 +181,7 @@ def test_changed_encoder_in_model_folder_is_refused_on_load(trained, tmp_path):
 
 
 def test_explain_lists_nearest_labelled_sentences(trained, project, tmp_path, monkeypatch):
-    from pipeline.tag import explain
+    from pipeline.tagging.tag import explain
 
     monkeypatch.setenv("TALKS_EMBED_CACHE", str(tmp_path / "cache"))
     out = explain(load_model(trained["folder"]), PROBES[1], top=3, labels_dir=project["labels"], corpus_root=project["corpus"])

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from conftest import REPO, make_labelled_project
 
-from pipeline import artefact
-from pipeline.embed import SentenceEncoder
+from pipeline.model import artefact
+from pipeline.model.embed import SentenceEncoder
 from pipeline.errors import ModelError
 from pipeline.records import LABELS
 
@@ -75,8 +75,8 @@ def test_saved_encoder_forgets_its_folder(tmp_path):
 def test_committed_model_loads_and_tags(folder):
     import pandas as pd
 
-    from pipeline.tag import tag_frame
-    from pipeline.train import load_model
+    from pipeline.tagging.tag import tag_frame
+    from pipeline.model.loading import load_model
 
     model = load_model(folder)
     card = model["card"]
@@ -92,8 +92,8 @@ def test_committed_model_loads_and_tags(folder):
 @needs_model
 @pytest.mark.parametrize("folder", FINETUNED, ids=lambda f: f.name)
 def test_committed_model_explains_by_nearest_labelled_sentences(folder, tmp_path, monkeypatch):
-    from pipeline.tag import explain
-    from pipeline.train import load_model
+    from pipeline.tagging.tag import explain
+    from pipeline.model.loading import load_model
 
     project = make_labelled_project(tmp_path, n_articles=4, per_article=8)
     monkeypatch.setenv("TALKS_EMBED_CACHE", str(tmp_path / "cache"))
@@ -107,7 +107,7 @@ def test_committed_model_explains_by_nearest_labelled_sentences(folder, tmp_path
 @needs_model
 @pytest.mark.parametrize("folder", FINETUNED, ids=lambda f: f.name)
 def test_committed_model_scores_its_card_on_the_heldout_set(folder, project_corpus):
-    from pipeline.compare import compare_models
+    from pipeline.evaluation.compare import compare_models
 
     card = json.loads((folder / "card.json").read_text())
     assert card["heldout"], "a fine-tuned model is scored on the held-out set when trained"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.corpus import build_corpus, corpus_stats, load_articles, load_sentences
+from pipeline.corpus.store import build_corpus, corpus_stats, load_articles, load_sentences
 from pipeline.errors import CorpusError
-from pipeline.ingest import clean_paragraphs, expand_inputs, is_boilerplate, read_article
+from pipeline.corpus.ingest import clean_paragraphs, expand_inputs, is_boilerplate, read_article
 
 DATA = Path(__file__).parent / "data"
 RAW = Path(__file__).parent.parent / "corpus" / "raw"
@@ -139,7 +139,7 @@ def test_failed_run_leaves_previous_corpus_intact(tmp_path, articles_dir, monkey
     build_corpus([articles_dir / "plain.txt"], root)
     before = {p: (root / p).read_bytes() for p in os.listdir(root)}
 
-    import pipeline.corpus as corpus
+    import pipeline.corpus.store as corpus
 
     writes = []
 
@@ -360,7 +360,7 @@ def test_author_bio_only_at_the_end():
 
 
 def test_caption_and_gallery_markup_is_dropped():
-    from pipeline.ingest import _prune_link_lists
+    from pipeline.corpus.ingest import _prune_link_lists
 
     page = (
         "<html><body><div><p>The envoy met both delegations in Geneva.</p>"

@@ -205,7 +205,7 @@ def test_real_articles_scored_as_defined():
     rows = _marked_rows()
     if not FEED.exists():
         pytest.skip("feed not present")
-    from pipeline import ingest
+    from pipeline.corpus import ingest
 
     res = junk_eval.evaluate(UNITS, FEED, articles=REAL)
     assert res["overall"]["articles"] == 3 and not res["failed_articles"]

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.errors import LabelError
-from pipeline.interop import export_labels, import_labels
-from pipeline.label_stats import agreement, label_stats
-from pipeline.labels import (
+from pipeline.labels.interop import export_labels, import_labels
+from pipeline.labels.agreement import agreement, label_stats
+from pipeline.labels.store import (
     GOLD_COLUMNS,
     STORE_COLUMNS,
     resolve_gold,
@@ -49,7 +49,7 @@ def good(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     """The tiny corpus, built once for the module (hypothesis tests reuse it)."""
-    from pipeline.corpus import build_corpus
+    from pipeline.corpus.store import build_corpus
 
     root = tmp_path_factory.mktemp("c") / "corpus"
     assert not build_corpus([DATA / "articles"], root)["errors"]
@@ -304,7 +304,7 @@ gold_values = st.lists(st.sampled_from([(0, 0, 0, 0, 0), (0, 0, 0, 0, 1), (1, 0,
 @given(values=gold_values, keep=st.lists(st.booleans(), min_size=14, max_size=14), fmt=st.sampled_from(["labelstudio", "doccano"]))
 def test_export_import_round_trip(corpus, tmp_path_factory, values, keep, fmt):
     """Any store exported then imported gives the same labels (junk included)."""
-    from pipeline.corpus import load_sentences
+    from pipeline.corpus.store import load_sentences
 
     d = tmp_path_factory.mktemp("rt")
     sents = load_sentences(corpus)
@@ -371,7 +371,7 @@ def test_agreement_sides_can_be_several_stores(tmp_path):
     """A double pass: annotators 1+2 against 3+4, each sentence once per side."""
     import pandas as pd
 
-    from pipeline.label_stats import agreement
+    from pipeline.labels.agreement import agreement
 
     def store(name, rows):
         df = pd.DataFrame([{"sentence_id": sid, "article_id": "a", "text": f"text {sid}", "diplomacy": d, "violence": 0,

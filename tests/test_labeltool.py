@@ -20,9 +20,16 @@ import pytest
 
 from pipeline.errors import LabelError
 from pipeline.cli import main
-from pipeline.label_stats import label_stats
-from pipeline.labels import annotator_lock, append_journal, collect_labels, format_suggested, read_store, save_record
-from pipeline.labeltool import KEYS, Item, Session, build_queue, run_labeller, start_values, suggested_queue
+from pipeline.labels.agreement import label_stats
+from pipeline.labels.store import (
+    annotator_lock,
+    append_journal,
+    collect_labels,
+    format_suggested,
+    read_store,
+    save_record,
+)
+from pipeline.labelling.terminal import KEYS, Item, Session, build_queue, run_labeller, start_values, suggested_queue
 from pipeline.records import LABELS
 
 REPO = Path(__file__).parent.parent
@@ -270,8 +277,8 @@ def test_adjudicating_disagreements_with_the_tool(tiny_corpus, tmp_path):
     import io
     import shutil
 
-    from pipeline.label_stats import agreement
-    from pipeline.labels import gold_labels
+    from pipeline.labels.agreement import agreement
+    from pipeline.labels.store import gold_labels
 
     labels = Path(shutil.copytree(Path(__file__).parent / "data" / "labels" / "good", tmp_path / "labels"))
     (labels / "adjudications.csv").unlink()
@@ -387,7 +394,7 @@ def test_start_values_prefer_the_annotators_decisions():
 
 
 def test_bad_suggested_cell_is_a_problem(tiny_corpus, tmp_path):
-    from pipeline.labels import check_labels
+    from pipeline.labels.store import check_labels
 
     labels = tmp_path / "labels"
     labels.mkdir()
@@ -404,7 +411,7 @@ def test_import_keeps_the_suggestions_of_rows_it_leaves_alone(trained_project, t
     """labels import replaces the imported sentences' rows and must not drop the other rows' 'suggested'."""
     import json
 
-    from pipeline.interop import import_labels
+    from pipeline.labels.interop import import_labels
 
     p = trained_project
     a, b = _suggested_items(p)[:2]

@@ -8,12 +8,12 @@ import pytest
 from conftest import make_labelled_project
 
 from pipeline.cli import main
-from pipeline.compare import compare_models
+from pipeline.evaluation.compare import compare_models
 from pipeline.errors import LabelError, ModelError
-from pipeline.heldout import heldout_articles, heldout_path
+from pipeline.labels.heldout import heldout_articles, heldout_path
 from pipeline.records import LABELS
-from pipeline.registry import current_id, read_history, rollback, set_current
-from pipeline.train import train
+from pipeline.model.registry import current_id, read_history, rollback, set_current
+from pipeline.model.selection import train
 
 WORD = [{"features": "word", "C": 4.0}]
 

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.errors import PipelineError
-from pipeline.paths import ENV, find_root
+from pipeline.project import ENV, find_root
 
 REPO = Path(__file__).parent.parent
 

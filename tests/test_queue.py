@@ -10,7 +10,7 @@ import pytest
 from conftest import make_labelled_project
 
 from pipeline.errors import LabelError
-from pipeline.queue import build_queue, select, uncertainty_scores
+from pipeline.labelling.queue import build_queue, select, uncertainty_scores
 
 LABELLED_ARTICLES = [f"art{a:02d}" for a in range(6)]
 EXTRA = ("Extra report from Aleppo today\n\n"
@@ -21,8 +21,8 @@ EXTRA = ("Extra report from Aleppo today\n\n"
 @pytest.fixture(scope="module")
 def base_project(tmp_path_factory) -> dict:
     """12 template articles plus one with two short sentences; only art00-art05 labelled; a model trained on those."""
-    from pipeline.corpus import build_corpus
-    from pipeline.train import train
+    from pipeline.corpus.store import build_corpus
+    from pipeline.model.selection import train
 
     p = make_labelled_project(tmp_path_factory.mktemp("queue"))
     (p["raw"] / "extra.txt").write_text(EXTRA, encoding="utf-8")
@@ -90,7 +90,7 @@ def test_same_seed_same_queue(project, tmp_path):
 
 
 def test_labeller_reads_the_queue_in_order(project):
-    from pipeline.labeltool import build_queue as labeller_queue
+    from pipeline.labelling.terminal import build_queue as labeller_queue
 
     res = _queue(project, size=12)
     items = labeller_queue("ana", project["labels"], project["corpus"], queue=res["path"])
@@ -99,7 +99,7 @@ def test_labeller_reads_the_queue_in_order(project):
 
 
 def test_pending_journal_decision_leaves_the_pool(project):
-    from pipeline.labels import append_journal, save_record
+    from pipeline.labels.store import append_journal, save_record
 
     first = _queue(project, size=5)
     top = first["rows"][0]

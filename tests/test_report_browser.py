@@ -14,8 +14,8 @@ import pytest
 def report_html(tmp_path_factory) -> Path:
     from test_evaluate import synthetic_gold
 
-    from pipeline.evaluate import evaluate_frame
-    from pipeline.report import write_report
+    from pipeline.evaluation.evaluate import evaluate_frame
+    from pipeline.evaluation.report import write_report
 
     result = evaluate_frame(synthetic_gold(), "word", 4.0, n_boot=200, jobs=1)
     return Path(write_report(result, tmp_path_factory.mktemp("report"))["html"])

@@ -21,16 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import ingest, split
-from pipeline.corpus import (
-    build_corpus,
-    corpus_stats,
-    load_articles,
-    load_sentences,
-    manifest_path,
-)
+from pipeline.corpus import ingest, split
+from pipeline.corpus.store import build_corpus, corpus_stats, load_articles, load_sentences, manifest_path
 from pipeline.errors import CorpusError
-from pipeline.ingest import (
+from pipeline.corpus.ingest import (
     MAX_FILE_BYTES,
     MAX_FRONT_MATTER_CHARS,
     MAX_TEXT_CHARS,
@@ -39,7 +33,7 @@ from pipeline.ingest import (
     read_article,
 )
 from pipeline.records import Article
-from pipeline.split import MAX_SENTENCE_CHARS, split_article, split_paragraph
+from pipeline.corpus.split import MAX_SENTENCE_CHARS, split_article, split_paragraph
 
 from conftest import REPO, kill_before_step
 
@@ -389,7 +383,7 @@ def test_re_ingesting_gives_the_same_files_byte_for_byte(tmp_path, articles_dir)
 # Runs build_corpus with every file replacement and corpus write announced on
 # stdout, each waiting for a line on stdin before it goes ahead.
 _STEPPED_INGEST = """
-import pipeline.corpus as corpus
+import pipeline.corpus.store as corpus
 
 os.replace = stepped("replace", os.replace)
 corpus.atomic_write_text = stepped("write", corpus.atomic_write_text)

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.errors import LabelError, PipelineError
-from pipeline.interop import import_labels
-from pipeline.label_stats import label_stats
-from pipeline.labels import (
+from pipeline.labels.interop import import_labels
+from pipeline.labels.agreement import label_stats
+from pipeline.labels.store import (
     STORE_COLUMNS,
     annotator_lock,
     append_journal,
@@ -33,7 +33,7 @@ from pipeline.labels import (
     undo_record,
     write_store,
 )
-from pipeline.labeltool import _DIM, _HI, _OFF, Item, Session, build_queue
+from pipeline.labelling.terminal import _DIM, _HI, _OFF, Item, Session, build_queue
 
 DATA = Path(__file__).parent / "data"
 GOOD = DATA / "labels" / "good"
@@ -43,7 +43,7 @@ ANA = (GOOD / "ana.csv").read_bytes()  # header and eight rows
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    from pipeline.corpus import build_corpus
+    from pipeline.corpus.store import build_corpus
 
     root = tmp_path_factory.mktemp("c") / "corpus"
     assert not build_corpus([DATA / "articles"], root)["errors"]

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from pipeline.compare import compare_models
-from pipeline.heldout import heldout_articles
-from pipeline.labels import find_problems
-from pipeline.registry import current_id, read_card
+from pipeline.evaluation.compare import compare_models
+from pipeline.labels.heldout import heldout_articles
+from pipeline.labels.store import find_problems
+from pipeline.model.registry import current_id, read_card
 
 from conftest import REPO
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import LabelError
-from pipeline.simulate import STEP_UNIT, simulate
+from pipeline.labelling.simulate import STEP_UNIT, simulate
 
 SMALL = dict(seeds=(1, 2), start=20, step=10, rounds=3)
 
@@ -76,7 +76,7 @@ def test_heldout_articles_are_the_test(project, tmp_path):
 
 
 def test_default_step_covers_the_pool(project):
-    from pipeline.simulate import _covering_step
+    from pipeline.labelling.simulate import _covering_step
 
     assert _covering_step(3959, 100, 25) == 150  # 154 down to a multiple of 50: the last point is 3,850 of 3,959
     assert _covering_step(4000, 100, 25) == 150 and _covering_step(4100, 100, 25) == 150
@@ -94,7 +94,7 @@ def test_too_few_sentences_is_an_error(project):
 
 def test_report_and_cli(project, result, tmp_path, capsys):
     from pipeline.cli import main
-    from pipeline.report import report_html, simulation_text, summary_markdown
+    from pipeline.evaluation.report import report_html, simulation_text, summary_markdown
 
     text = simulation_text(result)
     assert "queue" in text and "random" in text and result["verdict"] in text
@@ -108,7 +108,7 @@ def test_report_and_cli(project, result, tmp_path, capsys):
 
     from test_evaluate import synthetic_gold
 
-    from pipeline.evaluate import evaluate_frame
+    from pipeline.evaluation.evaluate import evaluate_frame
 
     ev = evaluate_frame(synthetic_gold(), "word", 4.0, n_boot=50, jobs=1)
     html_without = report_html(ev)
@@ -138,7 +138,7 @@ def _sparse_project(root, n_articles: int = 20, per_article: int = 20, share: fl
     """Random order spends most labels on filler the model is already sure of; the queue goes for the positives."""
     import random
 
-    from pipeline.corpus import build_corpus, load_sentences
+    from pipeline.corpus.store import build_corpus, load_sentences
 
     rng = random.Random(seed)
     raw = root / "raw"

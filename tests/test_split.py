@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.records import Article, sentence_ids_for
-from pipeline.split import split_article, split_paragraph
+from pipeline.corpus.split import split_article, split_paragraph
 
 
 def sents(text: str) -> list[str]:
@@ -93,7 +93,7 @@ def test_splitting_loses_no_text(tokens):
     ],
 )
 def test_cut_spans_cuts_long_text_on_a_simple_rule(text, limit, pieces):
-    from pipeline.split import cut_spans
+    from pipeline.corpus.split import cut_spans
 
     spans = cut_spans(text, limit)
     assert [text[s:e] for s, e in spans] == pieces

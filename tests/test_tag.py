@@ -6,8 +6,8 @@ import pytest
 
 from pipeline.errors import PipelineError
 from pipeline.records import LABELS
-from pipeline.tag import explain, tag
-from pipeline.train import load_model
+from pipeline.tagging.tag import explain, tag
+from pipeline.model.loading import load_model
 
 # The documented order (README, Tag): ids and text, labels, probabilities, model, provenance.
 COLUMNS = ["article_id", "sentence_id", "position", "text", *LABELS, *(f"p_{l}" for l in LABELS), "model_id",

@@ -26,7 +26,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.records import LABELS
 from pipeline.store import atomic_open, write_table
-from pipeline.tag_output import output_columns
+from pipeline.tagging.output import output_columns
 
 COLUMNS = output_columns(LABELS)
 DATA = Path(__file__).parent / "data"
@@ -208,7 +208,7 @@ def test_table_without_text_is_one_warning_and_the_rest_is_tagged(trained_projec
 
 
 def test_table_bad_after_the_first_chunk_is_skipped_whole(trained_project, tmp_path, capsys):
-    from pipeline.tag import CHUNK_ROWS
+    from pipeline.tagging.tag import CHUNK_ROWS
 
     late = tmp_path / "late.csv"
     n = CHUNK_ROWS + 1

@@ -18,12 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import ingest, tag as tag_module
-from pipeline.ingest import read_article
+from pipeline.corpus import ingest
+from pipeline.tagging import tag as tag_module
+from pipeline.corpus.ingest import read_article
 from pipeline.records import LABELS
-from pipeline.split import split_article
-from pipeline.tag import tag, worker_processes
-from pipeline.train import load_model
+from pipeline.corpus.split import split_article
+from pipeline.tagging.tag import tag, worker_processes
+from pipeline.model.loading import load_model
 
 from conftest import DATA
 

@@ -11,7 +11,9 @@ import pytest
 
 from pipeline.errors import ModelError
 from pipeline.records import LABELS
-from pipeline.train import apply_thresholds, grouped_folds, load_model, sha256_file, tune_thresholds
+from pipeline.model.selection import apply_thresholds, grouped_folds, tune_thresholds
+from pipeline.model.loading import load_model
+from pipeline.store import sha256_file
 
 
 def test_grouped_folds_never_split_an_article():
@@ -57,7 +59,7 @@ def test_model_folder_and_card(trained_project):
 def test_training_is_deterministic_across_processes(labelled_project, tmp_path):
     """Same labels, same bytes, even with a different hash seed per process."""
     code = (
-        "import sys; from pipeline.train import train; "
+        "import sys; from pipeline.model.selection import train; "
         "print(train(sys.argv[1], sys.argv[2], sys.argv[3], grid=[{'features': 'word', 'C': 4.0}])['model_id'])"
     )
     shas = []

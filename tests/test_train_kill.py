@@ -15,15 +15,16 @@ import sys
 
 import pytest
 
-from pipeline.registry import current_id, list_models
-from pipeline.train import load_model, train
+from pipeline.model.registry import current_id, list_models
+from pipeline.model.loading import load_model
+from pipeline.model.selection import train
 
 from conftest import REPO, kill_before_step
 
 _STEPPED_TRAIN = """
 os.replace = stepped("replace", os.replace)
 os.rename = stepped("rename", os.rename)
-from pipeline.train import train
+from pipeline.model.selection import train
 train(sys.argv[1], sys.argv[2], sys.argv[3], grid=[{"features": "word", "C": 1.0}])
 print("done", flush=True)
 """
@@ -66,7 +67,7 @@ def test_a_kill_at_any_step_of_saving_leaves_the_old_model_or_the_new(labelled_p
     leftovers = [e.name for e in models.iterdir() if e.name.startswith(".")]
     assert leftovers  # the staging folder of the killed run
     # a new process, as a user's next run is: what dead writers left before it started is theirs to clean
-    subprocess.run([sys.executable, "-c", "import sys; from pipeline.train import train; "
+    subprocess.run([sys.executable, "-c", "import sys; from pipeline.model.selection import train; "
                     "train(sys.argv[1], sys.argv[2], sys.argv[3], grid=[{'features': 'word', 'C': 1.0}])",
                     str(p["labels"]), str(p["corpus"]), str(models)], cwd=REPO, check=True, capture_output=True)
     assert _state(models) == (new, sorted([old, new]))

@@ -11,14 +11,8 @@ import pytest
 from pipeline.cli import main
 from pipeline.errors import PipelineError
 from pipeline.records import LABELS
-from pipeline.trends import (
-    ALL,
-    MIN_ARTICLES,
-    is_on_topic,
-    load_tags,
-    period_name,
-    trends,
-)
+from pipeline.analysis.trends import ALL, MIN_ARTICLES, load_tags, period_name, trends
+from pipeline.tagging.relevance import is_on_topic
 
 
 def tags_table(articles: list[dict]) -> pd.DataFrame:
@@ -209,7 +203,7 @@ def test_threshold_changes_tags_and_is_recorded(trained_project, tmp_path, capsy
 def test_jobs_minus_one_uses_every_core_and_changes_nothing(trained_project, tmp_path, capsys):
     import os
 
-    from pipeline.tag import resolve_jobs
+    from pipeline.tagging.tag import resolve_jobs
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert resolve_jobs(-1) == resolve_jobs(0) == cores and resolve_jobs(3) == 3

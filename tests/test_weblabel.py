@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 from conftest import make_labelled_project
 
-from pipeline.corpus import build_corpus
+from pipeline.corpus.store import build_corpus
 from pipeline.errors import LabelError
-from pipeline.labels import annotator_lock, collect_labels, format_suggested, read_store
-from pipeline.labeltool import run_labeller, suggested_queue
+from pipeline.labels.store import annotator_lock, collect_labels, format_suggested, read_store
+from pipeline.labelling.terminal import run_labeller, suggested_queue
 from pipeline.records import LABELS
-from pipeline.weblabel import BadRequest, WebSession, run_web_labeller
+from pipeline.labelling.web import BadRequest, WebSession, run_web_labeller
 
 REPO = Path(__file__).parent.parent
 ZERO = {c: 0 for c in (*LABELS, "junk")}
@@ -37,7 +37,7 @@ ZERO = {c: 0 for c in (*LABELS, "junk")}
 # --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def base_project(tmp_path_factory) -> dict:
-    from pipeline.train import train
+    from pipeline.model.selection import train
 
     p = make_labelled_project(tmp_path_factory.mktemp("base"))
     train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word", "C": 4.0}])

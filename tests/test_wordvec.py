@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import ModelError
-from pipeline.wordvec import DATA_DIR, VECTORS_FILE, StaticVectors, quantise
+from pipeline.model.wordvec import DATA_DIR, VECTORS_FILE, StaticVectors, quantise
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +70,10 @@ def test_quantise_keeps_directions():
 
 
 def test_a_model_with_static_vectors_saves_as_data_and_predicts_the_same(labelled_project):
-    from pipeline.tag import explain
-    from pipeline.train import load_model, make_pipeline, predict_proba, train, training_data
+    from pipeline.tagging.tag import explain
+    from pipeline.model.loading import load_model
+    from pipeline.model.features import make_pipeline
+    from pipeline.model.selection import predict_proba, train, training_data
 
     p = labelled_project
     card = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word+cues+static", "C": 4.0}])

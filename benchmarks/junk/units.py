@@ -1,7 +1,7 @@
 """Split a sample of the feed's raw article bodies into text units, for hand-marking.
 
 The units are cut from the *raw* body, independently of the pipeline, so the
-benchmark can measure what ``pipeline.ingest`` keeps and drops:
+benchmark can measure what ``pipeline.corpus.ingest`` keeps and drops:
 
 - an HTML body is parsed with ``lxml.html``; a unit is a run of text between
   block boundaries: the own text of every block element (``p``, ``li``,

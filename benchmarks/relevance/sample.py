@@ -26,8 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipeline.corpus import load_articles
-from pipeline.trends import SYRIA
+from pipeline.corpus.store import load_articles
+from pipeline.analysis.trends import SYRIA
 
 FEED = "corpus/raw/feed-2016q1/"
 SAMPLE = Path(__file__).parent / "sample.csv"

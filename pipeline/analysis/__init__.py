@@ -1,0 +1,3 @@
+"""Stage 7, analysis of tagged coverage: trends by outlet and period (``trends``) and the coverage
+page (``coverage``).
+"""

@@ -1,0 +1,239 @@
+"""Stage 7: what the tagged coverage says over time and by outlet.
+
+Reads a tags file (the output of ``talks tag``, whose rows carry the
+article's date and outlet) and computes, per outlet and per period (ISO week,
+day or month), the share of sentences carrying each label with sentence and
+article counts and a 95% interval; the biggest period-on-period rise of each
+label and the sentences behind it; and the per-article relevance that tells
+coverage of Syria from the rest of a general news feed.  Rendering (plots,
+the HTML page) is :mod:`pipeline.analysis.coverage`.
+
+A share is pooled over sentences (tagged sentences / sentences), but the
+sentences of one article are not independent draws, so its interval comes
+from resampling whole articles (:func:`pipeline.metrics.article_bootstrap`,
+the resampling every interval in the project uses).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import PipelineError
+from pipeline.metrics import N_BOOT, article_bootstrap, ci95
+from pipeline.records import LABELS
+from pipeline.tagging.relevance import ON_TOPIC_RELEVANCE, ON_TOPIC_SYRIA, SYRIA, is_on_topic, sentence_flags
+
+PERIODS = ("week", "day", "month")
+ALL = "(all)"  # the outlet (or period) value of rows over all outlets (or periods)
+UNKNOWN_OUTLET = "(unknown)"
+MIN_ARTICLES = 5  # a period with fewer articles is too noisy to call a rise from or to
+TOP_SENTENCES = 5
+TOP_ARTICLES = 20
+TABLE_SENTENCES = 500  # rows of the coverage page's filterable table (the most confident tagged sentences)
+TABLE_COLUMNS = ["outlet", "period", "start", "label", "articles", "sentences", "tagged", "share", "ci_low", "ci_high",
+                 "change", "change_low", "change_high"]
+
+
+def article_table(tags, labels=LABELS):
+    """One row per article: counts, relevance, syria_share, on_topic, and its first row's provenance."""
+    labelled, syria = sentence_flags(tags, labels)
+    t = tags.assign(_labelled=labelled, _syria=syria)
+    g = t.groupby("article_id", sort=True)
+    arts = g.agg(sentences=("text", "size"), labelled=("_labelled", "sum"), syria=("_syria", "sum"),
+                 **{f"n_{lab}": (lab, "sum") for lab in labels})
+    first = g[[c for c in ("title", "date", "outlet", "url", "model_id") if c in tags.columns]].first()
+    arts = arts.join(first)
+    arts["relevance"] = (arts["labelled"] / arts["sentences"]).round(4)
+    arts["syria_share"] = (arts["syria"] / arts["sentences"]).round(4)
+    arts["on_topic"] = is_on_topic(arts["relevance"], arts["syria_share"])
+    return arts
+
+
+# --------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------
+def load_tags(path: str | Path):
+    """A tags file (CSV, JSONL or Parquet from ``talks tag``), checked for what trends need."""
+    from pipeline.store import read_table
+
+    df = read_table(path)
+    labels = [lab for lab in LABELS if lab in df.columns and f"p_{lab}" in df.columns]
+    missing = [c for c in ("article_id", "text", "date") if c not in df.columns]
+    if missing or not labels:
+        what = ", ".join(missing) if missing else "label and p_ columns"
+        raise PipelineError(f"not a tags file with dates (no {what}); make one with 'talks tag ARTICLES --out FILE' "
+                            "(article files give every row its date and outlet)", path)
+    return df
+
+
+# --------------------------------------------------------------------------
+# Periods
+# --------------------------------------------------------------------------
+def period_start(dates, by: str):
+    """The first day of each date's period: the day, the Monday of its ISO week, the first of its month."""
+    import pandas as pd
+
+    if by == "day":
+        return dates
+    if by == "week":
+        return dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
+    if by == "month":
+        return dates.dt.to_period("M").dt.start_time
+    raise PipelineError(f"--by {by}: use one of {', '.join(PERIODS)}")
+
+
+def period_name(start, by: str) -> str:
+    """``2016-02-03``, ``2016-W05`` (ISO week: 2016-01-01 is in 2015-W53) or ``2016-02``."""
+    if by == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    return start.strftime("%Y-%m" if by == "month" else "%Y-%m-%d")
+
+
+def _next_start(start, by: str):
+    import pandas as pd
+
+    return start + (pd.DateOffset(months=1) if by == "month" else pd.Timedelta(days=7 if by == "week" else 1))
+
+
+# --------------------------------------------------------------------------
+# The trends
+# --------------------------------------------------------------------------
+def trends(tags, by: str = "week", on_topic: bool = False, outlets: int = 6, n_boot: int = N_BOOT,
+           top: int = TOP_SENTENCES) -> dict:
+    """Label shares per outlet and period with 95% article-bootstrap intervals, spikes, and what the coverage page shows.
+
+    ``tags`` is a tags table (:func:`load_tags`).  Articles without a usable
+    date (its first 10 characters as YYYY-MM-DD) are left out and counted;
+    ``on_topic`` also leaves out the articles not flagged on topic.  Returns
+    a dict: ``table`` (tidy DataFrame, :data:`TABLE_COLUMNS`; outlet or period
+    ``(all)`` for rows over all of them; ``change`` is the share minus the
+    previous period's, empty when the outlet had no articles in it),
+    ``outlets`` (the ``outlets`` largest by sentences), ``overall``,
+    ``spikes``, ``examples``, ``articles``, ``sentences`` and ``counts``.
+    """
+    import pandas as pd
+
+    if by not in PERIODS:
+        raise PipelineError(f"--by {by}: use one of {', '.join(PERIODS)}")
+    labels = [lab for lab in LABELS if lab in tags.columns]
+    arts = article_table(tags, labels)
+    counts = {"articles_in_file": len(arts), "sentences_in_file": len(tags)}
+    arts["day"] = pd.to_datetime(arts["date"].astype("string").str[:10], format="%Y-%m-%d", errors="coerce")
+    counts["undated"] = int(arts["day"].isna().sum())
+    arts = arts[arts["day"].notna()]
+    counts["off_topic_left_out"] = int((~arts["on_topic"]).sum()) if on_topic else 0
+    if on_topic:
+        arts = arts[arts["on_topic"]]
+    if arts.empty:
+        why = "no article is on topic" if on_topic else "no article has a date"
+        raise PipelineError(f"nothing to count: {why} among the {counts['articles_in_file']} articles of the tags file")
+    arts = arts.assign(outlet=arts["outlet"].fillna("").astype(str).replace("", UNKNOWN_OUTLET) if "outlet" in arts else UNKNOWN_OUTLET,
+                       start=period_start(arts["day"], by))
+    arts["period"] = [period_name(s, by) for s in arts["start"]]
+    arts = arts.rename(columns={f"n_{lab}": lab for lab in labels})
+
+    cells = []
+    for outlet, a in [(ALL, arts), *arts.groupby("outlet", sort=True)]:
+        cells += _cells(a, outlet, ALL, None, labels, n_boot)[0]
+        prev = None
+        for start, p in a.groupby("start", sort=True):
+            rows, shares_b = _cells(p, outlet, p["period"].iloc[0], start, labels, n_boot)
+            if prev is not None and start == _next_start(prev[0], by):
+                for j, r in enumerate(rows):
+                    lo, hi = ci95(shares_b[:, j] - prev[1][:, j])
+                    r.update(change=round(r["share"] - prev[2][j]["share"], 4), change_low=round(lo, 4), change_high=round(hi, 4))
+            cells += rows
+            prev = (start, shares_b, rows)
+    table = pd.DataFrame(cells, columns=TABLE_COLUMNS)
+
+    sent = tags[tags["article_id"].isin(arts.index)].merge(arts[["outlet", "period", "start"]], left_on="article_id",
+                                                           right_index=True, suffixes=("_row", ""))
+    by_outlet = arts.groupby("outlet")["sentences"].sum().sort_values(ascending=False, kind="stable")
+    overall = table[(table.outlet == ALL) & (table.period == ALL)].set_index("label")
+    counts.update(articles=len(arts), sentences=int(arts["sentences"].sum()), outlets=len(by_outlet),
+                  periods=int(arts["period"].nunique()), first=str(arts["day"].min().date()), last=str(arts["day"].max().date()))
+    return {
+        "by": by, "labels": labels, "on_topic_only": on_topic, "counts": counts, "table": table,
+        "model_ids": sorted(tags["model_id"].dropna().astype(str).unique()) if "model_id" in tags else [],
+        "outlets": [o for o in by_outlet.index if o != UNKNOWN_OUTLET][:outlets],
+        "overall": {lab: {"share": float(overall.loc[lab, "share"]), "ci": [float(overall.loc[lab, "ci_low"]), float(overall.loc[lab, "ci_high"])],
+                          "tagged": int(overall.loc[lab, "tagged"])} for lab in labels},
+        "spikes": _spikes(table, sent, labels, top),
+        "examples": {lab: _top_sentences(sent[sent[lab] > 0], lab, top) for lab in labels},
+        "articles": _most_tagged(arts, labels),
+        "sentences": _table_sentences(sent, labels),
+    }
+
+
+def _cells(a, outlet: str, period: str, start, labels, n_boot: int):
+    """The rows of one cell (its articles ``a``), one per label, and the resampled shares (n_boot, labels)."""
+    # A seed per cell from its name: a cell's interval does not depend on what other cells the file has,
+    # and two periods' resamples are independent, so a difference between them has an honest interval.
+    seed = int(hashlib.sha1(f"{outlet}\x1f{period}".encode()).hexdigest()[:8], 16)
+    ids, W = article_bootstrap(a.index, n_boot, seed)
+    a = a.set_axis(a.index.astype(str)).loc[ids]  # in the order of W's columns
+    n = a["sentences"].to_numpy(dtype=float)
+    t = a[labels].to_numpy(dtype=float)
+    shares_b = (W @ t) / (W @ n)[:, None]
+    share = t.sum(axis=0) / n.sum()
+    rows = []
+    for j, lab in enumerate(labels):
+        lo, hi = ci95(shares_b[:, j])
+        rows.append({"outlet": outlet, "period": period, "start": None if start is None else start.date().isoformat(), "label": lab,
+                     "articles": len(a), "sentences": int(n.sum()), "tagged": int(t[:, j].sum()), "share": round(float(share[j]), 4),
+                     "ci_low": round(lo, 4), "ci_high": round(hi, 4)})
+    return rows, shares_b
+
+
+def _spikes(table, sent, labels, top: int) -> list[dict]:
+    """Per label, the biggest rise from one period to the next, both of at least MIN_ARTICLES articles."""
+    series = table[(table.outlet == ALL) & (table.period != ALL)].sort_values("start", kind="stable")
+    out = []
+    for lab in labels:
+        s = series[series.label == lab].reset_index(drop=True)
+        ok = s["change"].notna() & (s["articles"] >= MIN_ARTICLES) & (s["articles"].shift() >= MIN_ARTICLES) & (s["change"] > 0)
+        if not ok.any():
+            continue
+        i = int(s.loc[ok, "change"].idxmax())
+        a, b = s.loc[i - 1], s.loc[i]
+        out.append({"label": lab, "from": a["period"], "to": b["period"], "share_from": float(a["share"]), "share_to": float(b["share"]),
+                    "rise": float(b["change"]), "rise_ci": [float(b["change_low"]), float(b["change_high"])],
+                    "articles_from": int(a["articles"]), "articles_to": int(b["articles"]),
+                    "sentences": _top_sentences(sent[(sent.period == b["period"]) & (sent[lab] > 0)], lab, top)})
+    return out
+
+
+def _top_sentences(s, lab: str, top: int) -> list[dict]:
+    """The ``top`` most probable sentences for a label, one per article."""
+    s = s.sort_values([f"p_{lab}", "article_id"], ascending=[False, True], kind="stable").drop_duplicates("article_id").head(top)
+    return [_sentence(r, p=float(r[f"p_{lab}"])) for _, r in s.iterrows()]
+
+
+def _sentence(r, **extra) -> dict:
+    return {"text": str(r["text"]), "article_id": str(r["article_id"]), "title": _text(r.get("title")),
+            "outlet": str(r["outlet"]), "date": _text(r.get("date"))[:10], "period": str(r["period"]), **extra}
+
+
+def _text(v) -> str:
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def _most_tagged(arts, labels) -> list[dict]:
+    a = arts.sort_values(["labelled", "relevance"], ascending=False, kind="stable").head(TOP_ARTICLES)
+    return [{"article_id": str(i), "title": _text(r.get("title")), "outlet": r["outlet"], "date": r["day"].date().isoformat(),
+             "url": _text(r.get("url")), "sentences": int(r["sentences"]), "labelled": int(r["labelled"]),
+             "relevance": float(r["relevance"]), "on_topic": bool(r["on_topic"]),
+             "shares": {lab: round(float(r[lab]) / r["sentences"], 4) for lab in labels}} for i, r in a.iterrows()]
+
+
+def _table_sentences(sent, labels) -> list[dict]:
+    """The most confident tagged sentences (by their highest probability among the labels they carry)."""
+    tagged = sent[(sent[labels] > 0).any(axis=1)]
+    p = tagged[[f"p_{lab}" for lab in labels]].to_numpy() * (tagged[labels].to_numpy() > 0)
+    tagged = tagged.assign(_p=p.max(axis=1)).sort_values(["_p", "article_id"], ascending=[False, True], kind="stable").head(TABLE_SENTENCES)
+    return [_sentence(r, labels=[lab for lab in labels if r[lab] > 0],
+                      p={lab: float(r[f"p_{lab}"]) for lab in labels if r[lab] > 0}) for _, r in tagged.iterrows()]

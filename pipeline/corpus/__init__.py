@@ -1,0 +1,3 @@
+"""Stage 1, the corpus: article files -> ``Article`` records (``ingest``) -> ``Sentence`` records
+(``split``), kept as one generation under ``corpus/`` (``store``).
+"""

@@ -1,0 +1,108 @@
+"""``talks compare A B``: two trained models, as they are, on data neither trained on.
+
+Both models predict the same sentences (the project's held-out set, or a
+label-store CSV given with ``data``) with their own stored thresholds.  The
+result has each model's per-label and macro F1 with article-bootstrap
+intervals, the paired difference B - A with its interval (the same article
+resamples for both models), and the sentences whose predicted labels
+changed, marked as fixed (B now agrees with the gold label) or broken.
+
+Nothing is refitted: a model retrained on more labels is compared as it
+was trained, which is what deciding whether to replace the old one needs.
+A model whose card does not record the held-out set it was kept away from
+may have been trained on these very sentences; the result warns about it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import ModelError
+from pipeline.labels.heldout import heldout_articles, heldout_gold, heldout_version, read_heldout
+from pipeline.metrics import N_BOOT, compare_predictions
+from pipeline.records import LABELS
+from pipeline.model.selection import apply_thresholds, predict_proba
+from pipeline.model.loading import load_model
+
+MAX_CHANGED = 200  # changed sentences listed in full; the count is always exact
+
+
+def scoring_data(labels_dir: str | Path, corpus_root: str | Path, data: str | Path | None = None):
+    """(gold frame, description): the held-out gold, or a label-store CSV."""
+    if data is not None:
+        df, _ = read_heldout(data, LABELS)
+        return df, f"the held-out file {data}"
+    df = heldout_gold(labels_dir, corpus_root)
+    return df, f"the project's held-out set ({labels_dir}/heldout.csv)"
+
+
+def compare_models(
+    a: str | Path | None,
+    b: str | Path,
+    models_dir: str | Path = "models",
+    labels_dir: str | Path = "labels",
+    corpus_root: str | Path = "corpus",
+    data: str | Path | None = None,
+    n_boot: int = N_BOOT,
+) -> dict:
+    """Score models ``a`` (None: current) and ``b`` as they are on the same sentences; B - A paired."""
+    models = [load_model(m, models_dir) for m in (a, b)]
+    for m in models:
+        if tuple(m["labels"]) != tuple(LABELS):
+            raise ModelError(f"model labels {', '.join(m['labels'])} differ from {', '.join(LABELS)}; cannot compare", m["path"])
+    df, source = scoring_data(labels_dir, corpus_root, data)
+    texts = df["text"].astype(str).tolist()
+    Y = df[list(LABELS)].to_numpy(dtype=int)
+    groups = df["article_id"].astype(str).to_numpy()
+    probs, entries = [], []
+    for m in models:
+        P = predict_proba(m["pipeline"], texts)
+        probs.append(P)
+        card = m["card"]
+        entries.append({"info": {"model_id": card.get("model_id") or Path(m["path"]).name, "path": str(m["path"]),
+                                 "features": card.get("features")},
+                        "Yhat": apply_thresholds(P, m["thresholds"])})
+    comp = compare_predictions(Y, groups, entries, LABELS, n_boot)
+    a_row, b_row = comp["models"]
+    warnings = [w for m in models for w in m["warnings"]]
+    if data is None:
+        version = heldout_version(df)
+        for m, row in zip(models, comp["models"]):
+            row["heldout_at_training"] = (m["card"].get("heldout") or {}).get("sha256")
+            if not m["card"].get("heldout"):
+                warnings.append(f"{row['model_id']} was trained before the held-out set existed and may have been trained on "
+                                "these articles: its figures here are optimistic")
+        comp["heldout"] = version
+        comp["heldout_articles"] = sorted(heldout_articles(labels_dir))
+    comp.update({
+        "source": source,
+        "a": a_row["model_id"],
+        "b": b_row["model_id"],
+        "difference": b_row["difference"],
+        "changed": changed_sentences(df, Y, entries[0]["Yhat"], entries[1]["Yhat"], probs[0], probs[1]),
+        "warnings": warnings,
+    })
+    return comp
+
+
+def changed_sentences(df, Y, Ya, Yb, Pa, Pb, limit: int = MAX_CHANGED) -> dict:
+    """Sentences whose predicted labels differ between A and B, with which changes fixed or broke a label."""
+    rows = []
+    fixed = broken = 0
+    for i in np.flatnonzero((Ya != Yb).any(axis=1)):
+        changes = []
+        for j, lab in enumerate(LABELS):
+            if Ya[i, j] == Yb[i, j]:
+                continue
+            good = Yb[i, j] == Y[i, j]
+            fixed += int(good)
+            broken += int(not good)
+            changes.append({"label": lab, "a": int(Ya[i, j]), "b": int(Yb[i, j]), "gold": int(Y[i, j]),
+                            "p_a": round(float(Pa[i, j]), 4), "p_b": round(float(Pb[i, j]), 4),
+                            "effect": "fixed" if good else "broken"})
+        rows.append({"sentence_id": str(df["sentence_id"].iloc[i]), "article_id": str(df["article_id"].iloc[i]),
+                     "text": str(df["text"].iloc[i]), "changes": changes})
+    # broken first: what a reviewer must look at before accepting the new model
+    rows.sort(key=lambda r: (-sum(c["effect"] == "broken" for c in r["changes"]), r["sentence_id"]))
+    return {"sentences": len(rows), "label_changes_fixed": fixed, "label_changes_broken": broken, "rows": rows[:limit]}

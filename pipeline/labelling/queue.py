@@ -1,0 +1,219 @@
+"""``talks queue``: which unlabelled sentences to label next (active learning).
+
+Sits between ``train`` and ``label``: the current model scores every
+corpus sentence nobody has labelled yet, and the queue file it writes
+(``labels/queue.csv``) is what ``talks label --queue`` walks through.
+
+**Pool.**  Every corpus sentence with no row in any annotator store, the
+adjudications or a pending journal; minus the sentences of held-out articles
+(the held-out set grows by whole articles, ``talks heldout add``, never
+sentence by sentence through the queue); minus texts shorter than
+:data:`MIN_WORDS` words, which are mostly junk (datelines, captions, stray
+fragments).
+
+**Score.**  For label *l* with probability *p* and the model's decision
+threshold *t*::
+
+    u_l   = 1 - |p - t| / max(t, 1 - t)          # 1 on the threshold, 0 at the far end
+    score = max_l  w_l * u_l                     # w: RARE_WEIGHTS, 1 for the others
+            if max_l p_l >= RELEVANCE_FLOOR (0.5), else 0
+
+so a sentence ranks high when the model is torn on at least one label; the
+weights make a torn *blame* or *humanitarian* call count more (score up to
+1.5).  The relevance floor keeps out what the model sees as off topic: on
+a feed mostly not about Syria, such text sits near the low blame threshold
+and plain uncertainty ranks it first.  When the floor was chosen
+(``talks simulate`` on 3,959 gold training sentences, 5 seeds), it took the
+queue from no better than random order (2,350 labels each to reach 95% of
+the full-pool macro-F1) to 1,600 labels; floors of 0.4 to 0.6 did about as
+well, 0.3 clearly worse.
+
+**Selection** (:func:`select`, shared with the simulation in
+``simulate.py``).  ``size - round(size * random_share)`` sentences are taken
+greedily by score among those scoring above 0, at most ``per_article`` per
+article and never a near duplicate of one already taken (the same
+normalised text, or cosine similarity >= :data:`NEAR_DUPLICATE` of word
+TF-IDF vectors).  The other ``round(size * random_share)`` are a uniform
+draw from the rest of the pool: they are what keeps precision and recall
+estimated on queued labels unbiased, so they are *not* filtered by article,
+similarity or relevance.  If the floor, the article cap and the duplicate
+rule leave too few candidates (a small pool, or an early model that finds
+little relevant), random draws fill the gap.  Random picks are spread
+evenly through the queue (every fifth row at the default share), so a
+labeller who stops early still has some of each.  Same inputs and seed,
+same queue.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import LabelError
+from pipeline.records import LABELS, normalise_text
+
+QUEUE_FILE = "queue.csv"
+MIN_WORDS = 4
+NEAR_DUPLICATE = 0.8
+CHUNK = 5_000  # sentences per predict call: memory stays flat on a 50k-sentence pool
+# Rare labels carry the weakest F1 (blame 0.41, humanitarian 0.75 against
+# 0.87 for diplomacy) and the fewest positives, so a torn call there is worth
+# more than one on diplomacy or violence.
+RARE_WEIGHTS: dict[str, float] = {"blame": 1.5, "humanitarian": 1.25}
+# No label at least this likely: off topic to the model, not an uncertain pick (module docstring).
+RELEVANCE_FLOOR = 0.5
+
+
+def uncertainty_scores(P: np.ndarray, thresholds: dict[str, float], labels=LABELS) -> np.ndarray:
+    """Per sentence, the weighted closeness of its probabilities to the thresholds; 0 under the floor (module docstring)."""
+    P = np.asarray(P, dtype=float)
+    t = np.array([thresholds[lab] for lab in labels], dtype=float)
+    w = np.array([RARE_WEIGHTS.get(lab, 1.0) for lab in labels])
+    u = 1.0 - np.abs(P - t) / np.maximum(t, 1.0 - t)
+    return np.where(P.max(axis=1) >= RELEVANCE_FLOOR, (np.clip(u, 0.0, 1.0) * w).max(axis=1), 0.0)
+
+
+def text_vectors(texts):
+    """L2-normalised word TF-IDF rows, for spotting near duplicates (dot product = cosine).
+
+    Hashed features: a vocabulary of the uni- and bigrams of a 50k-sentence
+    pool alone costs over 200 MB, and a rare hash collision barely moves a
+    cosine."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+    hasher = HashingVectorizer(ngram_range=(1, 2), n_features=2**20, alternate_sign=False, norm=None, strip_accents="unicode",
+                               lowercase=True, dtype=np.float32)
+    texts = list(texts)
+    counts = sp.vstack([hasher.transform(texts[i:i + CHUNK]) for i in range(0, len(texts), CHUNK)], format="csr")
+    return TfidfTransformer(sublinear_tf=True).fit_transform(counts).astype(np.float32).tocsr()
+
+
+def select(texts, article_ids, scores: np.ndarray, size: int, random_share: float, per_article: int,
+           rng: np.random.Generator, vectors=None) -> list[tuple[int, str]]:
+    """The queue as ``(index into texts, "uncertain" | "random")`` in labelling order.
+
+    ``vectors`` are rows of :func:`text_vectors` aligned with ``texts``
+    (computed here when not given).  See the module docstring for the rules.
+    """
+    check_parameters(size, random_share, per_article)
+    n = len(texts)
+    size = min(size, n)
+    n_random = int(round(size * random_share))
+    vectors = text_vectors(texts) if vectors is None else vectors
+    uncertain: list[int] = []
+    per_art: Counter = Counter()
+    seen: set[str] = set()
+    scores = np.asarray(scores, dtype=float)
+    for i in np.argsort(-scores, kind="stable"):  # ties: pool order
+        if len(uncertain) == size - n_random or scores[i] <= 0:  # 0: off topic or sure of everything, nothing to learn
+            break
+        norm = normalise_text(texts[i])
+        if per_art[article_ids[i]] >= per_article or norm in seen:
+            continue
+        if uncertain and (vectors[uncertain] @ vectors[i].T).max() >= NEAR_DUPLICATE:
+            continue
+        uncertain.append(int(i))
+        per_art[article_ids[i]] += 1
+        seen.add(norm)
+    rest = np.setdiff1d(np.arange(n), uncertain)
+    drawn = rng.choice(rest, size=min(size - len(uncertain), len(rest)), replace=False)
+    return _interleave(uncertain, [int(i) for i in drawn])
+
+
+def _interleave(uncertain: list[int], drawn: list[int]) -> list[tuple[int, str]]:
+    """Random picks at evenly spaced ranks (Bresenham), the uncertain ones in score order between them."""
+    total = len(uncertain) + len(drawn)
+    u, r = iter(uncertain), iter(drawn)
+    out = []
+    for k in range(total):
+        is_random = (k + 1) * len(drawn) // total > k * len(drawn) // total
+        out.append((next(r), "random") if is_random else (next(u), "uncertain"))
+    return out
+
+
+def check_parameters(size: int, random_share: float, per_article: int) -> None:
+    if size < 1:
+        raise LabelError(f"--size must be 1 or more, not {size}")
+    if not 0 <= random_share <= 1:
+        raise LabelError(f"--random-share must be between 0 and 1, not {random_share}")
+    if per_article < 1:
+        raise LabelError(f"--per-article must be 1 or more, not {per_article}")
+
+
+def build_queue(
+    labels_dir: str | Path = "labels",
+    corpus_root: str | Path = "corpus",
+    model: str | Path | None = None,
+    models_dir: str | Path = "models",
+    size: int = 100,
+    random_share: float = 0.2,
+    seed: int = 13,
+    per_article: int = 3,
+    out: str | Path | None = None,
+) -> dict:
+    """Pick the next sentences to label and write them to ``out`` (default ``labels/queue.csv``).
+
+    Returns ``rows`` (rank, sentence_id, article_id, text, reason, score,
+    ``p_<label>``, suggested: the labels the model would tag), ``counts``
+    (corpus, labelled, held-out, short, pool, uncertain, random, suggested
+    positives per label), ``path``, ``model_id`` and ``warnings``.
+    """
+    import pandas as pd
+
+    from pipeline.labels.heldout import heldout_articles
+    from pipeline.labels.store import collect_labels, is_store_name
+    from pipeline.store import write_table
+    from pipeline.model.loading import load_model
+    from pipeline.model.selection import predict_proba
+
+    check_parameters(size, random_share, per_article)
+    path = Path(out) if out is not None else Path(labels_dir) / QUEUE_FILE
+    if path.parent.resolve() == Path(labels_dir).resolve() and is_store_name(path.name):
+        raise LabelError("a CSV with this name in the labels folder would be read as an annotator's label store; "
+                         "name it queue*.csv or write it elsewhere", path)
+    rows, _, sents = collect_labels(labels_dir, corpus_root)
+    labelled = {r["sentence_id"].strip() for r in rows}  # any decision counts, pending journal lines and junk included
+    held = heldout_articles(labels_dir)
+    is_labelled = sents["sentence_id"].isin(labelled).to_numpy()
+    is_held = ~is_labelled & sents["article_id"].isin(held).to_numpy()
+    is_short = ~is_labelled & ~is_held & (sents["text"].str.split().str.len().fillna(0).to_numpy() < MIN_WORDS)
+    pool = sents[~(is_labelled | is_held | is_short)].reset_index(drop=True)
+    if pool.empty:
+        raise LabelError(f"nothing to queue: all {len(sents)} corpus sentences are labelled, in held-out articles or shorter "
+                         f"than {MIN_WORDS} words; add articles to the corpus and run 'talks ingest'", corpus_root)
+
+    m = load_model(model, models_dir)
+    labels, thresholds = m["labels"], m["thresholds"]
+    texts = pool["text"].tolist()
+    P = np.vstack([predict_proba(m["pipeline"], texts[i:i + CHUNK]) for i in range(0, len(texts), CHUNK)])
+    scores = uncertainty_scores(P, thresholds, labels)
+    picks = select(texts, pool["article_id"].tolist(), scores, size, random_share, per_article, np.random.default_rng(seed))
+
+    out_rows = []
+    for rank, (i, reason) in enumerate(picks, 1):
+        out_rows.append({
+            "rank": rank, "sentence_id": pool.at[i, "sentence_id"], "article_id": pool.at[i, "article_id"], "reason": reason,
+            "score": round(float(scores[i]), 4), **{f"p_{lab}": round(float(P[i, j]), 4) for j, lab in enumerate(labels)},
+            "text": texts[i], "suggested": [lab for j, lab in enumerate(labels) if P[i, j] >= thresholds[lab]],
+        })
+    columns = ["rank", "sentence_id", "article_id", "reason", "score", *(f"p_{lab}" for lab in labels), "text"]
+    write_table(pd.DataFrame(out_rows, columns=columns), path)
+    reasons = Counter(r["reason"] for r in out_rows)
+    return {
+        "rows": out_rows,
+        "counts": {
+            "corpus": int(len(sents)),
+            "labelled": int(is_labelled.sum()),
+            "heldout": int(is_held.sum()),
+            "short": int(is_short.sum()),
+            "pool": int(len(pool)),
+            "uncertain": reasons["uncertain"],
+            "random": reasons["random"],
+            "suggested": {lab: sum(lab in r["suggested"] for r in out_rows) for lab in labels},
+        },
+        "path": str(path),
+        "model_id": m["card"].get("model_id"),
+        "warnings": m["warnings"],
+    }

@@ -1,0 +1,167 @@
+"""The held-out test set: whole articles that training and model selection never see.
+
+Chosen once (``talks heldout init``), stratified by outlet and month, and
+recorded in ``labels/heldout.csv`` (one article id per row, with the outlet
+and date it was stratified on).  Cross-validation for model selection runs on
+the other labelled articles; every trained model is scored on the held-out
+gold at training time and its card records which version of the set it saw
+(the sha256 of the held-out gold rows), so two cards with the same version
+were scored on exactly the same sentences.  Labelling more sentences of
+held-out articles, or adding articles with ``talks heldout add``, grows the
+set and changes its version.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import LabelError
+from pipeline.records import LABELS
+from pipeline.store import read_table, write_table
+
+HELDOUT_FILE = "heldout.csv"
+HELDOUT_COLUMNS: tuple[str, ...] = ("article_id", "outlet", "date", "added")
+DEFAULT_SHARE = 0.2
+SEED = 13
+MIN_STRATUM = 3  # outlets with fewer labelled articles share one "other outlets" stratum
+
+
+def heldout_path(labels_dir: str | Path) -> Path:
+    return Path(labels_dir) / HELDOUT_FILE
+
+
+def heldout_articles(labels_dir: str | Path) -> set[str]:
+    """Article ids of the held-out set; empty when the project has none yet."""
+    path = heldout_path(labels_dir)
+    if not path.exists():
+        return set()
+    df = read_table(path, dtype=str)
+    if "article_id" not in df.columns:
+        raise LabelError(f"missing column article_id; the header must be {','.join(HELDOUT_COLUMNS)}", path, 1)
+    return {a.strip() for a in df["article_id"] if a.strip()}
+
+
+def split_gold(gold, labels_dir: str | Path):
+    """(training rows, held-out rows) of a gold table, by article."""
+    held = heldout_articles(labels_dir)
+    mask = gold["article_id"].isin(held).to_numpy()
+    return gold[~mask].reset_index(drop=True), gold[mask].reset_index(drop=True)
+
+
+def heldout_gold(labels_dir: str | Path, corpus_root: str | Path):
+    """The gold rows of the held-out articles (LabelError when there are none)."""
+    from pipeline.labels.store import gold_labels
+
+    if not heldout_articles(labels_dir):
+        raise LabelError("no held-out set yet; choose one with 'talks heldout init' (or pass --data FILE)", heldout_path(labels_dir))
+    held = split_gold(gold_labels(labels_dir, corpus_root), labels_dir)[1]
+    if held.empty:
+        raise LabelError("the held-out articles have no gold labels; label them with 'talks label --article ID'", heldout_path(labels_dir))
+    return held
+
+
+def heldout_version(heldout_gold) -> dict:
+    """What a model card records about the held-out set it was scored on."""
+    from pipeline.labels.store import labels_hash
+
+    return {
+        "articles": int(heldout_gold["article_id"].nunique()),
+        "sentences": int(len(heldout_gold)),
+        "positives": {lab: int(heldout_gold[lab].sum()) for lab in LABELS},
+        "sha256": labels_hash(heldout_gold),
+    }
+
+
+def _strata(meta) -> np.ndarray:
+    """Outlet x month; outlets with few labelled articles pooled so every stratum can be split."""
+    outlet = meta["outlet"].fillna("").replace("", "unknown")
+    counts = outlet.value_counts()
+    outlet = outlet.where(outlet.map(counts) >= MIN_STRATUM, "other outlets")
+    month = meta["date"].fillna("").str[:7].replace("", "undated")
+    return (outlet + " | " + month).to_numpy()
+
+
+def choose_heldout(gold, articles: list, share: float = DEFAULT_SHARE, seed: int = SEED) -> list[str]:
+    """Pick ``share`` of the labelled articles, stratified by outlet and month.
+
+    Strata too small to split are merged with their outlet's other months,
+    then with the pooled rest, so the draw stays stratified where the data
+    allows it and still returns the requested share.
+    """
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < share < 1:
+        raise LabelError(f"--share must be between 0 and 1, not {share}")
+    labelled = sorted(set(gold["article_id"]))
+    if len(labelled) < 4:
+        raise LabelError(f"only {len(labelled)} labelled article(s); label at least 4 before setting a held-out set aside")
+    info = {a.article_id: (a.outlet or "", a.date or "") for a in articles}
+    meta = pd.DataFrame({"article_id": labelled,
+                         "outlet": [info.get(a, ("", ""))[0] for a in labelled],
+                         "date": [info.get(a, ("", ""))[1] for a in labelled]})
+    strata = _strata(meta)
+    n_test = max(1, int(round(share * len(meta))))
+    counts = pd.Series(strata).value_counts()
+    # a stratum needs at least 2 members for a stratified split; fold the rest into their outlet, then "other"
+    strata = np.where(pd.Series(strata).map(counts).to_numpy() >= 2, strata, [s.split(" | ")[0] for s in strata])
+    counts = pd.Series(strata).value_counts()
+    strata = np.where(pd.Series(strata).map(counts).to_numpy() >= 2, strata, "other")
+    if (pd.Series(strata).value_counts() < 2).any() or len(set(strata)) > n_test:
+        strata = None  # too few articles to honour every stratum: a plain seeded draw
+    _, test = train_test_split(meta["article_id"].to_numpy(), test_size=n_test, random_state=seed, stratify=strata)
+    return sorted(test.tolist())
+
+
+def write_heldout(labels_dir: str | Path, article_ids: list[str], articles: list, added: str) -> Path:
+    """Add ``article_ids`` to ``labels/heldout.csv`` (kept sorted; existing rows stay)."""
+    import pandas as pd
+
+    path = heldout_path(labels_dir)
+    old = read_table(path, dtype=str) if path.exists() else pd.DataFrame(columns=list(HELDOUT_COLUMNS))
+    have = set(old["article_id"])
+    info = {a.article_id: a for a in articles}
+    new = [{"article_id": a, "outlet": info[a].outlet or "", "date": info[a].date or "", "added": added}
+           for a in article_ids if a not in have]
+    df = pd.concat([old, pd.DataFrame(new, columns=list(HELDOUT_COLUMNS))], ignore_index=True)
+    write_table(df[list(HELDOUT_COLUMNS)].sort_values("article_id", kind="stable"), path)
+    return path
+
+
+def read_heldout(path: str | Path, labels: tuple[str, ...] = LABELS):
+    """Read and validate a label-store CSV; return (non-junk rows, number of junk rows dropped).
+
+    Every problem names the file and line (line 1 is the header).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        raise LabelError("a held-out file must be a label-store CSV (sentence_id, article_id, text, labels, junk)", path)
+    df = read_table(path, dtype=str)
+    need = ["sentence_id", "article_id", "text", *labels]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise LabelError(f"missing column(s) {', '.join(missing)}; a label-store CSV has {', '.join(need)}, junk", path, 1)
+    value_cols = [*labels, *(["junk"] if "junk" in df.columns else [])]
+    seen: dict[str, int] = {}
+    for i, row in enumerate(df.itertuples(index=False)):
+        line = i + 2
+        r = dict(zip(df.columns, row))
+        for c in ("sentence_id", "article_id", "text"):
+            if not str(r[c]).strip():
+                raise LabelError(f"empty {c}; every row needs a sentence id, article id and text", path, line)
+        for c in value_cols:
+            if str(r[c]).strip() not in ("0", "1"):
+                raise LabelError(f"{c} is {r[c]!r}; label and junk cells must be 0 or 1", path, line)
+        sid = str(r["sentence_id"])
+        if sid in seen:
+            raise LabelError(f"sentence {sid} appears twice (first on line {seen[sid]}); keep one decision per sentence", path, line)
+        seen[sid] = line
+    for c in value_cols:
+        df[c] = df[c].str.strip().astype(int)
+    dropped = int(df["junk"].sum()) if "junk" in df.columns else 0
+    if "junk" in df.columns:
+        df = df[df["junk"] == 0]
+    if df.empty:
+        raise LabelError("no non-junk labelled sentences to evaluate on", path)
+    return df.reset_index(drop=True), dropped

@@ -1,0 +1,184 @@
+"""The model folder ``models/<model-id>/``: ``model.skops`` (the fitted pipeline as data,
+see ``artefact.py``) and the model card (``card.json``, ``card.md``), written whole or not at all.
+"""
+from __future__ import annotations
+
+import json
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import ModelError
+from pipeline.model.artefact import FORMAT, LEGACY_FILE, MODEL_FILE, SCHEMA_VERSION
+from pipeline.records import LABELS
+from pipeline.store import atomic_write_text, sha256_file
+
+
+
+
+def card_head(model_id: str, params: dict, thresholds: dict[str, float], encoder: dict | None) -> dict:
+    """The fields every model card starts with: its id, labels, thresholds and the estimator's parameters."""
+    features = params["features"]
+    return {
+        "schema": SCHEMA_VERSION,
+        "model_id": model_id,
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "labels": list(LABELS),
+        "thresholds": thresholds,
+        "features": features,
+        "parameters": {**params, "estimator": "OneVsRest(LogisticRegression, class_weight=balanced, liblinear)",
+                       "word_ngrams": [1, 2] if features.startswith("word") else None,
+                       "char_wb_ngrams": [2, 5] if "char" in features else None,
+                       "encoder": encoder},
+    }
+
+
+def training_facts(gold, Y: np.ndarray, groups, labels_dir: str | Path, labels_sha256: str) -> dict:
+    """The card's account of the training data."""
+    return {
+        "labels_dir": str(labels_dir),
+        "labels_sha256": labels_sha256,
+        "sentences": int(len(gold)),
+        "articles": int(len(set(groups))),
+        "positives": {lab: int(Y[:, j].sum()) for j, lab in enumerate(LABELS)},
+        "guidelines_version": guidelines_version(labels_dir),
+    }
+
+
+def write_model_folder(models_dir: str | Path, pipeline, card: dict, files: dict[str, Path] | None = None) -> dict:
+    """Write ``models/<card's model_id>/`` whole or not at all; return the card as written.
+
+    ``files`` (name in the folder -> file to copy) go in first, then the
+    fitted pipeline with the card's labels and thresholds as ``model.skops``
+    and the card, completed with the model
+    file's format, name and sha256, as ``card.json`` and ``card.md``.  All of
+    it is written into a staging folder that takes the place of the model
+    folder only once complete (:func:`~pipeline.store.atomic_folder`), so a
+    kill leaves the old folder (or none), never half a model.
+    """
+    import shutil
+
+    from pipeline.store import atomic_folder
+
+    with atomic_folder(Path(models_dir) / card["model_id"]) as staging:
+        for name, src in (files or {}).items():
+            shutil.copyfile(src, staging / name)
+        artefact = {"schema": SCHEMA_VERSION, "labels": card["labels"], "thresholds": card["thresholds"], "pipeline": pipeline}
+        _dump(artefact, staging / MODEL_FILE)
+        card = {**card, "format": FORMAT, "file": MODEL_FILE, "sha256": sha256_file(staging / MODEL_FILE)}
+        atomic_write_text(staging / "card.json", json.dumps(card, indent=2) + "\n")
+        atomic_write_text(staging / "card.md", card_markdown(card))
+    return card
+
+
+def _dump(obj, path: Path) -> None:
+    from pipeline.model.artefact import save
+
+    save(obj, path)
+
+
+def library_versions() -> dict[str, str]:
+    import joblib
+    import nltk
+    import pandas
+    import sklearn
+    import skops
+
+    from pipeline import __version__
+
+    return {
+        "talks": __version__,
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "joblib": joblib.__version__,
+        "skops": skops.__version__,
+        "pandas": pandas.__version__,
+        "nltk": nltk.__version__,
+    }
+
+
+def guidelines_version(labels_dir: str | Path) -> str | None:
+    """The version line of ``labels/GUIDELINES.md`` ("Version: 1.1")."""
+    import re
+
+    path = Path(labels_dir) / "GUIDELINES.md"
+    if not path.exists():
+        return None
+    m = re.search(r"^\**version\**:?\s*\**\s*([0-9][\w.]*)", path.read_text(encoding="utf-8"), flags=re.I | re.M)
+    return m.group(1) if m else None
+
+
+def card_markdown(card: dict) -> str:
+    cv = card["cv_metrics"]
+    lines = [
+        f"# Model card: {card['model_id']}",
+        "",
+        f"Features: {card['features']}; one-vs-rest logistic regression, C={card['parameters']['C']}."
+        + (f" Needs the embeddings extra ({card['parameters']['encoder']['id']})." if card["parameters"].get("encoder") else ""),
+        f"Trained on {card['training']['sentences']} gold sentences from {card['training']['articles']} articles "
+        f"(guidelines v{card['training']['guidelines_version']}, labels sha256 {card['training']['labels_sha256'][:12]}).",
+        "",
+        f"Cross-validated ({card['selection']['cv']}), thresholds tuned on the same out-of-fold",
+        f"predictions (slightly optimistic; `talks evaluate` gives the nested figure): macro-F1 {cv['macro_f1']:.3f}, micro-F1 {cv['micro_f1']:.3f}.",
+        "",
+        "| label | threshold | precision | recall | F1 | support |",
+        "|---|---|---|---|---|---|",
+    ]
+    for lab in card["labels"]:
+        m = cv["per_label"][lab]
+        lines.append(f"| {lab} | {card['thresholds'][lab]:.3f} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
+    held = card.get("heldout")
+    if held:
+        hm = held["metrics"]
+        lines += ["", f"Held-out set (version {held['sha256'][:12]}: {held['sentences']} sentences from {held['articles']} articles "
+                  "never used for training or selection), stored thresholds, 95% article-bootstrap intervals:", "",
+                  "| label | F1 | 95% interval | support |", "|---|---|---|---|"]
+        for lab in card["labels"]:
+            m = hm["per_label"][lab]
+            lines.append(f"| {lab} | {m['f1']:.3f} | [{m['f1_ci'][0]:.2f}, {m['f1_ci'][1]:.2f}] | {m['support']} |")
+        lines.append(f"| **macro** | **{hm['macro']['f1']:.3f}** | [{hm['macro']['f1_ci'][0]:.2f}, {hm['macro']['f1_ci'][1]:.2f}] | |")
+    else:
+        lines += ["", "No held-out set when this model was trained (`talks heldout init` sets one aside)."]
+    lines += ["", "Library versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()), "",
+              f"{card.get('file', LEGACY_FILE)} sha256: `{card['sha256']}`", ""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
+# Upgrading a schema-1 folder
+# --------------------------------------------------------------------------
+def upgrade(model: str | Path, models_dir: str | Path = "models") -> dict:
+    """Re-save a schema-1 model folder's pickle as a skops file, in place; the model id stays.
+
+    The pickle is loaded, which runs whatever code it holds: only for folders
+    the user trusts (that is what calling this says).  Returns
+    ``{"model_id", "path", "upgraded"}``; ``upgraded`` is False when the
+    folder already holds a skops file.
+    """
+    import joblib
+
+    from pipeline.model.artefact import load, save
+    from pipeline.model.loading import resolve_model
+    from pipeline.model.registry import load_card
+
+    folder = resolve_model(model, models_dir)
+    card_path, legacy, new = folder / "card.json", folder / LEGACY_FILE, folder / MODEL_FILE
+    card = load_card(card_path)
+    out = {"model_id": card.get("model_id") or folder.name, "path": folder}
+    if card.get("format") == FORMAT:
+        return {**out, "upgraded": False}
+    if not legacy.is_file():
+        raise ModelError(f"no {LEGACY_FILE} to upgrade; re-train with 'talks train'", legacy)
+    if sha256_file(legacy) != card.get("sha256"):
+        raise ModelError(f"{LEGACY_FILE} does not match the sha256 in its card (changed or corrupted); restore it or re-train", legacy)
+    save({**joblib.load(legacy), "schema": SCHEMA_VERSION}, new)
+    load(new)  # the card points at the new file only once it loads as data
+    card.update(schema=SCHEMA_VERSION, format=FORMAT, file=MODEL_FILE, sha256=sha256_file(new),
+                upgraded={"from": LEGACY_FILE, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    atomic_write_text(card_path, json.dumps(card, indent=2) + "\n")
+    atomic_write_text(folder / "card.md", card_markdown(card))
+    legacy.unlink()
+    return {**out, "upgraded": True}

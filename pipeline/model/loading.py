@@ -1,0 +1,72 @@
+"""Loading a model folder, checked: the card's schema and format, the model file's sha256, the
+library versions it was trained with.  Which model is current is ``registry.py``'s business.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.errors import ModelError
+from pipeline.model.artefact import FORMAT, LEGACY_FILE, MODEL_FILE, SCHEMA_VERSION
+from pipeline.model.features import uses_embeddings
+from pipeline.store import sha256_file
+
+
+def resolve_model(model: str | Path | None = None, models_dir: str | Path = "models") -> Path:
+    """A model folder from a path, a model id, or ``models/current``."""
+    models_dir = Path(models_dir)
+    if model is None or str(model) == "current":
+        cur = models_dir / "current"
+        if not cur.exists():
+            raise ModelError("no current model; train one with 'talks train' or pass --model", cur)
+        model = cur.read_text(encoding="utf-8").strip()
+    p = Path(model)
+    if not p.is_dir():
+        p = models_dir / str(model)
+    if not p.is_dir():
+        raise ModelError(f"no model folder {model!r}; list models/ or train one with 'talks train'", p)
+    return p
+
+
+def load_model(model: str | Path | None = None, models_dir: str | Path = "models") -> dict:
+    """Load a model folder as data, checking schema and the model file's sha256 against its card.
+
+    The sha256 only catches accidents (anyone who can change the file can
+    change the card); safety comes from the file being data (``artefact.load``).
+    Returns ``{"card", "pipeline", "thresholds", "labels", "path", "file", "warnings"}``.
+    """
+    from pipeline.model.artefact import load
+    from pipeline.model.registry import load_card
+
+    folder = resolve_model(model, models_dir)
+    card_path, model_path = folder / "card.json", folder / MODEL_FILE
+    if not card_path.exists():
+        raise ModelError("model folder is incomplete; re-train with 'talks train'", card_path)
+    card = load_card(card_path)
+    if card.get("schema") != SCHEMA_VERSION or card.get("format") != FORMAT:
+        if (folder / LEGACY_FILE).exists():
+            raise ModelError("this model folder was saved by an older version as a pickle, which can run code when loaded; "
+                             f"re-save it with `talks models upgrade {folder}` if you trust it, or retrain", folder / LEGACY_FILE)
+        raise ModelError(f"model schema {card.get('schema')}, format {card.get('format')} is not schema {SCHEMA_VERSION}, "
+                         f"format {FORMAT}; re-train with this version", card_path)
+    if not model_path.exists():
+        raise ModelError("model folder is incomplete; re-train with 'talks train'", model_path)
+    if uses_embeddings(str(card.get("features", ""))):
+        from pipeline.model.embed import require_encoder
+
+        require_encoder()
+    if sha256_file(model_path) != card.get("sha256"):
+        raise ModelError(f"{MODEL_FILE} does not match the sha256 in its card (changed or corrupted); re-train or restore it", model_path)
+    art = load(model_path)
+    return {"card": card, "pipeline": art["pipeline"], "thresholds": art["thresholds"], "labels": tuple(art["labels"]),
+            "path": folder, "file": model_path, "warnings": _version_warnings(card, folder)}
+
+
+def _version_warnings(card: dict, folder: Path) -> list[str]:
+    """scikit-learn only promises to load its own version's pickles; say so when they differ."""
+    import sklearn
+
+    trained = card.get("versions", {}).get("scikit-learn")
+    if trained and trained.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+        return [f"{folder}: trained with scikit-learn {trained}, running {sklearn.__version__}; "
+                "predictions may differ: retrain with 'talks train' or install the version in card.json"]
+    return []

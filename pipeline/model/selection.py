@@ -1,0 +1,207 @@
+"""Model selection: gold labels -> the best configuration of a grid, fitted, with thresholds.
+
+Features and regularisation are chosen by cross-validation grouped by article
+(no article is on both sides of a fold), scored by macro average precision,
+which does not depend on thresholds.  A decision threshold per label is then
+tuned on the out-of-fold probabilities of the chosen configuration.  Articles
+in the held-out set (``labels/heldout.csv``) are left out of training and
+selection; the fitted model is scored on them and the figures go into the card.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import LabelError
+from pipeline.model.features import make_pipeline, uses_embeddings
+from pipeline.model.folder import card_head, library_versions, training_facts, write_model_folder
+from pipeline.records import LABELS, SEED
+
+
+N_SPLITS = 5
+
+
+# The search spaces are small on purpose: with ~1,700 sentences a wide grid
+# mostly fits the folds' noise.  `talks train --features` picks one.
+GRIDS: dict[str, list[dict]] = {
+    "tfidf": [{"features": f, "C": c} for f in ("word", "word+char") for c in (1.0, 4.0, 16.0)],
+    "embeddings": [{"features": "embeddings", "C": c} for c in (0.5, 2.0, 8.0)],
+    "both": [{"features": "word+char+embeddings", "C": c} for c in (0.5, 2.0, 8.0)],
+    "cues": [{"features": f, "C": c} for f in ("word+cues", "word+cues+static") for c in (1.0, 4.0, 16.0)],
+    # A fine-tuned encoder's embeddings (pipeline/finetune.py adds "encoder": its ONNX file to each).
+    "finetuned": [{"features": f, "C": c} for f in ("finetuned", "word+finetuned") for c in (0.5, 2.0, 8.0)],
+}
+
+
+# `talks train --quick`: one configuration per grid, the one the full grid usually picks.
+QUICK: dict[str, dict] = {"tfidf": {"features": "word", "C": 4.0}, "cues": {"features": "word+cues+static", "C": 4.0},
+                          "embeddings": {"features": "embeddings", "C": 2.0}, "both": {"features": "word+char+embeddings", "C": 2.0}}
+
+
+GRID = GRIDS["cues"]  # the default: as fast as word n-grams alone, and blame moves most (README, models)
+
+
+def grouped_folds(groups, n_splits: int = N_SPLITS) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Article-grouped folds, shuffled with a fixed seed so they are the same on every run."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.asarray(groups)
+    n = min(n_splits, len(np.unique(groups)))
+    if n < 2:
+        raise LabelError("need labelled sentences from at least 2 articles to cross-validate")
+    try:
+        gkf = GroupKFold(n_splits=n, shuffle=True, random_state=SEED)
+    except TypeError:  # scikit-learn < 1.6 has no shuffle for GroupKFold
+        gkf = GroupKFold(n_splits=n)
+    return list(gkf.split(np.zeros(len(groups)), groups=groups))
+
+
+def oof_proba(
+    factory: Callable[[], object], texts, Y: np.ndarray, folds, progress: Callable[[int], None] | None = None
+) -> np.ndarray:
+    """Out-of-fold probabilities of a fresh pipeline per fold."""
+    texts = np.asarray(texts, dtype=object)
+    P = np.zeros(Y.shape, dtype=float)
+    for tr, te in folds:
+        model = factory()
+        model.fit(texts[tr], Y[tr])
+        P[te] = predict_proba(model, texts[te])
+        if progress:
+            progress(1)
+    return P
+
+
+def predict_proba(model, texts) -> np.ndarray:
+    """(n, labels) probabilities; a label constant in training yields its constant."""
+    return np.asarray(model.predict_proba(list(texts)), dtype=float)
+
+
+def tune_thresholds(Y: np.ndarray, P: np.ndarray, labels=LABELS) -> dict[str, float]:
+    """Per label, the probability cut that maximises F1 on out-of-fold predictions.
+
+    Ties go to the higher threshold (fewer false positives), since the
+    guidelines value precision.
+    """
+    from sklearn.metrics import precision_recall_curve
+
+    out = {}
+    for j, lab in enumerate(labels):
+        if Y[:, j].sum() == 0:
+            out[lab] = 0.5
+            continue
+        prec, rec, thr = precision_recall_curve(Y[:, j], P[:, j])
+        f1 = np.where(prec + rec > 0, 2 * prec * rec / np.maximum(prec + rec, 1e-12), 0)[:-1]
+        best = np.flatnonzero(f1 >= f1.max() - 1e-12)[-1]
+        out[lab] = float(round(thr[best], 6))
+    return out
+
+
+def apply_thresholds(P: np.ndarray, thresholds: dict[str, float], labels=LABELS) -> np.ndarray:
+    return (P >= np.array([thresholds[lab] for lab in labels])).astype(int)
+
+
+def scores(Y: np.ndarray, Yhat: np.ndarray, labels=LABELS) -> dict:
+    """Per-label precision/recall/F1/support, micro and macro F1."""
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+    p, r, f, s = precision_recall_fscore_support(Y, Yhat, average=None, zero_division=0)
+    per = {lab: {"precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "support": int(s[j])} for j, lab in enumerate(labels)}
+    return {
+        "per_label": per,
+        "macro_f1": float(f1_score(Y, Yhat, average="macro", zero_division=0)),
+        "micro_f1": float(f1_score(Y, Yhat, average="micro", zero_division=0)),
+    }
+
+
+def training_data(labels_dir: str | Path, corpus_root: str | Path):
+    """Gold labels outside the held-out articles as (DataFrame, texts, Y, groups)."""
+    from pipeline.labels.heldout import split_gold
+    from pipeline.labels.store import gold_labels
+
+    gold = split_gold(gold_labels(labels_dir, corpus_root), labels_dir)[0]
+    if len(gold) == 0:
+        raise LabelError("no labelled sentences outside the held-out set; label some with 'talks label' first", labels_dir)
+    Y = gold[list(LABELS)].to_numpy(dtype=int)
+    return gold, gold["text"].tolist(), Y, gold["article_id"].to_numpy()
+
+
+def train(
+    labels_dir: str | Path = "labels",
+    corpus_root: str | Path = "corpus",
+    models_dir: str | Path = "models",
+    grid: list[dict] | None = None,
+    set_current: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
+    """Select, fit and save a model; return its card."""
+    from pipeline.labels.store import labels_hash
+
+    gold, texts, Y, groups = training_data(labels_dir, corpus_root)
+    folds = grouped_folds(groups)
+    grid = grid or GRID
+    from sklearn.metrics import average_precision_score
+
+    trials = []
+    best = None
+    for params in grid:
+        P = oof_proba(lambda: make_pipeline(**params), texts, Y, folds, progress)
+        ap = float(np.mean([average_precision_score(Y[:, j], P[:, j]) for j in range(len(LABELS)) if Y[:, j].any()]))
+        th = tune_thresholds(Y, P)
+        sc = scores(Y, apply_thresholds(P, th))
+        trials.append({**params, "macro_ap": round(ap, 4), "macro_f1_tuned": round(sc["macro_f1"], 4)})
+        if best is None or ap > best[0] + 1e-9:
+            best = (ap, params, P, th, sc)
+    _, params, P, thresholds, cv = best
+
+    model = make_pipeline(**params)
+    model.fit(np.asarray(texts, dtype=object), Y)
+    versions = library_versions()
+    lhash = labels_hash(gold)
+    prefix = {"word": "tfidf", "word+char": "tfidf", "embeddings": "emb", "word+char+embeddings": "both",
+              "word+cues": "cues", "word+cues+static": "cues"}[params["features"]]
+    model_id = f"{prefix}-" + hashlib.sha256(json.dumps([lhash, params, versions["scikit-learn"]], sort_keys=True).encode()).hexdigest()[:10]
+    card = {
+        **card_head(model_id, params, thresholds, _encoder_info() if uses_embeddings(params["features"]) else None),
+        "selection": {"cv": f"GroupKFold({len(folds)}) by article, seed {SEED}", "criterion": "macro average precision", "trials": trials},
+        "cv_metrics": cv,
+        "training": training_facts(gold, Y, groups, labels_dir, lhash),
+        "versions": versions,
+        "heldout": heldout_score(model, thresholds, labels_dir, corpus_root),
+    }
+    card = write_model_folder(models_dir, model, card)
+    if set_current:
+        from pipeline.model.registry import set_current as make_current
+
+        make_current(models_dir, model_id, "train", "trained with set_current")
+    return card
+
+
+def heldout_score(model, thresholds: dict[str, float], labels_dir: str | Path, corpus_root: str | Path) -> dict | None:
+    """The fitted model scored as it is on the held-out gold, with its version; None without a held-out set."""
+    from pipeline.labels.heldout import heldout_articles, heldout_version, split_gold
+    from pipeline.labels.store import gold_labels
+    from pipeline.metrics import metric_block
+
+    if not heldout_articles(labels_dir):
+        return None
+    held = split_gold(gold_labels(labels_dir, corpus_root), labels_dir)[1]
+    if held.empty:
+        return None
+    Y = held[list(LABELS)].to_numpy(dtype=int)
+    Yhat = apply_thresholds(predict_proba(model, held["text"].tolist()), thresholds)
+    m = metric_block(Y, Yhat, held["article_id"].to_numpy())
+    keep = ("precision", "recall", "f1", "f1_ci", "support")
+    return {**heldout_version(held),
+            "metrics": {"per_label": {lab: {k: m["per_label"][lab][k] for k in keep} for lab in LABELS},
+                        "macro": {k: m["macro"][k] for k in ("precision", "recall", "f1", "f1_ci")},
+                        "micro": {k: m["micro"][k] for k in ("precision", "recall", "f1", "f1_ci")}}}
+
+
+def _encoder_info() -> dict:
+    from pipeline.model.embed import DIM, MODEL_NAME, SentenceEncoder
+
+    return {"model": MODEL_NAME, "id": SentenceEncoder().model_id, "dim": DIM, "requires": "pip install 'talks[embeddings]'"}
