@@ -73,6 +73,11 @@ def compare_predictions(Y, groups, entries: list[dict], labels: tuple[str, ...] 
             "n_boot": int(n_boot), "seed": int(seed), "models": out}
 
 
+def format_interval(ci) -> str:
+    """An interval as people read it, "[0.61, 0.78]"; "" when there is none."""
+    return "" if ci is None or len(ci) != 2 else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
 def ci95(x) -> list[float]:
     """The 2.5th and 97.5th percentiles of bootstrap values: a 95% interval."""
     lo, hi = np.percentile(x, [2.5, 97.5])

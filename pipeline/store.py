@@ -217,18 +217,6 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         f.write(text)
 
 
-def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
-    n = 0
-    with atomic_open(path, "w", encoding="utf-8", newline="") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
-            n += 1
-    return n
-
-
-# --------------------------------------------------------------------------
-# Tables
-# --------------------------------------------------------------------------
 def table_format(path: str | Path) -> str:
     """``csv``, ``jsonl`` or ``parquet`` from the file name; PipelineError otherwise."""
     fmt = TABLE_FORMATS.get(Path(path).suffix.lower())

@@ -73,20 +73,16 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
     return fig
 
 
-def _ci(ci) -> str:
-    return f"[{ci[0]:.2f}, {ci[1]:.2f}]"
-
-
 def _compare_table(c: dict, a_name: str, b_name: str) -> list[str]:
     a, b = c["models"]
     d = c["difference"]
     lines = [f"| label | {a_name} `{c['a']}` | {b_name} `{c['b']}` | difference [95% CI] |", "|---|---|---|---|"]
     for lab in LABELS_ORDER:
         ma, mb, dl = a["metrics"]["per_label"][lab], b["metrics"]["per_label"][lab], d["per_label"][lab]
-        lines.append(f"| {lab} | {ma['f1']:.3f} {_ci(ma['f1_ci'])} | {mb['f1']:.3f} {_ci(mb['f1_ci'])} | "
+        lines.append(f"| {lab} | {ma['f1']:.3f} {format_interval(ma['f1_ci'])} | {mb['f1']:.3f} {format_interval(mb['f1_ci'])} | "
                      f"{dl['f1']:+.3f} [{dl['f1_ci'][0]:+.3f}, {dl['f1_ci'][1]:+.3f}] |")
-    lines.append(f"| **macro** | **{a['metrics']['macro']['f1']:.3f}** {_ci(a['metrics']['macro']['f1_ci'])} | "
-                 f"**{b['metrics']['macro']['f1']:.3f}** {_ci(b['metrics']['macro']['f1_ci'])} | "
+    lines.append(f"| **macro** | **{a['metrics']['macro']['f1']:.3f}** {format_interval(a['metrics']['macro']['f1_ci'])} | "
+                 f"**{b['metrics']['macro']['f1']:.3f}** {format_interval(b['metrics']['macro']['f1_ci'])} | "
                  f"**{d['macro_f1']:+.3f}** [{d['macro_f1_ci'][0]:+.3f}, {d['macro_f1_ci'][1]:+.3f}] |")
     return lines
 
@@ -138,12 +134,12 @@ def render(fig: dict) -> dict[str, str]:
              "(`talks models show`):", "", "| label | precision | recall | F1 [95% CI] | support |", "|---|---|---|---|---|"]
     for lab in LABELS_ORDER:
         m = hm["per_label"][lab]
-        lines.append(f"| {lab} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} {_ci(m['f1_ci'])} | {m['support']} |")
+        lines.append(f"| {lab} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} {format_interval(m['f1_ci'])} | {m['support']} |")
     lines.append(f"| **macro** | {hm['macro']['precision']:.3f} | {hm['macro']['recall']:.3f} | **{hm['macro']['f1']:.3f}** "
-                 f"{_ci(hm['macro']['f1_ci'])} | |")
+                 f"{format_interval(hm['macro']['f1_ci'])} | |")
     cv = fig["cv"]["metrics"]
     lines += ["", f"Nested grouped 5-fold CV on the training articles (`talks evaluate`): macro-F1 {cv['macro']['f1']:.3f} "
-              f"{_ci(cv['macro']['f1_ci'])}; " + ", ".join(f"{lab} {cv['per_label'][lab]['f1']:.3f}" for lab in LABELS_ORDER) + "."]
+              f"{format_interval(cv['macro']['f1_ci'])}; " + ", ".join(f"{lab} {cv['per_label'][lab]['f1']:.3f}" for lab in LABELS_ORDER) + "."]
     lc = fig["cv"].get("learning_curve")
     if lc and lc.get("points"):
         lines += ["", "Learning curve (same command), training sentences -> macro-F1: "

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline import __version__
+from pipeline.metrics import format_interval
 from pipeline.errors import PipelineError
 from pipeline.project import Root, find_root
 
@@ -280,10 +281,10 @@ def cmd_train(args) -> int:
     if held:
         hm = held["metrics"]
         rows = [{"label": lab, "threshold": card["thresholds"][lab], **hm["per_label"][lab],
-                 "95% CI": _ci(hm["per_label"][lab]["f1_ci"])} for lab in card["labels"]]
+                 "95% CI": format_interval(hm["per_label"][lab]["f1_ci"])} for lab in card["labels"]]
         _say(f"\nscore on the held-out set ({held['sentences']} sentences, {held['articles']} articles, version {held['sha256'][:12]}):")
         _say(_table(rows, ["label", "threshold", "precision", "recall", "f1", "95% CI", "support"]))
-        _say(f"held-out macro-F1 {hm['macro']['f1']:.3f} {_ci(hm['macro']['f1_ci'])}")
+        _say(f"held-out macro-F1 {hm['macro']['f1']:.3f} {format_interval(hm['macro']['f1_ci'])}")
     else:
         _warn("no held-out set, so no honest score; set one aside with 'talks heldout init' and retrain")
     _say(f"wrote {args.models}/{card['model_id']}/")
@@ -312,10 +313,6 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _ci(ci) -> str:
-    return f"[{ci[0]:.2f}, {ci[1]:.2f}]"
-
-
 def _compare_text(c: dict, changed: int = 20) -> str:
     """A comparison as the console shows it: per-label F1 of A and B, the paired difference, changed sentences."""
     a, b = c["models"]
@@ -325,7 +322,7 @@ def _compare_text(c: dict, changed: int = 20) -> str:
         ma = a["metrics"]["macro"] if lab == "macro" else a["metrics"]["per_label"][lab]
         mb = b["metrics"]["macro"] if lab == "macro" else b["metrics"]["per_label"][lab]
         dd = (d["macro_f1"], d["macro_f1_ci"]) if lab == "macro" else (d["per_label"][lab]["f1"], d["per_label"][lab]["f1_ci"])
-        rows.append({"label": lab, f"A {c['a']}": f"{ma['f1']:.3f} {_ci(ma['f1_ci'])}", f"B {c['b']}": f"{mb['f1']:.3f} {_ci(mb['f1_ci'])}",
+        rows.append({"label": lab, f"A {c['a']}": f"{ma['f1']:.3f} {format_interval(ma['f1_ci'])}", f"B {c['b']}": f"{mb['f1']:.3f} {format_interval(mb['f1_ci'])}",
                      "B - A [95% CI]": f"{dd[0]:+.3f} [{dd[1][0]:+.3f}, {dd[1][1]:+.3f}]"})
     out = [f"A = {c['a']} vs B = {c['b']} on {c['source']}: {c['sentences']} sentences, {c['articles']} articles; "
            f"F1 with 95% intervals from {c['n_boot']} paired article resamples",

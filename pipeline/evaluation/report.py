@@ -14,6 +14,7 @@ import io
 import json
 from pathlib import Path
 
+from pipeline.metrics import format_interval
 from pipeline.store import atomic_write_text
 
 COLOURS = {"model": "#2f6db5", "keywords": "#e08a2c", "majority": "#9aa0a6"}
@@ -40,10 +41,6 @@ def write_report(result: dict, out_dir: str | Path) -> dict:
 # --------------------------------------------------------------------------
 def _f(v, nd: int = 3) -> str:
     return "–" if v is None else f"{v:.{nd}f}"
-
-
-def _ci(ci) -> str:
-    return "" if not ci else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
 def _e(s) -> str:
@@ -87,11 +84,11 @@ def summary_markdown(result: dict) -> str:
     ]
     for lab in result["labels"]:
         r = m["per_label"][lab]
-        lines.append(f"| {lab} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} {_ci(r['f1_ci'])} | {r['support']} | "
+        lines.append(f"| {lab} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} {format_interval(r['f1_ci'])} | {r['support']} | "
                      f"{_f(r.get('average_precision'))} | {_f(r.get('brier'))} |")
     lines += ["", "Model and baselines on the same sentences (macro-F1, 95% CI):", ""]
     for name, blk in _systems(result):
-        lines.append(f"- {name}: {blk['macro']['f1']:.3f} {_ci(blk['macro']['f1_ci'])}")
+        lines.append(f"- {name}: {blk['macro']['f1']:.3f} {format_interval(blk['macro']['f1_ci'])}")
     lc = result.get("learning_curve")
     if lc:
         pts = ", ".join(f"{p['train_sentences']:.0f} → {p['macro_f1']:.3f}" for p in lc["points"])
@@ -139,8 +136,8 @@ def _comparison_markdown(result: dict) -> list[str]:
         met = m["metrics"]
         d = m["difference"]
         cells = [m["model_id"], m["features"], f"{m['C']:g}",
-                 *[f"{met['per_label'][lab]['f1']:.3f} {_ci(met['per_label'][lab]['f1_ci'])}" for lab in labels],
-                 f"**{met['macro']['f1']:.3f}** {_ci(met['macro']['f1_ci'])}",
+                 *[f"{met['per_label'][lab]['f1']:.3f} {format_interval(met['per_label'][lab]['f1_ci'])}" for lab in labels],
+                 f"**{met['macro']['f1']:.3f}** {format_interval(met['macro']['f1_ci'])}",
                  "reference" if d is None else f"{d['macro_f1']:+.3f} [{d['macro_f1_ci'][0]:+.3f}, {d['macro_f1_ci'][1]:+.3f}]",
                  _speed_str(m.get("speed")), _install_str(m.get("install"))]
         lines.append("| " + " | ".join(cells) + " |")
@@ -394,8 +391,8 @@ def report_html(result: dict) -> str:
         f"<p class='sub'>{d['sentences']} sentences from {d['articles']} articles · {_e(_how(result))} · "
         f"created {_e(result.get('created', ''))}</p>",
         "<div class='cards'>",
-        _card("macro-F1", m["macro"]["f1"], "95% CI " + _ci(m["macro"]["f1_ci"]), main=True),
-        _card("micro-F1", m["micro"]["f1"], "95% CI " + _ci(m["micro"]["f1_ci"])),
+        _card("macro-F1", m["macro"]["f1"], "95% CI " + format_interval(m["macro"]["f1_ci"]), main=True),
+        _card("micro-F1", m["micro"]["f1"], "95% CI " + format_interval(m["micro"]["f1_ci"])),
         _card("keyword baseline", kw["macro"]["f1"], f"macro-F1 · model {m['macro']['f1'] - kw['macro']['f1']:+.3f}"),
         _card("best / worst label", m["per_label"][best]["f1"], f"{best} {m['per_label'][best]['f1']:.2f} · {worst} {m['per_label'][worst]['f1']:.2f}"),
         "</div>",
@@ -453,8 +450,8 @@ def _comparison_html(result: dict) -> str:
         row = [swatch, _td(f"{m['features']}, C={m['C']:g}")]
         for lab in labels:
             r = met["per_label"][lab]
-            row.append(f"<td>{_f(r['f1'])}<br><span class='ci'>{_e(_ci(r['f1_ci']))}</span></td>")
-        row.append(f"<td><b>{_f(met['macro']['f1'])}</b><br><span class='ci'>{_e(_ci(met['macro']['f1_ci']))}</span></td>")
+            row.append(f"<td>{_f(r['f1'])}<br><span class='ci'>{_e(format_interval(r['f1_ci']))}</span></td>")
+        row.append(f"<td><b>{_f(met['macro']['f1'])}</b><br><span class='ci'>{_e(format_interval(met['macro']['f1_ci']))}</span></td>")
         row.append("<td class='ci'>reference</td>" if d is None else
                    f"<td><b>{d['macro_f1']:+.3f}</b><br><span class='ci'>[{d['macro_f1_ci'][0]:+.3f}, {d['macro_f1_ci'][1]:+.3f}]</span></td>")
         sp, inst = m.get("speed") or {}, m.get("install") or {}
@@ -533,13 +530,13 @@ def _metrics_table(result: dict) -> str:
     for lab in result["labels"]:
         r = m["per_label"][lab]
         t = th.get("stored", th.get("median", {})).get(lab)
-        rows.append([_td(lab), _td(_f(r["precision"])), _td(_ci(r["precision_ci"]), "ci"), _td(_f(r["recall"])), _td(_ci(r["recall_ci"]), "ci"),
-                     _td(_f(r["f1"])), _td(_ci(r["f1_ci"]), "ci"), _td(r["support"]), _td(_f(r.get("average_precision"))),
+        rows.append([_td(lab), _td(_f(r["precision"])), _td(format_interval(r["precision_ci"]), "ci"), _td(_f(r["recall"])), _td(format_interval(r["recall_ci"]), "ci"),
+                     _td(_f(r["f1"])), _td(format_interval(r["f1_ci"]), "ci"), _td(r["support"]), _td(_f(r.get("average_precision"))),
                      _td(_f(r.get("brier"))), _td(_f(result["curves"]["calibration"][lab].get("brier_base_rate"))), _td(_f(t))])
     for name in ("micro", "macro"):
         r = m[name]
-        rows.append([_td(f"{name} average"), _td(_f(r["precision"])), _td(_ci(r.get("precision_ci")), "ci"), _td(_f(r["recall"])),
-                     _td(_ci(r.get("recall_ci")), "ci"), _td(_f(r["f1"])), _td(_ci(r["f1_ci"]), "ci"), _td(""), _td(""), _td(""), _td(""), _td("")])
+        rows.append([_td(f"{name} average"), _td(_f(r["precision"])), _td(format_interval(r.get("precision_ci")), "ci"), _td(_f(r["recall"])),
+                     _td(format_interval(r.get("recall_ci")), "ci"), _td(_f(r["f1"])), _td(format_interval(r["f1_ci"]), "ci"), _td(""), _td(""), _td(""), _td(""), _td("")])
     thr_head = "threshold" if "stored" in th else "threshold (median of folds)"
     return _table(["label", "precision", "95% CI", "recall", "95% CI", "F1", "95% CI", "support", "AP", "Brier", "Brier (base rate)", thr_head],
                   rows, "metrics")
@@ -549,7 +546,7 @@ def _baseline_table(result: dict) -> str:
     rows, cls = [], []
     for name, blk in _systems(result):
         rows.append([_td(name), *[_td(_f(blk["per_label"][lab]["f1"])) for lab in result["labels"]],
-                     _td(_f(blk["macro"]["f1"])), _td(_ci(blk["macro"]["f1_ci"]), "ci"), _td(_f(blk["micro"]["f1"]))])
+                     _td(_f(blk["macro"]["f1"])), _td(format_interval(blk["macro"]["f1_ci"]), "ci"), _td(_f(blk["micro"]["f1"]))])
         cls.append("model" if name == "model" else "")
     kw = result["baselines"]["keywords"]
     rules = "".join(f"<li><b>{_e(lab)}</b>: " + ", ".join(f"<code>{_e(p)}</code>" for p in kw.get("rules", {}).get(lab, [])) + "</li>"
@@ -616,15 +613,15 @@ def console_summary(result: dict, paths: dict | None = None) -> str:
     kw, maj = result["baselines"]["keywords"], result["baselines"]["majority"]
     head = ["label", "precision", "recall", "F1", "95% CI", "support", "keywords F1", "majority F1"]
     rows = [[lab, _f(m["per_label"][lab]["precision"]), _f(m["per_label"][lab]["recall"]), _f(m["per_label"][lab]["f1"]),
-             _ci(m["per_label"][lab]["f1_ci"]), str(m["per_label"][lab]["support"]), _f(kw["per_label"][lab]["f1"]),
+             format_interval(m["per_label"][lab]["f1_ci"]), str(m["per_label"][lab]["support"]), _f(kw["per_label"][lab]["f1"]),
              _f(maj["per_label"][lab]["f1"])] for lab in result["labels"]]
-    rows.append(["macro", _f(m["macro"]["precision"]), _f(m["macro"]["recall"]), _f(m["macro"]["f1"]), _ci(m["macro"]["f1_ci"]), "",
+    rows.append(["macro", _f(m["macro"]["precision"]), _f(m["macro"]["recall"]), _f(m["macro"]["f1"]), format_interval(m["macro"]["f1_ci"]), "",
                  _f(kw["macro"]["f1"]), _f(maj["macro"]["f1"])])
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
     lines = [f"{_title(result)}: {result['data']['sentences']} sentences, {result['data']['articles']} articles, {_how(result)}", "",
              fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows), "",
-             f"macro-F1 {m['macro']['f1']:.3f} {_ci(m['macro']['f1_ci'])}, micro-F1 {m['micro']['f1']:.3f}; "
+             f"macro-F1 {m['macro']['f1']:.3f} {format_interval(m['macro']['f1_ci'])}, micro-F1 {m['micro']['f1']:.3f}; "
              f"baselines: keywords {kw['macro']['f1']:.3f}, majority {maj['macro']['f1']:.3f}"]
     lc = result.get("learning_curve")
     if lc:
@@ -645,8 +642,8 @@ def _comparison_console(result: dict) -> list[str]:
     rows = []
     for m in comp["models"]:
         met, d = m["metrics"], m["difference"]
-        rows.append([m["model_id"], *[f"{met['per_label'][lab]['f1']:.3f} {_ci(met['per_label'][lab]['f1_ci'])}" for lab in labels],
-                     f"{met['macro']['f1']:.3f} {_ci(met['macro']['f1_ci'])}",
+        rows.append([m["model_id"], *[f"{met['per_label'][lab]['f1']:.3f} {format_interval(met['per_label'][lab]['f1_ci'])}" for lab in labels],
+                     f"{met['macro']['f1']:.3f} {format_interval(met['macro']['f1_ci'])}",
                      "reference" if d is None else f"{d['macro_f1']:+.3f} [{d['macro_f1_ci'][0]:+.3f}, {d['macro_f1_ci'][1]:+.3f}]",
                      _speed_str(m.get("speed")), _install_str(m.get("install"))])
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
