@@ -1,4 +1,5 @@
-"""Where the project is: the folder that default paths (corpus, labels, models, out) resolve against.
+"""Where the project is: the folder that default paths (corpus, labels, models, out) resolve against,
+and :class:`Project`, the one value the library passes around instead of three separate paths.
 
 So ``talks`` works from any folder inside the project, or from anywhere with
 ``TALKS_ROOT`` set, instead of only from the folder holding ``corpus/``.
@@ -56,3 +57,31 @@ def find_root(cwd: str | Path | None = None, environ: Mapping[str, str] | None =
         if is_project(folder):
             return Root(folder, "the current folder" if folder == cwd else f"found above {cwd}")
     return Root(cwd, f"no talks project found from {cwd} upward and {ENV} is not set, so the current folder")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project's folders: the corpus (``articles.jsonl``, ``sentences.csv``), the labels and the models.
+
+    Library functions take one ``Project`` instead of a corpus, a labels and a
+    models path threaded separately; each folder may be pointed elsewhere
+    (the command line's ``--root``, ``--labels``, ``--models``).
+    """
+
+    corpus: Path = Path("corpus")
+    labels: Path = Path("labels")
+    models: Path = Path("models")
+
+    @classmethod
+    def at(cls, root: str | Path, corpus: str | Path | None = None, labels: str | Path | None = None,
+           models: str | Path | None = None) -> Project:
+        """The project in folder ``root``: ``root/corpus``, ``root/labels``, ``root/models`` unless given."""
+        root = Path(root)
+        return cls(corpus=Path(corpus) if corpus is not None else root / "corpus",
+                   labels=Path(labels) if labels is not None else root / "labels",
+                   models=Path(models) if models is not None else root / "models")
+
+    @classmethod
+    def find(cls, cwd: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Project:
+        """The project of :func:`find_root` (``$TALKS_ROOT``, else the nearest project folder upward)."""
+        return cls.at(find_root(cwd, environ).path)

@@ -77,3 +77,17 @@ def test_commands_run_from_anywhere_with_talks_root(trained_project, tmp_path, m
 
 def test_the_repo_is_found_from_its_subfolders():
     assert find_root(REPO / "pipeline" / "data", {}).path == REPO.resolve()
+
+
+def test_project_folders_default_under_the_root_and_each_can_be_moved(tmp_path):
+    from pipeline.project import Project
+
+    p = Project.at(tmp_path)
+    assert (p.corpus, p.labels, p.models) == (tmp_path / "corpus", tmp_path / "labels", tmp_path / "models")
+    moved = Project.at(tmp_path, labels=tmp_path / "mine")
+    assert moved.labels == tmp_path / "mine" and moved.corpus == tmp_path / "corpus"
+    (tmp_path / "proj" / "labels").mkdir(parents=True)
+    (tmp_path / "proj" / "models").mkdir()
+    (tmp_path / "proj" / "deep").mkdir()
+    assert Project.find(tmp_path / "proj" / "deep", {}).models == (tmp_path / "proj" / "models").resolve()
+    assert Project.find(tmp_path, {ENV: str(tmp_path / "proj")}).labels == (tmp_path / "proj" / "labels").resolve()
