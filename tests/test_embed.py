@@ -233,7 +233,8 @@ def test_train_tag_explain_with_embeddings(real, labelled_project, tmp_path, mon
     import pandas as pd
 
     from pipeline.records import LABELS
-    from pipeline.tagging.tag import explain, tag
+    from pipeline.evaluation.explain import explain
+    from pipeline.tagging.tag import tag
     from pipeline.model.loading import load_model
     from pipeline.model.selection import train
 

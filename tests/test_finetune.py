@@ -181,7 +181,7 @@ def test_changed_encoder_in_model_folder_is_refused_on_load(trained, tmp_path):
 
 
 def test_explain_lists_nearest_labelled_sentences(trained, project, tmp_path, monkeypatch):
-    from pipeline.tagging.tag import explain
+    from pipeline.evaluation.explain import explain
 
     monkeypatch.setenv("TALKS_EMBED_CACHE", str(tmp_path / "cache"))
     out = explain(load_model(trained["folder"]), PROBES[1], top=3, labels_dir=project["labels"], corpus_root=project["corpus"])

@@ -92,7 +92,7 @@ def test_committed_model_loads_and_tags(folder):
 @needs_model
 @pytest.mark.parametrize("folder", FINETUNED, ids=lambda f: f.name)
 def test_committed_model_explains_by_nearest_labelled_sentences(folder, tmp_path, monkeypatch):
-    from pipeline.tagging.tag import explain
+    from pipeline.evaluation.explain import explain
     from pipeline.model.loading import load_model
 
     project = make_labelled_project(tmp_path, n_articles=4, per_article=8)

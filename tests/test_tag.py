@@ -6,7 +6,8 @@ import pytest
 
 from pipeline.errors import PipelineError
 from pipeline.records import LABELS
-from pipeline.tagging.tag import explain, tag
+from pipeline.evaluation.explain import explain
+from pipeline.tagging.tag import tag
 from pipeline.model.loading import load_model
 
 # The documented order (README, Tag): ids and text, labels, probabilities, model, provenance.

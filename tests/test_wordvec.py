@@ -70,7 +70,7 @@ def test_quantise_keeps_directions():
 
 
 def test_a_model_with_static_vectors_saves_as_data_and_predicts_the_same(labelled_project):
-    from pipeline.tagging.tag import explain
+    from pipeline.evaluation.explain import explain
     from pipeline.model.loading import load_model
     from pipeline.model.features import make_pipeline
     from pipeline.model.selection import predict_proba, train, training_data
@@ -85,4 +85,6 @@ def test_a_model_with_static_vectors_saves_as_data_and_predicts_the_same(labelle
     res = explain(m, texts[0], top=50)
     terms = {t["term"] for lab in res["labels"] for t in lab["up"] + lab["down"]}
     assert not any(t.startswith("static") for t in terms)  # dimensions are summed, never shown one by one
+    # ... under their own name: this model has no sentence embedding to speak of
+    assert "[word vectors]" in terms and "[sentence embedding]" not in terms
     assert any(t.startswith("cue:") for t in terms)

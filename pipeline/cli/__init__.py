@@ -517,7 +517,7 @@ def _tag_dask(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from pipeline.tagging.tag import explain
+    from pipeline.evaluation.explain import explain
     from pipeline.model.loading import load_model
 
     res = explain(load_model(args.model, args.models), args.text, top=args.top, labels_dir=args.labels, corpus_root=args.root)

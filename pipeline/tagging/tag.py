@@ -43,7 +43,6 @@ from pipeline.records import sentence_ids_for
 from pipeline.store import TABLE_FORMATS, atomic_open, neutralise_formulas, open_args, table_format, write_frame
 from pipeline.tagging.output import ID_COLUMNS, PROVENANCE, SummaryAccumulator, Writer, conform, output_columns, visible
 from pipeline.model.selection import apply_thresholds, predict_proba
-from pipeline.model.features import encoders, feature_term
 from pipeline.model.loading import load_model
 
 # One chunk size for any --jobs: chunks are ingested independently, so equal
@@ -113,64 +112,6 @@ def tag_frame(model: dict, df):
     return out
 
 
-def explain(model: dict, text: str, top: int = 8, labels_dir: str | Path | None = None, corpus_root: str | Path | None = None) -> dict:
-    """Each label's probability and what pushed it up or down.
-
-    The model is linear in its features, so a feature's contribution to the
-    log-odds is exactly coefficient x feature value.  TF-IDF features are
-    shown as terms; the 384 dimensions of a sentence embedding mean nothing
-    one by one, so they are summed into one "[sentence embedding]" entry and,
-    when ``labels_dir`` is given, the most similar labelled sentences are
-    listed instead.
-    """
-    pipe = model["pipeline"]
-    vec = pipe.named_steps["features"]
-    clf = pipe.named_steps["clf"]
-    x = vec.transform([text])
-    row = x.tocsr() if hasattr(x, "tocsr") else _sparse_row(x)
-    names = np.asarray(vec.get_feature_names_out())
-    P = predict_proba(pipe, [text])[0]
-    out = {"text": text, "model_id": model["card"]["model_id"], "labels": [], "nearest": []}
-    idx, vals = row.indices, row.data
-    terms_of = [feature_term(n) for n in names[idx]]
-    is_emb = np.array([t is None for t in terms_of], dtype=bool)
-    for j, lab in enumerate(model["labels"]):
-        est = clf.estimators_[j]
-        entry = {"label": lab, "probability": round(float(P[j]), 4), "threshold": model["thresholds"][lab],
-                 "tagged": bool(P[j] >= model["thresholds"][lab]), "intercept": None, "up": [], "down": []}
-        if hasattr(est, "coef_"):  # else: a label constant in training
-            contrib = est.coef_[0][idx] * vals
-            terms = [(terms_of[k], float(contrib[k])) for k in np.flatnonzero(~is_emb)]
-            if is_emb.any():
-                terms.append(("[sentence embedding]", float(contrib[is_emb].sum())))
-            terms.sort(key=lambda t: t[1])
-            entry["intercept"] = round(float(est.intercept_[0]), 4)
-            entry["up"] = [{"term": t, "weight": round(w, 4)} for t, w in reversed(terms[-top:]) if w > 0]
-            entry["down"] = [{"term": t, "weight": round(w, 4)} for t, w in terms[:top] if w < 0]
-        out["labels"].append(entry)
-    encoder = next(iter(encoders(vec)), None)
-    if encoder is not None and labels_dir is not None:
-        from pipeline.model.embed import nearest
-        from pipeline.labels.store import gold_labels
-
-        gold = gold_labels(labels_dir, corpus_root or "corpus")
-        near = nearest(encoder.transform(gold["text"].tolist()), gold, encoder.transform([text])[0], k=top)
-        out["nearest"] = [
-            {"text": r["text"], "similarity": round(float(r["similarity"]), 4), "labels": [l for l in model["labels"] if r[l]]}
-            for _, r in near.iterrows()
-        ]
-    return out
-
-
-def _sparse_row(x):
-    from scipy.sparse import csr_matrix
-
-    return csr_matrix(x)
-
-
-# --------------------------------------------------------------------------
-# Reading inputs
-# --------------------------------------------------------------------------
 def is_table(path: str | Path) -> bool:
     return Path(path).suffix.lower() in TABLE_FORMATS and Path(path).is_file()
 
