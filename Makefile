@@ -47,8 +47,9 @@ $(EMB_STAMP): $(STAMP)
 
 embeddings: $(EMB_STAMP)
 
+# test_artefact.py too: its embedding pipelines and weight checks skip (reported) in `make test`.
 test-embeddings: $(EMB_STAMP)
-	$(BIN)/python -m pytest -q tests/test_embed.py
+	$(BIN)/python -m pytest -q tests/test_embed.py tests/test_artefact.py
 
 ## The fine-tuned encoder (the accurate option): training needs PyTorch (about 1.25 GB) in a venv of
 ## its own; tagging with the model it makes needs only the embeddings extra.
@@ -64,8 +65,10 @@ finetune: $(FT_STAMP)
 	$(FT_VENV)/bin/talks ingest corpus/raw
 	$(FT_VENV)/bin/python scripts/finetune.py
 
+# test_embed.py -k torch: the packaged encoder's torch backend, which only this venv has.
 test-finetune: $(FT_STAMP) $(EMB_STAMP)
 	$(FT_VENV)/bin/python -m pytest -q -p no:warnings tests/test_finetune.py tests/test_finetuned_model.py
+	$(FT_VENV)/bin/python -m pytest -q -p no:warnings tests/test_embed.py -k torch
 	$(BIN)/python -m pytest -q tests/test_finetuned_model.py
 
 ## The optional Dask engine (talks tag --engine dask).
