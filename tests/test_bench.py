@@ -77,7 +77,7 @@ def test_fresh_results_render_as_the_readme_shows_them(result, tmp_path):
 
 
 @pytest.mark.bench
-@pytest.mark.skipif(not HAS_PEER, reason="the peer needs nupunkt and fasttext-numpy2 (installed by `make bench`)")
+@pytest.mark.skipif(not HAS_PEER, reason="the peer needs nupunkt and fasttext-numpy2 (installed by `make test-bench` and `make bench`)")
 def test_peer_run_and_quality(result):
     for key in RATES:
         assert result["runs"]["peer"][key] > 0
@@ -86,7 +86,7 @@ def test_peer_run_and_quality(result):
 
 
 @pytest.mark.bench
-@pytest.mark.skipif(not HAS_PROFILER, reason="the profile needs pyinstrument (installed by `make bench`)")
+@pytest.mark.skipif(not HAS_PROFILER, reason="the profile needs pyinstrument (installed by `make test-bench` and `make bench`)")
 def test_profile_shares(result):
     shares, work = result["profile"]["shares"], result["profile"]["work_shares"]
     assert set(shares) == {*bench.STAGES, bench.START_UP, bench.OTHER} and set(work) == {*bench.STAGES, bench.OTHER}
@@ -133,7 +133,7 @@ def test_dask_estimate_is_start_up_plus_articles_at_the_measured_rate():
 
 
 @pytest.mark.bench
-@pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs the dask extra (make dask)")
+@pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs the dask extra (installed by `make test-bench`, or make dask)")
 def test_dask_run(result):
     d = result["runs"]["dask"]
     assert d["sentences"] == result["runs"]["tag_jobs1"]["sentences"] and d["jobs"] == 2
