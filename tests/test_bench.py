@@ -1,4 +1,10 @@
-"""benchmarks/bench.py end to end on tiny inputs: every run, the JSON's keys, positive rates, the README table."""
+"""benchmarks/bench.py end to end on tiny inputs: every run, the JSON's keys, positive rates, the README table.
+
+The end-to-end run costs about a minute, so its tests carry the ``bench``
+marker: deselected by the default run (pyproject's addopts), run by
+``make test-bench`` (which CI calls).  The checks that the committed
+bench.json is what the README shows, and the pure helpers, run by default.
+"""
 from __future__ import annotations
 
 import importlib.util
@@ -17,6 +23,7 @@ import bench_table  # noqa: E402
 HAS_PEER = all(importlib.util.find_spec(m) for m in ("nupunkt", "fasttext"))
 HAS_PROFILER = importlib.util.find_spec("pyinstrument") is not None
 RUNS = ("ingest", "tag_jobs1", "tag_all_cores", "small_jobs1", "small_all_cores", "plain")
+README = REPO / "README.md"
 RATES = ("seconds", "cpu_seconds", "sentences", "sentences_per_s", "mb_per_s", "peak_rss_mib", "peak_total_rss_mib")
 
 
@@ -39,6 +46,7 @@ def result(tmp_path_factory) -> dict:
                      budget_s=600, peer=HAS_PEER, profile=HAS_PROFILER, log=lambda s: None)
 
 
+@pytest.mark.bench
 def test_project_and_plain_runs(result):
     assert result["input"]["files"] == 3 and result["input"]["small_files"] == 2
     for name in RUNS:
@@ -56,7 +64,20 @@ def test_project_and_plain_runs(result):
     json.dumps(result)  # all of it goes to bench.json
 
 
-@pytest.mark.skipif(not HAS_PEER, reason="the peer needs nupunkt and fasttext-numpy2 (installed by `make bench`)")
+@pytest.mark.bench
+def test_fresh_results_render_as_the_readme_shows_them(result, tmp_path):
+    """What bench.py writes has every key bench_table.py reads, through a JSON round trip,
+    and the table shows the JSON's own figures."""
+    res = json.loads(json.dumps(result))
+    text = bench_table.render(res)
+    for name in ("tag_jobs1", "tag_all_cores", "plain"):
+        run = res["runs"][name]
+        assert f"| {run['sentences']:,} | {run['sentences_per_s']:,} |" in text, name
+        assert f"{run['peak_rss_mib']:,} MiB" in text, name
+
+
+@pytest.mark.bench
+@pytest.mark.skipif(not HAS_PEER, reason="the peer needs nupunkt and fasttext-numpy2 (installed by `make test-bench` and `make bench`)")
 def test_peer_run_and_quality(result):
     for key in RATES:
         assert result["runs"]["peer"][key] > 0
@@ -64,7 +85,8 @@ def test_peer_run_and_quality(result):
     assert 0 <= result["quality"]["peer"]["macro_f1"] <= 1 and result["quality"]["peer_train_sentences"] > 0
 
 
-@pytest.mark.skipif(not HAS_PROFILER, reason="the profile needs pyinstrument (installed by `make bench`)")
+@pytest.mark.bench
+@pytest.mark.skipif(not HAS_PROFILER, reason="the profile needs pyinstrument (installed by `make test-bench` and `make bench`)")
 def test_profile_shares(result):
     shares, work = result["profile"]["shares"], result["profile"]["work_shares"]
     assert set(shares) == {*bench.STAGES, bench.START_UP, bench.OTHER} and set(work) == {*bench.STAGES, bench.OTHER}
@@ -93,6 +115,7 @@ def test_sized_replicates_and_samples_reproducibly():
     assert len(set(bench.sized(texts, Y, 4)[0])) == 4
 
 
+@pytest.mark.bench
 def test_table_renders_into_the_readme_block(result, tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("# x\n\n<!-- figures:bench -->\nSTALE TABLE\n<!-- /figures -->\n\nafter\n", encoding="utf-8")
@@ -109,9 +132,30 @@ def test_dask_estimate_is_start_up_plus_articles_at_the_measured_rate():
     assert e["hours"] == {"1": round((36 + 20_000) / 3600, 2), "10": round((36 + 2_000) / 3600, 2)}
 
 
-@pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs the dask extra (make dask)")
+@pytest.mark.bench
+@pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs the dask extra (installed by `make test-bench`, or make dask)")
 def test_dask_run(result):
     d = result["runs"]["dask"]
     assert d["sentences"] == result["runs"]["tag_jobs1"]["sentences"] and d["jobs"] == 2
     assert d["cluster_seconds"] > 0 and d["tag_seconds"] > 0
     assert "Dask: the cluster started" in bench_table.render(result)
+
+
+def readme_block(name: str) -> str:
+    """The body of the README's ``<!-- figures:name -->`` block."""
+    import re
+
+    m = re.search(rf"<!-- figures:{name} -->\n(.*?)\n<!-- /figures -->", README.read_text(encoding="utf-8"), re.S)
+    assert m, f"README.md has no figures:{name} block"
+    return m.group(1)
+
+
+def test_readme_speed_block_is_the_committed_bench_json():
+    """The README's speed figures are benchmarks/results/bench.json rendered, not edited by hand or stale:
+    `make bench` rewrites both; editing one alone fails here (re-render: python benchmarks/bench_table.py)."""
+    res = json.loads(bench_table.RESULTS.read_text(encoding="utf-8"))
+    before = json.loads(bench_table.BEFORE.read_text(encoding="utf-8")) if bench_table.BEFORE.exists() else None
+    block = readme_block("bench")
+    assert block == bench_table.render(res, before)
+    run = res["runs"]["tag_jobs1"]
+    assert f"| {run['sentences_per_s']:,} |" in block  # the figure a reader quotes is the JSON's

@@ -1,6 +1,8 @@
 """tag: output columns and ids, pass-through columns, formats, summary, jobs, explain."""
 from __future__ import annotations
 
+import sys
+
 import pandas as pd
 import pytest
 
@@ -71,11 +73,56 @@ def test_summary_and_jsonl(trained_project, tmp_path):
     assert s.relevance.round(4).tolist() == any_label.loc[s.index].round(4).tolist()
 
 
-def test_jobs_give_the_same_output(trained_project, tmp_path):
-    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
-    tag([trained_project["raw"]], str(a), models_dir=trained_project["models"])
-    tag([trained_project["raw"]], str(b), models_dir=trained_project["models"], jobs=2)
-    assert a.read_bytes() == b.read_bytes()
+def test_jobs_give_the_same_output(trained_project, tmp_path, monkeypatch):
+    """A real pool of 2 (forked, with the parent's model) writes the bytes one process writes.
+
+    Twelve files in the default chunks of 16 never start a pool, so the files
+    go one per chunk: 12 chunks are enough work for two workers."""
+    import multiprocessing
+
+    from pipeline.tagging import tag as tag_module
+
+    pools = []
+    real_pool = tag_module.ProcessPoolExecutor
+
+    def spy(*args, **kwargs):
+        pools.append(kwargs)
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(tag_module, "ProcessPoolExecutor", spy)
+    a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    one = tag([trained_project["raw"]], str(a), models_dir=trained_project["models"])
+    per_file = tag([trained_project["raw"]], str(b), models_dir=trained_project["models"], chunk_files=1)
+    assert one["processes"] == per_file["processes"] == 1 and pools == []
+    pooled = tag([trained_project["raw"]], str(c), models_dir=trained_project["models"], jobs=2, chunk_files=1)
+    assert pooled["processes"] == 2 and pooled["sentences"] == one["sentences"] > 100
+    assert len(pools) == 1 and pools[0]["max_workers"] == 2
+    # The start method is chosen, not Python's default (forkserver from 3.14): fork on Linux,
+    # and the workers get the loaded model itself rather than its folder to load again.
+    if "fork" in multiprocessing.get_all_start_methods() and not sys.platform == "darwin":
+        assert pools[0]["mp_context"].get_start_method() == "fork"
+        assert isinstance(pools[0]["initargs"][0], dict)
+    assert a.read_bytes() == b.read_bytes() == c.read_bytes()
+    with pytest.raises(PipelineError, match="at least one article file"):
+        tag([trained_project["raw"]], str(tmp_path / "d.csv"), models_dir=trained_project["models"], chunk_files=0)
+
+
+def test_pool_start_method_is_explicit(monkeypatch):
+    """fork where the platform has it (not macOS), else the platform's default, whatever Python's default
+    is (forkserver on Linux from Python 3.14 would load the model again in every worker)."""
+    import multiprocessing
+
+    from pipeline.tagging.tag import pool_context
+
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: ("context", method))
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["forkserver", "fork", "spawn"])
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert pool_context() == ("context", "fork")
+    monkeypatch.setattr(sys, "platform", "darwin")  # fork exists, but is unsafe with its system libraries
+    assert pool_context() == ("context", None)
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert pool_context() == ("context", None)
 
 
 def test_bad_output_and_bad_table(trained_project, tmp_path):

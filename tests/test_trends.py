@@ -200,19 +200,28 @@ def test_threshold_changes_tags_and_is_recorded(trained_project, tmp_path, capsy
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_jobs_minus_one_uses_every_core_and_changes_nothing(trained_project, tmp_path, capsys):
+def test_jobs_minus_one_uses_every_core_and_changes_nothing(trained_project, tmp_path, capsys, monkeypatch):
     import os
 
+    from pipeline.tagging import tag as tag_module
     from pipeline.tagging.tag import resolve_jobs
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert resolve_jobs(-1) == resolve_jobs(0) == cores and resolve_jobs(3) == 3
     with pytest.raises(PipelineError, match="-1 \\(or 0\\) for all cores"):
         resolve_jobs(-2)
+    # The CLI has no chunk option: one file per chunk makes the 12 files enough work for a pool
+    # (12 chunks, 4 per worker: up to 3 workers), and the results the CLI gets are kept to check it ran.
+    monkeypatch.setattr(tag_module, "CHUNK_FILES", 1)
+    runs, real_tag = [], tag_module.tag
+    monkeypatch.setattr(tag_module, "tag", lambda *a, **kw: runs.append(real_tag(*a, **kw)) or runs[-1])
     one, every = tmp_path / "one.csv", tmp_path / "every.csv"
     for out, jobs in ((one, "1"), (every, "-1")):
         assert main(["tag", str(trained_project["raw"]), "--out", str(out), "--models", str(trained_project["models"]), "--jobs", jobs]) == 0
+    assert [r["processes"] for r in runs] == [1, min(cores, 3)]
     assert one.read_bytes() == every.read_bytes()
+    if cores < 2:
+        pytest.skip("one core: --jobs -1 is one process here, so the pool was not compared (reported, not silent)")
 
 
 def test_progress_is_logged_as_lines_without_a_terminal(trained_project, tmp_path, capsys, monkeypatch):

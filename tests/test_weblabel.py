@@ -318,13 +318,34 @@ def test_keyboard_labelling_persists_across_reload(project, browser, expect):
     assert errors == []
 
 
-def test_two_tabs_label_different_sentences(project, browser, expect):
+# Slows one tab's saves in the page itself (fetch is wrapped before the page's script runs), so
+# the other tab runs ahead: the interleaving that made the old check fail one run in four.
+SLOW_SAVES = """
+const realFetch = window.fetch;
+window.fetch = (url, opts) => String(url).endsWith("/api/save")
+  ? new Promise(resolve => setTimeout(resolve, %d)).then(() => realFetch(url, opts))
+  : realFetch(url, opts);
+"""
+
+
+@pytest.mark.parametrize("slow_ms", [0, 150], ids=["as-fast-as-they-go", "one-tab-slow"])
+def test_two_tabs_label_different_sentences(project, browser, expect, slow_ms):
+    """Two tabs save three sentences each without waiting for each other: six rows, none twice.
+
+    Which six depends on how the saves interleave: each save leases the saving tab the next free
+    sentence, so a tab that runs ahead takes sentences the other would have had, and at the end
+    each tab holds one unsaved sentence that need not be the 7th or 8th of the queue.  (The old
+    check, "the first six of the queue", failed whenever one tab ran ahead.)  What always holds:
+    the six saved and the two held are the first eight, with nothing both saved and held."""
     p = project
     queue = [it.sentence_id for it in suggested_queue("web", p["labels"], p["corpus"])[0]]
     errors: list[str] = []
     with serving(p) as srv:
         ctx = browser.new_context()
         tabs = [open_page(ctx, srv.url, errors) for _ in range(2)]
+        if slow_ms:
+            tabs[0].add_init_script(SLOW_SAVES % slow_ms)
+            tabs[0].reload()
         for t in tabs:
             expect(t.locator("#where")).to_contain_text("sentence")
         assert shown_sid(tabs[0]) != shown_sid(tabs[1])
@@ -335,11 +356,17 @@ def test_two_tabs_label_different_sentences(project, browser, expect):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and (not journal.exists() or len(journal.read_text().splitlines()) < 6):
             time.sleep(0.05)
-        tabs[0].reload()
-        expect(tabs[0].locator("#progress")).to_contain_text("6 saved")
+        held = []
+        for t in tabs:  # a reload shows the sentence the tab holds now (its id survives in sessionStorage)
+            t.reload()
+            expect(t.locator("#progress")).to_contain_text("6 saved")
+            held.append(shown_sid(t))
         ctx.close()
     df = read_store(p["labels"] / "web.csv")  # the journal, folded on the clean stop
-    assert len(df) == 6 and set(df["sentence_id"]) == set(queue[:6])  # six saves, six rows, none twice
+    saved = set(df["sentence_id"])
+    assert len(df) == len(saved) == 6  # six saves, six rows, none twice
+    assert len(set(held)) == 2 and not saved & set(held)  # each tab holds its own unsaved sentence
+    assert saved | set(held) == set(queue[:8])  # leased in queue order: no sentence passed over
     assert errors == []
 
 

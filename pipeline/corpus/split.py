@@ -3,7 +3,8 @@
 NLTK's Punkt needs trained parameters, and ``nltk.download()`` is not an
 option (no network here or on many users' machines).  So the repo ships its
 own: ``pipeline/data/punkt_news.json``, learnt by ``PunktTrainer`` from the
-de-duplicated corpus (``talks corpus build-punkt``) and merged with a
+de-duplicated corpus (``talks corpus build-punkt`` writes a new one outside the
+package, :func:`train_punkt`, to review and copy over it) and merged with a
 hand-kept list of news abbreviations, which Punkt cannot learn from a corpus
 this small.  The headline is sentence 0; each paragraph is split on its own,
 so a sentence never spans paragraphs.
@@ -184,14 +185,38 @@ def split_article(article: Article) -> list[Sentence]:
     ]
 
 
-def train_punkt(texts: Iterable[str], out: Path = PUNKT_PATH) -> dict:
-    """Learn Punkt parameters from news text and save them as JSON.
+def default_punkt_out() -> Path:
+    """Where :func:`train_punkt` writes when given no path: ``out/punkt_news.json`` in the project
+    folder (:func:`pipeline.project.find_root`), beside the project's other generated files."""
+    from pipeline.project import find_root
+
+    return find_root().path / "out" / PUNKT_PATH.name
+
+
+def train_punkt(texts: Iterable[str], out: str | Path | None = None) -> dict:
+    """Learn Punkt parameters from news text and save them as JSON at ``out``.
 
     Texts are de-duplicated first: Punkt trained on repeated text learns junk
-    abbreviations.  Returns what was learnt, for the CLI to report.
+    abbreviations.  Returns what was learnt and ``path``, the file written,
+    for the CLI to report.
+
+    ``out`` defaults to :func:`default_punkt_out`.  The shipped parameters
+    (:data:`PUNKT_PATH`, inside the installed package) are read-only here: an
+    installed package may not be writable, and the sentence ids of every
+    label depend on that file, so it changes only by a reviewed commit that
+    copies a learnt file over it.  Asking to write there (or anywhere in the
+    package) raises PipelineError before any training.
     """
     from nltk.tokenize.punkt import PunktTrainer
 
+    from pipeline.errors import PipelineError
+    from pipeline.store import atomic_write_text
+
+    out = default_punkt_out() if out is None else Path(out)
+    package = PUNKT_PATH.parents[1].resolve()
+    if out.resolve().is_relative_to(package):
+        raise PipelineError(f"the shipped Punkt parameters are read-only; write the learnt ones elsewhere "
+                            f"(default {default_punkt_out()}) and copy them over {PUNKT_PATH} in a reviewed commit", out)
     seen: set[str] = set()
     unique = []
     for t in texts:
@@ -207,8 +232,7 @@ def train_punkt(texts: Iterable[str], out: Path = PUNKT_PATH) -> dict:
         "collocations": sorted([list(c) for c in p.collocations]),
         "sent_starters": sorted(p.sent_starters),
     }
-    from pipeline.store import atomic_write_text
-
+    out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, json.dumps(data, indent=0, sort_keys=True) + "\n")
-    _tokenizer.cache_clear()
-    return {"texts": len(unique), "abbreviations": len(p.abbrev_types), "collocations": len(p.collocations)}
+    # Nothing to clear: the tokenizer reads only the shipped file, which this never changes.
+    return {"texts": len(unique), "abbreviations": len(p.abbrev_types), "collocations": len(p.collocations), "path": str(out)}

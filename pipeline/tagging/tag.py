@@ -28,10 +28,12 @@ What a run guarantees:
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from pathlib import Path
@@ -55,12 +57,39 @@ MIN_CHUNKS_PER_WORKER = 4
 INPUT_PREFIX = "input_"
 
 
-def worker_processes(jobs: int, files: int) -> int:
+def worker_processes(jobs: int, files: int, chunk_files: int | None = None) -> int:
     """How many processes tag ``files`` article files with ``jobs`` asked for:
     1 (this process, no pool) unless each worker gets
-    :data:`MIN_CHUNKS_PER_WORKER` chunks of :data:`CHUNK_FILES` files."""
-    chunks = -(-files // CHUNK_FILES)
+    :data:`MIN_CHUNKS_PER_WORKER` chunks of ``chunk_files`` files
+    (default :data:`CHUNK_FILES`)."""
+    chunks = -(-files // _chunk_files(chunk_files))
     return max(1, min(resolve_jobs(jobs), chunks // MIN_CHUNKS_PER_WORKER))
+
+
+def _chunk_files(chunk_files: int | None) -> int:
+    # Read at call time, not bound as a default: a test may set CHUNK_FILES
+    # for a whole CLI run, which has no chunk_files option.
+    n = CHUNK_FILES if chunk_files is None else chunk_files
+    if n < 1:
+        raise PipelineError(f"chunk_files {n}: a chunk holds at least one article file")
+    return n
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """The start method of the tagging pool, chosen here rather than left to Python's default.
+
+    ``fork`` wherever the platform has it and it is safe (Linux, the BSDs):
+    workers start with this process's loaded model and tokenizer.  Python
+    3.14 makes ``forkserver`` the default on Linux, which would silently
+    drop that and load the model again in every worker.  macOS has fork but
+    its system libraries may crash in a forked child (why Python's default
+    there is ``spawn``), and Windows has none: there the platform's default
+    start method is used and each worker loads the model once from its folder
+    (:func:`_init_worker`).
+    """
+    if sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
 
 
 def resolve_jobs(jobs: int) -> int:
@@ -317,6 +346,7 @@ def tag(
     progress: Callable[..., None] | None = None,
     raw_csv: bool = False,
     thresholds: dict[str, float] | None = None,
+    chunk_files: int | None = None,
 ) -> dict:
     """Tag every sentence of the inputs; write ``out`` (and ``summary``); return counts.
 
@@ -329,6 +359,11 @@ def tag(
     some labels' thresholds ({"blame": 0.4}), recorded in the model id.
     ``progress(n, total=None)`` is called once with the number of inputs
     (article files and tables) as ``total``, then with each batch done.
+    ``chunk_files`` is how many article files make one unit of work (default
+    :data:`CHUNK_FILES`); the rows are the same for any value, but smaller
+    chunks let a small input use the worker pool (a dozen files with
+    ``chunk_files=1`` and ``jobs=2`` start two workers).  ``processes`` in
+    the result is how many processes tagged (1: no pool was started).
     """
     from pipeline.corpus.ingest import expand_inputs
 
@@ -352,7 +387,8 @@ def tag(
             others = [i for i in inputs if not is_table(i)]
             # A folder may hold tables too; they are sentence tables, not articles.
             files = [p for p in expand_inputs(others, errors) if p.suffix.lower() not in TABLE_FORMATS] if others else []
-            jobs = res["processes"] = worker_processes(jobs, len(files))
+            chunk_files = _chunk_files(chunk_files)
+            jobs = res["processes"] = worker_processes(jobs, len(files), chunk_files)
             good, carried, types = _scan_tables(tables, m["labels"], errors, warnings, with_types=fmt == "parquet")
             columns = [*output_columns(m["labels"]), *carried]
             if progress:
@@ -360,7 +396,7 @@ def tag(
             writer = Writer(f, fmt, columns, m["labels"], types, spreadsheet=not raw_csv)
             acc = SummaryAccumulator(m["labels"]) if summary else None
             tagged_inputs = len(good)
-            for df, n in _tagged_chunks(m, files, good, jobs, errors, progress):
+            for df, n in _tagged_chunks(m, files, good, jobs, errors, progress, chunk_files):
                 df = conform(df, columns)
                 writer.write(df)
                 if acc:
@@ -388,16 +424,13 @@ def _same_file(a: str, b: str) -> bool:
     return Path(a).resolve() == Path(b).resolve()
 
 
-def _tagged_chunks(m, files, tables, jobs, errors, progress):
+def _tagged_chunks(m, files, tables, jobs, errors, progress, chunk_files: int = CHUNK_FILES):
     """Tagged frames, with how many article files each read: the article files
     chunk by chunk (over ``jobs`` worker processes), then the tables."""
-    chunks = [[str(f) for f in files[i : i + CHUNK_FILES]] for i in range(0, len(files), CHUNK_FILES)]
+    chunks = [[str(f) for f in files[i : i + chunk_files]] for i in range(0, len(files), chunk_files)]
     pool = None
     if jobs > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        ctx = multiprocessing.get_context()
+        ctx = pool_context()
         model = str(m["path"])
         if ctx.get_start_method() == "fork":
             from pipeline.corpus.split import warm_up
