@@ -17,6 +17,7 @@ the models: the result then warns, names how many, and draws no verdict.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,7 @@ def compare_models(
     return comp
 
 
-def gold_overlap(sentence_ids, labels_dir: str | Path | None, corpus_root: str | Path | None) -> dict[str, int]:
+def gold_overlap(sentence_ids: Iterable[str], labels_dir: str | Path | None, corpus_root: str | Path | None) -> dict[str, int]:
     """How many of ``sentence_ids`` are gold labels: ``{"gold": all of them, "training": those outside the held-out articles}``.
 
     A model trained after the held-out set existed learnt the ``training``

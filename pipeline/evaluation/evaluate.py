@@ -75,7 +75,10 @@ def evaluate(
     spreads the cross-validation fits over processes (default: all cores);
     the results do not depend on it.  ``compare`` (model ids or folders)
     evaluates those models too, on the same folds or file, and adds a
-    ``comparison`` section (see :func:`evaluate_compare`).
+    ``comparison`` section (see :func:`evaluate_compare`): in cross-validation
+    each is refitted with its own features and C, so it compares settings,
+    not trained models (``talks evaluate --compare-settings``; trained models
+    are :func:`pipeline.evaluation.compare.compare_models`).
     """
     if compare:
         return evaluate_compare([model, *compare], labels_dir=labels_dir, corpus_root=corpus_root, models_dir=models_dir,
