@@ -184,7 +184,7 @@ def test_hostile_model_folders_run_nothing(trained_project, tmp_path, capsys):
             "tag": ["tag", str(p["raw"]), "--out", str(tmp_path / "t.csv"), "--model", str(folder), *common],
             "explain": ["explain", "Air strikes killed 30 people in Homs.", "--model", str(folder), *common],
             "compare": ["compare", str(folder), p["card"]["model_id"], "--labels", str(p["labels"]), "--root", str(p["corpus"]), *common],
-            "evaluate --compare": ["evaluate", "--compare", str(folder), "--labels", str(p["labels"]), "--root", str(p["corpus"]),
+            "evaluate --compare-settings": ["evaluate", "--compare-settings", str(folder), "--labels", str(p["labels"]), "--root", str(p["corpus"]),
                                    "--report", str(tmp_path / "report"), *common],
         }
         for name, argv in commands.items():

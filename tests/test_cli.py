@@ -74,3 +74,39 @@ def test_end_to_end(labelled_project, tmp_path, capsys):
     report = tmp_path / "report"
     assert main(["evaluate", "--labels", str(p["labels"]), "--models", str(p["models"]), "--report", str(report), *common]) == 0
     assert (report / "report.html").exists() and (report / "metrics.json").exists() and (report / "summary.md").exists()
+
+
+def test_every_command_help_renders_and_is_listed():
+    """Each (sub)command's --help prints, and the listing of its parent gives it a line of help."""
+    parser = build_parser()
+    for path, sub in [((), parser), *_commands(parser)]:
+        text = sub.format_help()
+        assert "option_strings" not in text, f"'talks {' '.join(path)} --help' prints argparse internals (a bare %?)"
+        for action in sub._actions:
+            if action.__class__.__name__ == "_SubParsersAction":
+                listed = {a.dest: a.help for a in action._choices_actions}
+                for name in action.choices:
+                    assert listed.get(name), f"'talks {' '.join((*path, name))}' has no help line in 'talks {' '.join(path)} --help'"
+
+
+def test_each_command_lives_beside_its_options():
+    """pipeline/cli/__init__.py builds the top parser only; each handler is in the module that registers its options."""
+    import pipeline.cli as cli
+
+    for path, sub in _commands(build_parser()):
+        func = sub.get_default("func")
+        if func is None:
+            continue  # a group: its subcommands are checked
+        module = sys.modules[func.__module__]
+        assert func.__module__ != "pipeline.cli" and hasattr(module, "register"), f"'talks {' '.join(path)}'"
+        assert module in cli.COMMAND_MODULES
+    assert len((REPO / "pipeline" / "cli" / "__init__.py").read_text().splitlines()) < 100
+
+
+def test_models_accept_current_and_previous_in_their_help():
+    parser = build_parser()
+    helps = {path: sub for path, sub in _commands(parser)}
+    for path, dest in [(("models", "show"), "model"), (("models", "promote"), "model"), (("compare",), "a"),
+                       (("tag",), "model"), (("explain",), "model"), (("evaluate",), "model")]:
+        action = next(a for a in helps[path]._actions if a.dest == dest)
+        assert "previous" in action.help, path

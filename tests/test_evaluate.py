@@ -436,7 +436,7 @@ def test_cli_compare_needs_the_embeddings_extra(compare_project, tmp_path, monke
     card["features"] = card["parameters"]["features"] = "embeddings"
     (fake / "card.json").write_text(json.dumps(card))
     monkeypatch.setattr(embed, "backend_available", lambda b: False)
-    rc = main(["evaluate", "--compare", str(fake), "--labels", str(p["labels"]), "--root", str(p["corpus"]),
+    rc = main(["evaluate", "--compare-settings", str(fake), "--labels", str(p["labels"]), "--root", str(p["corpus"]),
                "--models", str(p["models"]), "--report", str(tmp_path / "rep")])
     err = capsys.readouterr().err
     assert rc == 1 and "pip install 'talks[embeddings]'" in err and len(err.strip().splitlines()) == 1

@@ -42,3 +42,14 @@ def test_default_is_the_project_out_folder(tmp_path, monkeypatch):
     res = train_punkt(TEXTS)
     assert res["path"] == str(tmp_path.resolve() / "out" / "punkt_news.json")
     assert (tmp_path / "out" / "punkt_news.json").is_file()
+
+
+def test_the_command_writes_into_the_project_and_says_where(project_corpus, tmp_path, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    shipped = PUNKT_PATH.read_bytes()
+    monkeypatch.setenv("TALKS_ROOT", str(tmp_path))
+    assert main(["corpus", "build-punkt", "--root", str(project_corpus["root"])]) == 0
+    written = tmp_path / "out" / "punkt_news.json"
+    assert written.is_file() and str(written) in capsys.readouterr().out
+    assert PUNKT_PATH.read_bytes() == shipped

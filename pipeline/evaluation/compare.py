@@ -11,15 +11,20 @@ Nothing is refitted: a model retrained on more labels is compared as it
 was trained, which is what deciding whether to replace the old one needs.
 A model whose card does not record the held-out set it was kept away from
 may have been trained on these very sentences; the result warns about it.
+With ``data``, sentences of the file that are gold labels a model was
+trained on make its score optimistic, and by an amount that differs between
+the models: the result then warns, names how many, and draws no verdict.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from pipeline.errors import ModelError
-from pipeline.labels.heldout import heldout_articles, heldout_gold, heldout_version, read_heldout
+from pipeline.errors import ModelError, PipelineError
+from pipeline.labels.heldout import heldout_articles, heldout_gold, heldout_version, read_heldout, split_gold
 from pipeline.metrics import N_BOOT, compare_predictions
 from pipeline.records import LABELS
 from pipeline.model.selection import apply_thresholds, predict_proba
@@ -46,7 +51,15 @@ def compare_models(
     data: str | Path | None = None,
     n_boot: int = N_BOOT,
 ) -> dict:
-    """Score models ``a`` (None: current) and ``b`` as they are on the same sentences; B - A paired."""
+    """Score models ``a`` (None: current) and ``b`` as they are on the same sentences; B - A paired.
+
+    Models are named by id, folder, ``current`` or ``previous``.  Returns the
+    ``metrics.compare_predictions`` result plus ``source``, ``a``, ``b``,
+    ``difference`` (B's, with its ``verdict``), ``changed`` (the sentences whose
+    labels changed), ``warnings``, and with ``data``: ``overlap``, the number of
+    the file's sentences each model was trained on (a verdict is drawn only
+    when every count is 0).
+    """
     models = [load_model(m, models_dir) for m in (a, b)]
     for m in models:
         if tuple(m["labels"]) != tuple(LABELS):
@@ -75,6 +88,15 @@ def compare_models(
                                 "these articles: its figures here are optimistic")
         comp["heldout"] = version
         comp["heldout_articles"] = sorted(heldout_articles(labels_dir))
+    else:
+        comp["overlap"] = _training_overlap(df, models, comp["models"], labels_dir, corpus_root)
+        if any(comp["overlap"].values()):
+            which = ", ".join(f"{n} of {mid}'s" for mid, n in comp["overlap"].items() if n)
+            warnings.append(f"{which} training sentences (as the gold labels in {labels_dir} stand now) are among the "
+                            f"{len(df)} sentences of {data}: scores on sentences a model learnt are optimistic, so no verdict; "
+                            "compare on sentences neither model was trained on")
+            b_row["difference"]["verdict"] = (f"no verdict: {source} holds training sentences of "
+                                              f"{' and '.join(mid for mid, n in comp['overlap'].items() if n)}")
     comp.update({
         "source": source,
         "a": a_row["model_id"],
@@ -84,6 +106,33 @@ def compare_models(
         "warnings": warnings,
     })
     return comp
+
+
+def gold_overlap(sentence_ids: Iterable[str], labels_dir: str | Path | None, corpus_root: str | Path | None) -> dict[str, int]:
+    """How many of ``sentence_ids`` are gold labels: ``{"gold": all of them, "training": those outside the held-out articles}``.
+
+    A model trained after the held-out set existed learnt the ``training``
+    ones; an older model may have learnt every ``gold`` one.  Both are 0 when
+    there are no usable gold labels (nothing to overlap with).
+    """
+    none = {"gold": 0, "training": 0}
+    if labels_dir is None or corpus_root is None or not Path(labels_dir).is_dir():
+        return none
+    try:
+        from pipeline.labels.store import gold_labels
+
+        gold = gold_labels(labels_dir, corpus_root)
+    except PipelineError:
+        return none
+    ids = pd.Series(list(sentence_ids), dtype=str)
+    return {"gold": int(ids.isin(set(gold["sentence_id"].astype(str))).sum()),
+            "training": int(ids.isin(set(split_gold(gold, labels_dir)[0]["sentence_id"].astype(str))).sum())}
+
+
+def _training_overlap(df, models: list[dict], rows: list[dict], labels_dir, corpus_root) -> dict[str, int]:
+    """Per model id: the sentences of ``df`` it was (or, trained before the held-out set, may have been) trained on."""
+    counts = gold_overlap(df["sentence_id"], labels_dir, corpus_root)
+    return {row["model_id"]: counts["training" if m["card"].get("heldout") else "gold"] for m, row in zip(models, rows)}
 
 
 def changed_sentences(df, Y, Ya, Yb, Pa, Pb, limit: int = MAX_CHANGED) -> dict:

@@ -42,7 +42,7 @@ from pipeline.evaluation.diagnostics import (
     pr_curve,
     worst_errors,
 )
-from pipeline.errors import ModelError, PipelineError
+from pipeline.errors import ModelError
 from pipeline.labels.heldout import read_heldout
 from pipeline.metrics import N_BOOT, compare_predictions, counts, metric_block, prf
 from pipeline.records import LABELS
@@ -75,7 +75,10 @@ def evaluate(
     spreads the cross-validation fits over processes (default: all cores);
     the results do not depend on it.  ``compare`` (model ids or folders)
     evaluates those models too, on the same folds or file, and adds a
-    ``comparison`` section (see :func:`evaluate_compare`).
+    ``comparison`` section (see :func:`evaluate_compare`): in cross-validation
+    each is refitted with its own features and C, so it compares settings,
+    not trained models (``talks evaluate --compare-settings``; trained models
+    are :func:`pipeline.evaluation.compare.compare_models`).
     """
     if compare:
         return evaluate_compare([model, *compare], labels_dir=labels_dir, corpus_root=corpus_root, models_dir=models_dir,
@@ -374,15 +377,9 @@ def _float_or_none(v):
 
 def _overlap_warning(df, labels_dir, corpus_root) -> list[str]:
     """Held-out sentences that are also gold training labels make the scores optimistic; say so."""
-    if labels_dir is None or corpus_root is None or not Path(labels_dir).is_dir():
-        return []
-    try:
-        from pipeline.labels.store import gold_labels
+    from pipeline.evaluation.compare import gold_overlap
 
-        gold = gold_labels(labels_dir, corpus_root)
-    except PipelineError:
-        return []  # no usable gold labels, so nothing to overlap with
-    n = int(df["sentence_id"].isin(set(gold["sentence_id"])).sum())
+    n = gold_overlap(df["sentence_id"], labels_dir, corpus_root)["gold"]
     if not n:
         return []
     return [f"{n} of {len(df)} held-out sentences are also in the gold labels in {labels_dir}; "

@@ -12,18 +12,16 @@ from pipeline.store import sha256_file
 
 
 def resolve_model(model: str | Path | None = None, models_dir: str | Path = "models") -> Path:
-    """A model folder from a path, a model id, or ``models/current``."""
+    """A model folder from a path, a model id, ``current`` or ``previous`` (None: current)."""
+    from pipeline.model.registry import CURRENT, PREVIOUS, did_you_mean, resolve_id
+
     models_dir = Path(models_dir)
-    if model is None or str(model) == "current":
-        cur = models_dir / "current"
-        if not cur.exists():
-            raise ModelError("no current model; train one with 'talks train' or pass --model", cur)
-        model = cur.read_text(encoding="utf-8").strip()
-    p = Path(model)
+    if model is not None and str(model) not in (CURRENT, PREVIOUS) and Path(model).is_dir():
+        return Path(model)
+    model_id = resolve_id(models_dir, None if model is None else str(model))
+    p = models_dir / model_id
     if not p.is_dir():
-        p = models_dir / str(model)
-    if not p.is_dir():
-        raise ModelError(f"no model folder {model!r}; list models/ or train one with 'talks train'", p)
+        raise ModelError(f"no model folder {model_id!r}{did_you_mean(models_dir, model_id)}", p)
     return p
 
 

@@ -1,0 +1,180 @@
+"""``talks labels check|stats|agree|import|export``, ``talks label`` and ``talks queue``: the hand labels
+(stage 2) and labelling with a model's help (stage 4)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from pipeline.cli._util import MODEL_NAME, Default, add_command, add_group, labels_opt, models_opt, root_opt, say, table, warn
+from pipeline.errors import PipelineError
+
+
+def cmd_labels_check(args: argparse.Namespace) -> int:
+    from pipeline.labels.store import find_problems
+
+    problems = find_problems(args.labels, args.root)
+    for p in problems:
+        say(str(p))
+    errors = sum(1 for p in problems if not p.warning)
+    if problems:
+        say(f"{errors} problem(s), {len(problems) - errors} warning(s)")
+    if errors:
+        return 1
+    say("labels OK")
+    return 0
+
+
+def cmd_labels_stats(args: argparse.Namespace) -> int:
+    from pipeline.labels.agreement import label_stats
+
+    st = label_stats(args.labels, args.root)
+    if args.json:
+        say(json.dumps(st, indent=2))
+        return 0
+    say(f"{st['labelled']} of {st['corpus_sentences']} corpus sentences labelled "
+        f"({st['coverage']:.0%}) in {st['articles_labelled']} of {st['corpus_articles']} articles; "
+        f"{st['junk']} junk; annotators: {', '.join(st['annotators']) or '-'}\n")
+    sg = st["suggestions"]
+    if sg["shown"]:
+        changes = "".join(f"; {r['label']} added {r['added']}, removed {r['removed']}" for r in sg["per_label"] if r["added"] or r["removed"])
+        say(f"suggestions: {sg['shown']} shown, {sg['accepted']} accepted as is{changes}\n")
+    say(table(st["per_label"], ["label", "positive", "share"]))
+    say("\nco-occurrence (sentences carrying both labels):")
+    labels = [r["label"] for r in st["per_label"]]
+    say(table([{"label": a, **{b: st["cooccurrence"][a][b] for b in labels}} for a in labels], ["label", *labels]))
+    say("\nper article:")
+    say(table(st["per_article"], ["article_id", "labelled", "sentences", *labels]))
+    if st.get("problems"):
+        warn(f"{st['problems']} label row problem(s) left out of these counts; run 'talks labels check'")
+    return 0
+
+
+def cmd_labels_agree(args: argparse.Namespace) -> int:
+    from pipeline.labels.agreement import agreement
+
+    res = agreement(args.a.split(","), args.b.split(","), args.out, articles=args.articles.split(",") if args.articles else None)
+    say(f"{res['n']} sentences labelled by both ({res['a']} vs {res['b']})\n")
+    say(table(res["per_label"], ["label", "agreement", "kappa", "alpha", "a_pos", "b_pos"]))
+    say(f"\n{res['junk_disagreements']} sentence(s) junk for one annotator only")
+    say(f"{res['disagreements']} disagreement(s) written to {res['out']} for adjudication")
+    return 0
+
+
+def cmd_labels_import(args: argparse.Namespace) -> int:
+    from pipeline.labels.interop import import_labels
+
+    res = import_labels(args.file, args.format, args.annotator, args.labels, args.root)
+    say(f"imported {res['rows']} labelled sentences into {res['path']}")
+    for w in res.get("warnings", []):
+        warn(w)
+    return 0
+
+
+def cmd_labels_export(args: argparse.Namespace) -> int:
+    from pipeline.labels.interop import export_labels
+
+    res = export_labels(args.out, args.format, args.labels, args.root, all_sentences=args.all)
+    say(f"exported {res['rows']} sentences to {res['path']} ({args.format})")
+    return 0
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    common = dict(annotator=args.annotator, labels_dir=args.labels, corpus_root=args.root, order=args.order,
+                  queue=args.queue, article=args.article, models_dir=None if args.no_suggest else args.models)
+    if args.web:
+        from pipeline.labelling.web import run_web_labeller
+
+        def ready(server, notice: str | None) -> None:
+            if notice:
+                warn(notice)
+            say(f"serving {server.url} — Ctrl-C to stop")
+            sys.stdout.flush()  # whoever started us (a script, a test) waits for this line
+
+        res = run_web_labeller(**common, port=args.port or 0, ready=ready)
+    else:
+        from pipeline.labelling.terminal import run_labeller
+
+        if args.port is not None:
+            raise PipelineError("--port only goes with --web")
+        res = run_labeller(**common)
+    say(f"saved {res['saved']} decision(s) to {res['path']}; {res['remaining']} sentence(s) left in this queue")
+    return 0
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    from pipeline.labelling.queue import MIN_WORDS, build_queue
+
+    res = build_queue(args.labels, args.root, model=args.model, models_dir=args.models, size=args.size,
+                      random_share=args.random_share, seed=args.seed, per_article=args.per_article, out=args.out)
+    for w in res["warnings"]:
+        warn(w)
+    c = res["counts"]
+    say(f"pool: {c['pool']} of {c['corpus']} corpus sentences ({c['labelled']} labelled, {c['heldout']} in held-out articles "
+        f"and {c['short']} shorter than {MIN_WORDS} words left out)")
+    say(f"queued {c['uncertain'] + c['random']} with model {res['model_id']}: {c['uncertain']} the model is least sure of, "
+        f"{c['random']} drawn at random")
+    say("suggested positives: " + ", ".join(f"{lab} {n}" for lab, n in c["suggested"].items()))
+    say(f"wrote {res['path']}")
+    # the next command repeats only the folders the user typed: defaults are found again from the project root
+    where = ("" if isinstance(args.labels, Default) else f" --labels {args.labels}") + ("" if isinstance(args.root, Default) else f" --root {args.root}")
+    say(f"next: talks label --annotator NAME --queue {res['path']}{where}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    lsub = add_group(sub, "labels", "Check, summarise, compare, import and export hand labels.")
+    sp = add_command(lsub, "check", cmd_labels_check, "Validate every label file against the corpus; list every problem with file and line.")
+    labels_opt(sp)
+    root_opt(sp)
+    sp = add_command(lsub, "stats", cmd_labels_stats, "Counts per label and article, label co-occurrence, share of the corpus labelled.")
+    labels_opt(sp)
+    root_opt(sp)
+    sp.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    sp = add_command(lsub, "agree", cmd_labels_agree, "Agreement (percent, Cohen's kappa, Krippendorff's alpha) between two annotators' files.")
+    sp.add_argument("a", help="first annotator's label file (or several, comma-separated: one side of a double pass)")
+    sp.add_argument("b", help="second annotator's label file (or several, comma-separated)")
+    sp.add_argument("--out", default=Default("labels/disagreements.csv"), help="where to write the disagreements for adjudication")
+    sp.add_argument("--articles", help="only these article ids (comma-separated), e.g. the ones labelled first")
+    sp = add_command(lsub, "import", cmd_labels_import, "Import labels from Label Studio JSON or doccano JSONL.")
+    sp.add_argument("file", help="the export file")
+    sp.add_argument("--format", required=True, choices=["labelstudio", "doccano"], help="format of the file")
+    sp.add_argument("--annotator", required=True, help="annotator name; rows go to labels/<annotator>.csv")
+    labels_opt(sp)
+    root_opt(sp)
+    sp = add_command(lsub, "export", cmd_labels_export, "Export sentences with their gold labels as Label Studio JSON or doccano JSONL.")
+    sp.add_argument("--out", required=True, help="output file")
+    sp.add_argument("--format", required=True, choices=["labelstudio", "doccano"], help="output format")
+    sp.add_argument("--all", action="store_true", help="also export unlabelled corpus sentences (as tasks without annotations)")
+    labels_opt(sp)
+    root_opt(sp)
+
+    sp = add_command(sub, "label", cmd_label, "Label sentences in the terminal, or in the browser with --web (keys 1-4 toggle, "
+                     "0 none, j junk, Enter save, u undo, s skip, q quit); the current model's suggestions come pre-ticked "
+                     "unless --no-suggest.")
+    sp.add_argument("--annotator", required=True, help="your name; decisions go to labels/<annotator>.csv")
+    sp.add_argument("--order", default="articles", choices=["articles", "unlabelled"], help="what to show next: whole articles "
+                    "in order, or any unlabelled sentence (default: articles)")
+    sp.add_argument("--queue", help="a file of sentence ids (one per line, or a CSV with sentence_id) to label in that order")
+    sp.add_argument("--article", help="label only this article id")
+    sp.add_argument("--no-suggest", action="store_true", help="do not pre-tick the model's suggestions or show its probabilities: "
+                    "use it for blind passes (independent double labelling must not be anchored by the model)")
+    models_opt(sp, "models folder whose current model makes the suggestions (default: models)")
+    sp.add_argument("--web", action="store_true", help="label in the browser instead: serve a page on 127.0.0.1 (several tabs may label at once)")
+    sp.add_argument("--port", type=int, help="port for --web (default 0: any free port; the address is printed)")
+    labels_opt(sp)
+    root_opt(sp)
+
+    sp = add_command(sub, "queue", cmd_queue, "Pick the unlabelled sentences to label next: those the current model is least "
+                     "sure of (rare labels weighted up, a few per article, no near duplicates) plus a random share; writes "
+                     "labels/queue.csv for 'talks label --queue'.")
+    sp.add_argument("--size", type=int, default=100, help="sentences in the queue (default: 100)")
+    sp.add_argument("--random-share", type=float, default=0.2, help="share drawn uniformly at random, which keeps quality "
+                    "estimates on queued labels unbiased (default: 0.2)")
+    sp.add_argument("--per-article", type=int, default=3, help="at most this many uncertain sentences per article (default: 3)")
+    sp.add_argument("--seed", type=int, default=13, help="random seed; the same inputs and seed give the same queue (default: 13)")
+    sp.add_argument("--model", help=f"{MODEL_NAME} (default: current)")
+    sp.add_argument("--out", help="queue file (default: queue.csv in the labels folder)")
+    labels_opt(sp)
+    root_opt(sp)
+    models_opt(sp)
