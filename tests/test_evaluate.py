@@ -13,7 +13,8 @@ from pipeline.evaluation.evaluate import evaluate, evaluate_frame
 from pipeline.labels.heldout import read_heldout
 from pipeline.metrics import article_bootstrap, metric_block
 from pipeline.records import LABELS
-from pipeline.evaluation.report import console_summary, write_report
+from pipeline.evaluation.report import write_report
+from pipeline.evaluation.report_text import console_summary
 
 CUES = {
     "diplomacy": ["talks", "envoy", "negotiators", "delegation"],
