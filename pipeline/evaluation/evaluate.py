@@ -377,7 +377,7 @@ def _overlap_warning(df, labels_dir, corpus_root) -> list[str]:
     if labels_dir is None or corpus_root is None or not Path(labels_dir).is_dir():
         return []
     try:
-        from pipeline.labels.store import gold_labels
+        from pipeline.labels.gold import gold_labels
 
         gold = gold_labels(labels_dir, corpus_root)
     except PipelineError:

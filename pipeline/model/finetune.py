@@ -354,7 +354,7 @@ def train_finetuned(labels_dir: str | Path = "labels", corpus_root: str | Path =
     cross-fitting: the first grid entry is used and thresholds stay at 0.5
     (for tests only).
     """
-    from pipeline.labels.store import labels_hash
+    from pipeline.labels.gold import labels_hash
     from pipeline.model.selection import GRIDS, heldout_score, training_data
     from pipeline.model.folder import card_head, library_versions, training_facts, write_model_folder
     from pipeline.model.features import encoders
