@@ -102,6 +102,10 @@ def _corpus_problems(r: dict, corpus: dict) -> list[Problem]:
     return out
 
 
+def _ws(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def find_problems(labels_dir: str | Path, corpus_root: str | Path) -> list[Problem]:
     """Every problem in every store, sorted by file and line (warnings included)."""
     return collect_labels(labels_dir, corpus_root)[1]
@@ -110,10 +114,6 @@ def find_problems(labels_dir: str | Path, corpus_root: str | Path) -> list[Probl
 def check_labels(labels_dir: str | Path, corpus_root: str | Path) -> list[str]:
     """Every problem as ``path:line: message; fix`` (empty list: all good)."""
     return [str(p) for p in find_problems(labels_dir, corpus_root)]
-
-
-def _ws(text: str) -> str:
-    return " ".join(str(text).split())
 
 
 def load_labels(labels_dir: str | Path, corpus_root: str | Path) -> pd.DataFrame:

@@ -475,7 +475,7 @@ def install_bytes(names=FINETUNE_DISTRIBUTIONS) -> dict:
     """Disk size of the training extra's distributions and their dependencies beyond the base install."""
     import importlib.metadata as md
 
-    from pipeline.model.cost import _dist_bytes, _requirement_closure
+    from pipeline.model.cost import dist_bytes, requirement_closure
 
     try:
         base_reqs = [r.split(";")[0] for r in (md.requires("talks") or []) if "extra ==" not in r]
@@ -483,8 +483,8 @@ def install_bytes(names=FINETUNE_DISTRIBUTIONS) -> dict:
         base_reqs = []
     from packaging.requirements import Requirement
 
-    base = _requirement_closure([Requirement(r).name for r in base_reqs])
-    extra = _requirement_closure(names) - base
-    sizes = {n: _dist_bytes(n)[0] for n in sorted(extra)}
+    base = requirement_closure([Requirement(r).name for r in base_reqs])
+    extra = requirement_closure(names) - base
+    sizes = {n: dist_bytes(n)[0] for n in sorted(extra)}
     return {"distributions": len(sizes), "bytes": int(sum(sizes.values())),
             "largest": dict(sorted(sizes.items(), key=lambda kv: -kv[1])[:6])}
