@@ -9,7 +9,8 @@ import pytest
 
 from pipeline.errors import LabelError
 from pipeline.evaluation.diagnostics import keyword_predict
-from pipeline.evaluation.evaluate import evaluate, evaluate_frame
+from pipeline.evaluation.crossval import evaluate_frame
+from pipeline.evaluation.evaluate import evaluate
 from pipeline.labels.heldout import read_heldout
 from pipeline.metrics import article_bootstrap, metric_block
 from pipeline.records import LABELS

@@ -109,7 +109,7 @@ def test_report_and_cli(project, result, tmp_path, capsys):
 
     from test_evaluate import synthetic_gold
 
-    from pipeline.evaluation.evaluate import evaluate_frame
+    from pipeline.evaluation.crossval import evaluate_frame
 
     ev = evaluate_frame(synthetic_gold(), "word", 4.0, n_boot=50, jobs=1)
     html_without = report_html(ev)
