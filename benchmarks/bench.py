@@ -92,10 +92,11 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # is an import or the model load, else to the stage of the innermost frame
 # whose file belongs to one (so numpy under the vectoriser is vectorising).
 STAGES = {
-    "reading/cleaning": ("/pipeline/ingest.py", "/trafilatura/", "/lxml/", "/lxml_html_clean/", "/yaml/", "/justext/",
-                         "/htmldate/", "/courlan/", "/charset_normalizer/"),
-    "splitting": ("/pipeline/split.py", "/nltk/"),
-    "vectorising": ("/sklearn/feature_extraction/", "/pipeline/cues.py", "/pipeline/wordvec.py", "/pipeline/embed.py"),
+    "reading/cleaning": ("/pipeline/corpus/ingest.py", "/pipeline/corpus/discover.py", "/pipeline/corpus/readers.py",
+                         "/pipeline/corpus/metadata.py", "/pipeline/corpus/boilerplate.py", "/trafilatura/", "/lxml/",
+                         "/lxml_html_clean/", "/yaml/", "/justext/", "/htmldate/", "/courlan/", "/charset_normalizer/"),
+    "splitting": ("/pipeline/corpus/split.py", "/nltk/"),
+    "vectorising": ("/sklearn/feature_extraction/", "/pipeline/model/cues.py", "/pipeline/model/wordvec.py", "/pipeline/model/embed.py"),
     "predicting": ("/sklearn/linear_model/", "/sklearn/multiclass.py", "/sklearn/svm/"),
     "pandas/writing": ("/pandas/", "/pyarrow/", "/pipeline/store.py"),
 }

@@ -35,7 +35,7 @@ def main() -> None:
     ap.add_argument("--examples", type=int, default=3000)
     args = ap.parse_args()
     from pipeline.corpus.ingest import read_article
-    from pipeline.labels.store import find_problems
+    from pipeline.labels.gold import find_problems
     from pipeline.corpus.split import split_article
     from pipeline.corpus.store import build_corpus
 

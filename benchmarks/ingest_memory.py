@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipeline.corpus.ingest import MAX_TEXT_CHARS
+from pipeline.corpus.readers import MAX_TEXT_CHARS
 
 # Runs the CLI in a child that reports its own peak RSS on exit.
 _CHILD = (

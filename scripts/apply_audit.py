@@ -19,15 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.labels.store import (
-    ADJUDICATIONS,
-    STORE_COLUMNS,
-    VALUE_COLUMNS,
-    gold_with_junk,
-    now_utc,
-    read_store,
-    write_store,
-)
+from pipeline.labels.gold import gold_with_junk, read_store
+from pipeline.labels.store import ADJUDICATIONS, STORE_COLUMNS, VALUE_COLUMNS, now_utc, write_store
 from pipeline.records import LABELS
 from pipeline.store import atomic_write_text, read_table
 

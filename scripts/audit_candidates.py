@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from pipeline.corpus.store import load_sentences
-from pipeline.labels.store import gold_labels
+from pipeline.labels.gold import gold_labels
 from pipeline.records import LABELS
 from pipeline.store import write_table
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import sys
 
 from pipeline.labels.interop import import_labels
-from pipeline.labels.store import read_store, store_path, write_store
+from pipeline.labels.gold import read_store
+from pipeline.labels.store import store_path, write_store
 
 
 def main(argv: list[str]) -> int:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from pipeline.corpus.store import load_articles, load_sentences
 from pipeline.labels.heldout import heldout_articles
-from pipeline.labels.store import collect_labels
+from pipeline.labels.gold import collect_labels
 from pipeline.store import atomic_write_text, read_table, write_table
 
 

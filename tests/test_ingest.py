@@ -9,7 +9,9 @@ import pytest
 
 from pipeline.corpus.store import build_corpus, corpus_stats, load_articles, load_sentences
 from pipeline.errors import CorpusError
-from pipeline.corpus.ingest import clean_paragraphs, expand_inputs, is_boilerplate, read_article
+from pipeline.corpus.boilerplate import clean_paragraphs, is_boilerplate
+from pipeline.corpus.discover import expand_inputs
+from pipeline.corpus.ingest import read_article
 
 DATA = Path(__file__).parent / "data"
 RAW = Path(__file__).parent.parent / "corpus" / "raw"
@@ -360,7 +362,7 @@ def test_author_bio_only_at_the_end():
 
 
 def test_caption_and_gallery_markup_is_dropped():
-    from pipeline.corpus.ingest import _prune_link_lists
+    from pipeline.corpus.readers import prune_link_lists
 
     page = (
         "<html><body><div><p>The envoy met both delegations in Geneva.</p>"
@@ -369,7 +371,7 @@ def test_caption_and_gallery_markup_is_dropped():
         '<div data-is-gallery="true"><div data-slidename="Envoys"><p>Envoys pose for a photo.</p></div></div>'
         '<p class="captioned-quote">A kept paragraph whose class only contains the word.</p></div></body></html>'
     )
-    out = _prune_link_lists(page)
+    out = prune_link_lists(page)
     assert "met both delegations" in out and "A kept paragraph" in out
     for junk in ("arrives in Geneva", "speaks to reporters", "pose for a photo"):
         assert junk not in out

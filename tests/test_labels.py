@@ -15,24 +15,17 @@ from pipeline.cli import main
 from pipeline.errors import LabelError
 from pipeline.labels.interop import export_labels, import_labels
 from pipeline.labels.agreement import agreement, label_stats
-from pipeline.labels.store import (
-    GOLD_COLUMNS,
-    STORE_COLUMNS,
-    resolve_gold,
-    append_journal,
+from pipeline.labels.gold import (
     check_labels,
-    compact_journal,
     find_problems,
     gold_labels,
     labels_hash,
     load_labels,
     read_store,
-    save_record,
-    store_files,
-    store_path,
-    undo_record,
-    write_store,
+    resolve_gold,
 )
+from pipeline.labels.journal import append_journal, compact_journal, save_record, undo_record
+from pipeline.labels.store import GOLD_COLUMNS, STORE_COLUMNS, store_files, store_path, write_store
 from pipeline.records import LABELS
 
 DATA = Path(__file__).parent / "data"

@@ -21,14 +21,9 @@ import pytest
 from pipeline.errors import LabelError
 from pipeline.cli import main
 from pipeline.labels.agreement import label_stats
-from pipeline.labels.store import (
-    annotator_lock,
-    append_journal,
-    collect_labels,
-    format_suggested,
-    read_store,
-    save_record,
-)
+from pipeline.labels.gold import collect_labels, read_store
+from pipeline.labels.journal import annotator_lock, append_journal, save_record
+from pipeline.labels.store import format_suggested
 from pipeline.labelling.terminal import KEYS, Item, Session, build_queue, run_labeller, start_values, suggested_queue
 from pipeline.records import LABELS
 
@@ -278,7 +273,7 @@ def test_adjudicating_disagreements_with_the_tool(tiny_corpus, tmp_path):
     import shutil
 
     from pipeline.labels.agreement import agreement
-    from pipeline.labels.store import gold_labels
+    from pipeline.labels.gold import gold_labels
 
     labels = Path(shutil.copytree(Path(__file__).parent / "data" / "labels" / "good", tmp_path / "labels"))
     (labels / "adjudications.csv").unlink()
@@ -394,7 +389,7 @@ def test_start_values_prefer_the_annotators_decisions():
 
 
 def test_bad_suggested_cell_is_a_problem(tiny_corpus, tmp_path):
-    from pipeline.labels.store import check_labels
+    from pipeline.labels.gold import check_labels
 
     labels = tmp_path / "labels"
     labels.mkdir()

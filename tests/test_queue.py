@@ -99,7 +99,7 @@ def test_labeller_reads_the_queue_in_order(project):
 
 
 def test_pending_journal_decision_leaves_the_pool(project):
-    from pipeline.labels.store import append_journal, save_record
+    from pipeline.labels.journal import append_journal, save_record
 
     first = _queue(project, size=5)
     top = first["rows"][0]

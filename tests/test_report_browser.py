@@ -14,7 +14,7 @@ import pytest
 def report_html(tmp_path_factory) -> Path:
     from test_evaluate import synthetic_gold
 
-    from pipeline.evaluation.evaluate import evaluate_frame
+    from pipeline.evaluation.crossval import evaluate_frame
     from pipeline.evaluation.report import write_report
 
     result = evaluate_frame(synthetic_gold(), "word", 4.0, n_boot=200, jobs=1)

@@ -24,14 +24,11 @@ from hypothesis import strategies as st
 from pipeline.corpus import ingest, split
 from pipeline.corpus.store import build_corpus, corpus_stats, load_articles, load_sentences, manifest_path
 from pipeline.errors import CorpusError
-from pipeline.corpus.ingest import (
-    MAX_FILE_BYTES,
-    MAX_FRONT_MATTER_CHARS,
-    MAX_TEXT_CHARS,
-    clean_paragraphs,
-    expand_inputs,
-    read_article,
-)
+from pipeline.corpus.boilerplate import clean_paragraphs
+from pipeline.corpus.discover import expand_inputs
+from pipeline.corpus.ingest import read_article
+from pipeline.corpus.metadata import MAX_FRONT_MATTER_CHARS
+from pipeline.corpus.readers import MAX_FILE_BYTES, MAX_TEXT_CHARS
 from pipeline.records import Article
 from pipeline.corpus.split import MAX_SENTENCE_CHARS, split_article, split_paragraph
 
@@ -245,14 +242,14 @@ def test_control_characters_never_reach_the_corpus(tmp_path):
 # Any other failure is that file's warning
 # --------------------------------------------------------------------------
 def test_an_unexpected_exception_is_that_files_warning(tmp_path, monkeypatch):
-    real = ingest._from_plain_text
+    real = ingest.from_plain_text
 
     def buggy(path, text):
         if path.name == "bad.txt":
             raise ZeroDivisionError("boom")
         return real(path, text)
 
-    monkeypatch.setattr(ingest, "_from_plain_text", buggy)
+    monkeypatch.setattr(ingest, "from_plain_text", buggy)
     res, bad = _batch(tmp_path, "bad.txt", GOOD)
     msg = _only_error(res, bad)
     assert "unexpected ZeroDivisionError (boom); the file was skipped: please report it as a bug" in msg
@@ -277,7 +274,7 @@ def test_memory_error_and_interrupt_are_never_swallowed(tmp_path, monkeypatch, e
     def fail(path, text):
         raise exc()
 
-    monkeypatch.setattr(ingest, "_from_plain_text", fail)
+    monkeypatch.setattr(ingest, "from_plain_text", fail)
     (tmp_path / "a.txt").write_text(GOOD, encoding="utf-8")
     with pytest.raises(exc):
         build_corpus([tmp_path / "a.txt"], tmp_path / "corpus")

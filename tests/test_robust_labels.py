@@ -19,20 +19,9 @@ from pipeline.cli import main
 from pipeline.errors import LabelError, PipelineError
 from pipeline.labels.interop import import_labels
 from pipeline.labels.agreement import label_stats
-from pipeline.labels.store import (
-    STORE_COLUMNS,
-    annotator_lock,
-    append_journal,
-    check_labels,
-    compact_journal,
-    find_problems,
-    gold_labels,
-    load_labels,
-    read_store,
-    save_record,
-    undo_record,
-    write_store,
-)
+from pipeline.labels.gold import check_labels, find_problems, gold_labels, load_labels, read_store
+from pipeline.labels.journal import annotator_lock, append_journal, compact_journal, save_record, undo_record
+from pipeline.labels.store import STORE_COLUMNS, write_store
 from pipeline.labelling.terminal import _DIM, _HI, _OFF, Item, Session, build_queue
 
 DATA = Path(__file__).parent / "data"

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.evaluation.compare import compare_models
 from pipeline.labels.heldout import heldout_articles
-from pipeline.labels.store import find_problems
+from pipeline.labels.gold import find_problems
 from pipeline.model.registry import current_id, read_card
 
 from conftest import REPO

@@ -94,7 +94,8 @@ def test_too_few_sentences_is_an_error(project):
 
 def test_report_and_cli(project, result, tmp_path, capsys):
     from pipeline.cli import main
-    from pipeline.evaluation.report import report_html, simulation_text, summary_markdown
+    from pipeline.evaluation.report_html import report_html
+    from pipeline.evaluation.report_text import simulation_text, summary_markdown
 
     text = simulation_text(result)
     assert "queue" in text and "random" in text and result["verdict"] in text
@@ -108,7 +109,7 @@ def test_report_and_cli(project, result, tmp_path, capsys):
 
     from test_evaluate import synthetic_gold
 
-    from pipeline.evaluation.evaluate import evaluate_frame
+    from pipeline.evaluation.crossval import evaluate_frame
 
     ev = evaluate_frame(synthetic_gold(), "word", 4.0, n_boot=50, jobs=1)
     html_without = report_html(ev)

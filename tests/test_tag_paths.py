@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.corpus import ingest
+from pipeline.corpus import boilerplate
 from pipeline.tagging import tag as tag_module
 from pipeline.corpus.ingest import read_article
 from pipeline.records import LABELS
@@ -95,5 +95,5 @@ _cipher_text = st.lists(st.sampled_from(["kAm|2?<2E@", "A@=:46", "D2J", "E96", "
 @given(_cipher_text)
 def test_cipher_precheck_is_a_necessary_condition(p):
     words = p.split()
-    cipher_words = sum(bool(ingest._CIPHER_WORD.match(w.strip(".,;:!?\"'()"))) for w in words)
-    assert len(ingest._CIPHER_CHAR.findall(p)) >= cipher_words
+    cipher_words = sum(bool(boilerplate.CIPHER_WORD.match(w.strip(".,;:!?\"'()"))) for w in words)
+    assert len(boilerplate.CIPHER_CHAR.findall(p)) >= cipher_words

@@ -23,7 +23,9 @@ from conftest import make_labelled_project
 
 from pipeline.corpus.store import build_corpus
 from pipeline.errors import LabelError
-from pipeline.labels.store import annotator_lock, collect_labels, format_suggested, read_store
+from pipeline.labels.gold import collect_labels, read_store
+from pipeline.labels.journal import annotator_lock
+from pipeline.labels.store import format_suggested
 from pipeline.labelling.terminal import run_labeller, suggested_queue
 from pipeline.records import LABELS
 from pipeline.labelling.web import BadRequest, WebSession, run_web_labeller

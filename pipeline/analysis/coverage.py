@@ -15,7 +15,7 @@ import math
 import textwrap
 from pathlib import Path
 
-from pipeline.evaluation.report import CSS, _e, _fig, _plt, _png, _table, _td
+from pipeline.html import CSS, card, escape, figure, png, pyplot, table, td
 from pipeline.store import atomic_open, atomic_write_text
 from pipeline.analysis.trends import ALL, MIN_ARTICLES
 from pipeline.tagging.relevance import ON_TOPIC_RELEVANCE, ON_TOPIC_SYRIA
@@ -66,7 +66,7 @@ def _heights(res: dict) -> list[float]:
 
 def write_plot(res: dict, path: str | Path) -> None:
     """Shares over time, outlets side by side and the spikes, stacked in one PNG."""
-    plt = _plt()
+    plt = pyplot()
     heights = _heights(res)
     fig = plt.figure(figsize=(WIDTH, sum(heights)), layout="constrained")
     over_time, outlets, spikes = fig.subfigures(3, 1, height_ratios=heights)
@@ -74,14 +74,14 @@ def write_plot(res: dict, path: str | Path) -> None:
     plot_outlets(outlets, res)
     plot_spikes(spikes, res)
     with atomic_open(path, "wb") as f:
-        f.write(base64.b64decode(_png(fig)))
+        f.write(base64.b64decode(png(fig)))
 
 
-def _figure(draw, res: dict, height: float) -> str:
-    plt = _plt()
+def _plot_png(draw, res: dict, height: float) -> str:
+    plt = pyplot()
     fig = plt.figure(figsize=(WIDTH, height), layout="constrained")
     draw(fig, res)
-    return _png(fig)
+    return png(fig)
 
 
 def _series(res: dict, outlet: str, label: str):
@@ -218,21 +218,20 @@ def coverage_html(res: dict) -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<meta http-equiv='Content-Security-Policy' content=\"{csp}\">",
         "<meta name='viewport' content='width=device-width,initial-scale=1'>",
-        f"<title>{_e(title)}</title><style>{CSS}{EXTRA_CSS}</style></head><body><main>",
-        f"<h1>{_e(title)}</h1>",
+        f"<title>{escape(title)}</title><style>{CSS}{EXTRA_CSS}</style></head><body><main>",
+        f"<h1>{escape(title)}</h1>",
         (f"<p class='sub'>{c['articles']} articles, {c['sentences']} sentences from {c['outlets']} outlets, {c['first']} to {c['last']}, "
-         f"by {_e(res['by'])}{_e(_filter_note(res))} · model {_e(', '.join(res['model_ids']) or 'unknown')}</p>"),
+         f"by {escape(res['by'])}{escape(_filter_note(res))} · model {escape(', '.join(res['model_ids']) or 'unknown')}</p>"),
         "<div class='cards'>",
-        *(f"<div class='card'><div class='k'>{_e(lab)}</div><div class='v num'>{o['share']:.3f}</div>"
-          f"<div class='c'>95% CI [{o['ci'][0]:.3f}, {o['ci'][1]:.3f}] · {o['tagged']} sentences</div></div>"
+        *(card(lab, o["share"], f"95% CI [{o['ci'][0]:.3f}, {o['ci'][1]:.3f}] · {o['tagged']} sentences")
           for lab, o in res["overall"].items()),
         "</div>",
         "<h2>Label shares over time and by outlet</h2><div class='plots'>",
-        _fig(_figure(plot_over_time, res, _heights(res)[0]), "Share of sentences carrying each label, per period, all outlets; "
+        figure(_plot_png(plot_over_time, res, _heights(res)[0]), "Share of sentences carrying each label, per period, all outlets; "
              "bands are 95% intervals from resampling whole articles; stars mark each label's biggest rise.", "over-time", wide=True),
-        _fig(_figure(plot_outlets, res, _heights(res)[1]), "The same for the outlets with the most sentences, on one scale; "
+        figure(_plot_png(plot_outlets, res, _heights(res)[1]), "The same for the outlets with the most sentences, on one scale; "
              "a gap is a period without articles from that outlet.", "outlets", wide=True),
-        _fig(_figure(plot_spikes, res, _heights(res)[2]), "Each label's biggest rise from one period to the next (shaded) and the "
+        figure(_plot_png(plot_spikes, res, _heights(res)[2]), "Each label's biggest rise from one period to the next (shaded) and the "
              "most confident sentences of the period it rose to.", "spikes", wide=True),
         "</div>",
         "<h2>Label shares by outlet</h2>", _outlet_table(res),
@@ -256,9 +255,9 @@ def _outlet_table(res: dict) -> str:
     rows = []
     for outlet in [ALL, *res["outlets"]]:
         first = t.loc[(outlet, res["labels"][0])]
-        rows.append([_td("all outlets" if outlet == ALL else outlet), _td(first["articles"]), _td(first["sentences"]),
+        rows.append([td("all outlets" if outlet == ALL else outlet), td(first["articles"]), td(first["sentences"]),
                      *(_share_cell(t.loc[(outlet, lab)]) for lab in res["labels"])])
-    return (_table(["outlet", "articles", "sentences", *res["labels"]], rows, "outlets")
+    return (table(["outlet", "articles", "sentences", *res["labels"]], rows, "outlets")
             + "<p class='sub'>Share of sentences carrying each label over the whole period, with its 95% interval.</p>")
 
 
@@ -268,7 +267,7 @@ def _spikes_html(res: dict) -> str:
     out = []
     for s in res["spikes"]:
         clear = s["rise_ci"][0] > 0
-        out.append(f"<div class='{'verdict' if clear else 'warn'}'><b>{_e(s['label'])}</b>: {_e(s['from'])} → {_e(s['to'])}, "
+        out.append(f"<div class='{'verdict' if clear else 'warn'}'><b>{escape(s['label'])}</b>: {escape(s['from'])} → {escape(s['to'])}, "
                    f"{s['share_from']:.3f} → {s['share_to']:.3f} ({s['rise']:+.3f}, 95% interval [{s['rise_ci'][0]:+.3f}, "
                    f"{s['rise_ci'][1]:+.3f}]; {s['articles_from']} and {s['articles_to']} articles). "
                    + ("The interval excludes 0." if clear else "The interval includes 0: it may be noise.") + "</div>")
@@ -277,29 +276,29 @@ def _spikes_html(res: dict) -> str:
 
 
 def _sentence_list(rows: list[dict], label: str) -> str:
-    items = "".join(f"<li><span class='p'>{label} {r['p']:.2f}</span>{_e(r['text'])} "
-                    f"<span class='meta'>— {_e(r['outlet'])}, {_e(r['date'])}: {_e(r['title'])}</span></li>" for r in rows)
+    items = "".join(f"<li><span class='p'>{label} {r['p']:.2f}</span>{escape(r['text'])} "
+                    f"<span class='meta'>— {escape(r['outlet'])}, {escape(r['date'])}: {escape(r['title'])}</span></li>" for r in rows)
     return f"<ul class='examples'>{items}</ul>"
 
 
 def _link(title: str, url: str) -> str:
     # Only web addresses become links: a javascript: or data: URL in a tags file must not run from the page.
     if url.lower().startswith(("http://", "https://")):
-        return f"<a href='{_e(url)}' rel='noopener noreferrer'>{_e(title or url)}</a>"
-    return _e(title)
+        return f"<a href='{escape(url)}' rel='noopener noreferrer'>{escape(title or url)}</a>"
+    return escape(title)
 
 
 def _articles_table(res: dict) -> str:
-    rows = [[f"<td class='text'>{_link(a['title'], a['url'])}</td>", _td(a["outlet"]), _td(a["date"]), _td(a["sentences"]),
-             _td(a["labelled"]), _td(f"{a['relevance']:.2f}"), _td("yes" if a["on_topic"] else "no"),
-             *(_td(f"{a['shares'][lab]:.2f}") for lab in res["labels"])] for a in res["articles"]]
-    return (_table(["title", "outlet", "date", "sentences", "tagged", "relevance", "on topic", *res["labels"]], rows, "articles")
+    rows = [[f"<td class='text'>{_link(a['title'], a['url'])}</td>", td(a["outlet"]), td(a["date"]), td(a["sentences"]),
+             td(a["labelled"]), td(f"{a['relevance']:.2f}"), td("yes" if a["on_topic"] else "no"),
+             *(td(f"{a['shares'][lab]:.2f}") for lab in res["labels"])] for a in res["articles"]]
+    return (table(["title", "outlet", "date", "sentences", "tagged", "relevance", "on topic", *res["labels"]], rows, "articles")
             + "<p class='sub'>The articles with the most tagged sentences; relevance is the share of their sentences that carry "
             "any label, and the label columns the share carrying each.</p>")
 
 
 def _examples_html(res: dict) -> str:
-    return "\n".join(f"<h3>{_e(lab)}</h3>" + _sentence_list(rows, lab) for lab, rows in res["examples"].items())
+    return "\n".join(f"<h3>{escape(lab)}</h3>" + _sentence_list(rows, lab) for lab, rows in res["examples"].items())
 
 
 def _sentence_table(res: dict) -> str:
@@ -307,7 +306,7 @@ def _sentence_table(res: dict) -> str:
     # Nothing in the data may end the script element or open a comment: escape <, > and &; U+2028/9 end lines in old JS.
     for ch in "<>&\u2028\u2029":
         data = data.replace(ch, f"\\u{ord(ch):04x}")
-    options = "".join(f"<option value='{_e(lab)}'>{_e(lab)}</option>" for lab in res["labels"])
+    options = "".join(f"<option value='{escape(lab)}'>{escape(lab)}</option>" for lab in res["labels"])
     return (f"<p class='sub'>The {len(res['sentences'])} most confident tagged sentences (by the highest probability among "
             "their labels).</p>"
             f"<div class='filter'><label>label <select id='label-filter'><option value=''>any</option>{options}</select></label> "

@@ -8,7 +8,7 @@ from pipeline.cli._util import Default, add_command, add_group, progress, root_o
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from pipeline.corpus.ingest import expand_inputs
+    from pipeline.corpus.discover import expand_inputs
     from pipeline.corpus.store import build_corpus
 
     problems: list = []  # what the inputs hold that cannot be ingested: an unreadable folder, a PDF

@@ -14,7 +14,8 @@ RENAMED_COMPARE = ("--compare is gone: 'talks compare A B' compares two trained 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from pipeline.evaluation.evaluate import evaluate
-    from pipeline.evaluation.report import console_summary, write_report
+    from pipeline.evaluation.report import write_report
+    from pipeline.evaluation.report_text import console_summary
 
     if args.compare is not None:
         raise PipelineError(RENAMED_COMPARE)
@@ -34,7 +35,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from pipeline.evaluation.report import simulation_text
+    from pipeline.evaluation.report_text import simulation_text
     from pipeline.labelling.simulate import SEEDS, STRATEGIES, simulate
     from pipeline.store import atomic_write_text
 

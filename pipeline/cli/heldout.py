@@ -11,7 +11,7 @@ from pipeline.errors import PipelineError
 def cmd_heldout_init(args: argparse.Namespace) -> int:
     from pipeline.corpus.store import load_articles
     from pipeline.labels.heldout import choose_heldout, heldout_articles, heldout_path, write_heldout
-    from pipeline.labels.store import gold_labels
+    from pipeline.labels.gold import gold_labels
 
     if heldout_articles(args.labels):
         raise PipelineError(f"a held-out set exists ({heldout_path(args.labels)}); it is chosen once. "

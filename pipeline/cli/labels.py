@@ -11,7 +11,7 @@ from pipeline.errors import PipelineError
 
 
 def cmd_labels_check(args: argparse.Namespace) -> int:
-    from pipeline.labels.store import find_problems
+    from pipeline.labels.gold import find_problems
 
     problems = find_problems(args.labels, args.root)
     for p in problems:

@@ -1,3 +1,5 @@
-"""Stage 1, the corpus: article files -> ``Article`` records (``ingest``) -> ``Sentence`` records
-(``split``), kept as one generation under ``corpus/`` (``store``).
+"""Stage 1, the corpus: article files -> ``Article`` records (``ingest``, which runs ``discover`` (inputs ->
+files), ``readers`` (one file's format -> an article), ``metadata`` (front matter, dates, outlet) and
+``boilerplate`` (the paragraph rules)) -> ``Sentence`` records (``split``), kept as one generation under
+``corpus/`` (``store``).
 """

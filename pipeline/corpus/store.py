@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pipeline.errors import CorpusError, PipelineError
-from pipeline.corpus.ingest import expand_inputs, iter_articles
+from pipeline.corpus.discover import expand_inputs
+from pipeline.corpus.ingest import iter_articles
 from pipeline.records import SENTENCE_FIELDS, Article, normalise_text
 from pipeline.corpus.split import split_article
 from pipeline.store import atomic_write_text, read_table

@@ -119,7 +119,7 @@ def gold_overlap(sentence_ids: Iterable[str], labels_dir: str | Path | None, cor
     if labels_dir is None or corpus_root is None or not Path(labels_dir).is_dir():
         return none
     try:
-        from pipeline.labels.store import gold_labels
+        from pipeline.labels.gold import gold_labels
 
         gold = gold_labels(labels_dir, corpus_root)
     except PipelineError:

@@ -58,7 +58,7 @@ def explain(model: dict, text: str, top: int = 8, labels_dir: str | Path | None 
     encoder = next(iter(encoders(vec)), None)
     if encoder is not None and labels_dir is not None:
         from pipeline.model.embed import nearest
-        from pipeline.labels.store import gold_labels
+        from pipeline.labels.gold import gold_labels
 
         gold = gold_labels(labels_dir, corpus_root or "corpus")
         near = nearest(encoder.transform(gold["text"].tolist()), gold, encoder.transform([text])[0], k=top)

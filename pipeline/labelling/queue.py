@@ -163,7 +163,8 @@ def build_queue(
     import pandas as pd
 
     from pipeline.labels.heldout import heldout_articles
-    from pipeline.labels.store import collect_labels, is_store_name
+    from pipeline.labels.gold import collect_labels
+    from pipeline.labels.store import is_store_name
     from pipeline.store import write_table
     from pipeline.model.loading import load_model
     from pipeline.model.selection import predict_proba

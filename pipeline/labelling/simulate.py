@@ -83,7 +83,7 @@ def simulate(
     ``jobs`` worker processes run the curves (None or 0: one per core; 1: none).  ``progress`` gets one tick for
     the full-pool model and one per point of each curve, a curve's worth at a time."""
     from pipeline.labels.heldout import heldout_path, split_gold
-    from pipeline.labels.store import gold_labels, labels_hash
+    from pipeline.labels.gold import gold_labels, labels_hash
 
     if start < 1 or (step is not None and step < 1) or rounds < 1 or not seeds:
         raise LabelError("--start, --step, --rounds and --seeds must all be 1 or more")

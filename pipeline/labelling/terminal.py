@@ -28,18 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import LabelError, ModelError
-from pipeline.labels.store import (
-    VALUE_COLUMNS,
-    annotator_lock,
-    append_journal,
-    collect_labels,
-    compact_journal,
-    format_suggested,
-    read_store,
-    save_record,
-    store_path,
-    undo_record,
-)
+from pipeline.labels.gold import collect_labels, read_store
+from pipeline.labels.journal import annotator_lock, append_journal, compact_journal, save_record, undo_record
+from pipeline.labels.store import VALUE_COLUMNS, format_suggested, store_path
 from pipeline.records import CONTROL_PICTURES
 
 ORDERS: tuple[str, ...] = ("articles", "unlabelled")

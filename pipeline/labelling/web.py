@@ -33,7 +33,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline.errors import LabelError
-from pipeline.labels.store import VALUE_COLUMNS, append_journal, format_suggested, save_record, store_path, undo_record
+from pipeline.labels.journal import append_journal, save_record, undo_record
+from pipeline.labels.store import VALUE_COLUMNS, format_suggested, store_path
 from pipeline.labelling.terminal import KEYS, Item, exclusive_session, start_values, suggested_queue
 from pipeline.records import LABELS
 

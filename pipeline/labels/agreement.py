@@ -9,7 +9,8 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from pipeline.labels.store import VALUE_COLUMNS, parse_suggested, rows_frame, resolve_gold, collect_labels, read_store
+from pipeline.labels.gold import collect_labels, read_store, resolve_gold
+from pipeline.labels.store import VALUE_COLUMNS, parse_suggested, rows_frame
 from pipeline.records import LABELS
 from pipeline.store import write_table
 

@@ -51,7 +51,7 @@ def split_gold(gold, labels_dir: str | Path):
 
 def heldout_gold(labels_dir: str | Path, corpus_root: str | Path):
     """The gold rows of the held-out articles (LabelError when there are none)."""
-    from pipeline.labels.store import gold_labels
+    from pipeline.labels.gold import gold_labels
 
     if not heldout_articles(labels_dir):
         raise LabelError("no held-out set yet; choose one with 'talks heldout init' (or pass --data FILE)", heldout_path(labels_dir))
@@ -63,7 +63,7 @@ def heldout_gold(labels_dir: str | Path, corpus_root: str | Path):
 
 def heldout_version(heldout_gold) -> dict:
     """What a model card records about the held-out set it was scored on."""
-    from pipeline.labels.store import labels_hash
+    from pipeline.labels.gold import labels_hash
 
     return {
         "articles": int(heldout_gold["article_id"].nunique()),

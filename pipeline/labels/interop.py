@@ -7,18 +7,9 @@ import json
 from pathlib import Path
 
 from pipeline.errors import LabelError
-from pipeline.labels.store import (
-    ALL_COLUMNS,
-    VALUE_COLUMNS,
-    annotator_lock,
-    gold_with_junk,
-    iso_utc,
-    now_utc,
-    compact_journal,
-    read_store,
-    store_path,
-    write_store,
-)
+from pipeline.labels.gold import gold_with_junk, read_store
+from pipeline.labels.journal import annotator_lock, compact_journal
+from pipeline.labels.store import ALL_COLUMNS, VALUE_COLUMNS, iso_utc, now_utc, store_path, write_store
 from pipeline.records import LABELS, normalise_text
 from pipeline.store import atomic_open
 

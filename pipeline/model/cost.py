@@ -4,6 +4,7 @@ file).  Used by ``evaluate --compare`` to put cost beside quality.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +82,7 @@ def tagging_speed(pipeline, texts, on: str = "", min_seconds: float | None = Non
     return out
 
 
-def _dist_bytes(name: str) -> tuple[int, str | None]:
+def dist_bytes(name: str) -> tuple[int, str | None]:
     """(bytes on disk, version) of an installed distribution's files; (0, None) if it is not installed."""
     import importlib.metadata as md
 
@@ -98,7 +99,7 @@ def _dist_bytes(name: str) -> tuple[int, str | None]:
     return total, dist.version
 
 
-def _requirement_closure(names) -> set[str]:
+def requirement_closure(names: Iterable[str]) -> set[str]:
     """Installed distributions ``names`` need, transitively (extras not followed), canonical names."""
     import importlib.metadata as md
 
@@ -148,16 +149,16 @@ def install_footprint(features: str, pipeline=None, model_file: str | Path | Non
     backend = resolve_backend(encs[0].backend if encs else "auto")
     packages = {}
     for name in EXTRA_DISTRIBUTIONS[backend]:
-        b, v = _dist_bytes(name)
+        b, v = dist_bytes(name)
         packages[name] = {"version": v, "bytes": int(b)}
     deps: dict[str, dict] = {}
     try:
         from packaging.utils import canonicalize_name
 
         own = {canonicalize_name(n) for n in EXTRA_DISTRIBUTIONS[backend]}
-        base = _requirement_closure(["talks"])
-        for name in sorted(_requirement_closure(EXTRA_DISTRIBUTIONS[backend]) - base - own):
-            b, v = _dist_bytes(name)
+        base = requirement_closure(["talks"])
+        for name in sorted(requirement_closure(EXTRA_DISTRIBUTIONS[backend]) - base - own):
+            b, v = dist_bytes(name)
             deps[name] = {"version": v, "bytes": int(b)}
     except ImportError:  # packaging is missing: report the three packages only
         pass
@@ -172,7 +173,7 @@ def install_footprint(features: str, pipeline=None, model_file: str | Path | Non
 
 def base_install_bytes() -> int:
     """Bytes on disk of the base install: this package and everything it requires (no extras)."""
-    return int(sum(_dist_bytes(name)[0] for name in _requirement_closure(["talks"])))
+    return int(sum(dist_bytes(name)[0] for name in requirement_closure(["talks"])))
 
 
 def _mb(b: float) -> str:

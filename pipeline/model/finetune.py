@@ -354,7 +354,7 @@ def train_finetuned(labels_dir: str | Path = "labels", corpus_root: str | Path =
     cross-fitting: the first grid entry is used and thresholds stay at 0.5
     (for tests only).
     """
-    from pipeline.labels.store import labels_hash
+    from pipeline.labels.gold import labels_hash
     from pipeline.model.selection import GRIDS, heldout_score, training_data
     from pipeline.model.folder import card_head, library_versions, training_facts, write_model_folder
     from pipeline.model.features import encoders
@@ -475,7 +475,7 @@ def install_bytes(names=FINETUNE_DISTRIBUTIONS) -> dict:
     """Disk size of the training extra's distributions and their dependencies beyond the base install."""
     import importlib.metadata as md
 
-    from pipeline.model.cost import _dist_bytes, _requirement_closure
+    from pipeline.model.cost import dist_bytes, requirement_closure
 
     try:
         base_reqs = [r.split(";")[0] for r in (md.requires("talks") or []) if "extra ==" not in r]
@@ -483,8 +483,8 @@ def install_bytes(names=FINETUNE_DISTRIBUTIONS) -> dict:
         base_reqs = []
     from packaging.requirements import Requirement
 
-    base = _requirement_closure([Requirement(r).name for r in base_reqs])
-    extra = _requirement_closure(names) - base
-    sizes = {n: _dist_bytes(n)[0] for n in sorted(extra)}
+    base = requirement_closure([Requirement(r).name for r in base_reqs])
+    extra = requirement_closure(names) - base
+    sizes = {n: dist_bytes(n)[0] for n in sorted(extra)}
     return {"distributions": len(sizes), "bytes": int(sum(sizes.values())),
             "largest": dict(sorted(sizes.items(), key=lambda kv: -kv[1])[:6])}

@@ -120,7 +120,7 @@ def scores(Y: np.ndarray, Yhat: np.ndarray, labels=LABELS) -> dict:
 def training_data(labels_dir: str | Path, corpus_root: str | Path):
     """Gold labels outside the held-out articles as (DataFrame, texts, Y, groups)."""
     from pipeline.labels.heldout import split_gold
-    from pipeline.labels.store import gold_labels
+    from pipeline.labels.gold import gold_labels
 
     gold = split_gold(gold_labels(labels_dir, corpus_root), labels_dir)[0]
     if len(gold) == 0:
@@ -138,7 +138,7 @@ def train(
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Select, fit and save a model; return its card."""
-    from pipeline.labels.store import labels_hash
+    from pipeline.labels.gold import labels_hash
 
     gold, texts, Y, groups = training_data(labels_dir, corpus_root)
     folds = grouped_folds(groups)
@@ -183,7 +183,7 @@ def train(
 def heldout_score(model, thresholds: dict[str, float], labels_dir: str | Path, corpus_root: str | Path) -> dict | None:
     """The fitted model scored as it is on the held-out gold, with its version; None without a held-out set."""
     from pipeline.labels.heldout import heldout_articles, heldout_version, split_gold
-    from pipeline.labels.store import gold_labels
+    from pipeline.labels.gold import gold_labels
     from pipeline.metrics import metric_block
 
     if not heldout_articles(labels_dir):

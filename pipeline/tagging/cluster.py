@@ -87,7 +87,7 @@ def tag_dask(
     ``progress(n, total=None)`` is called once with the number of files as
     ``total``, then with the files of each partition done.
     """
-    from pipeline.corpus.ingest import expand_inputs
+    from pipeline.corpus.discover import expand_inputs
     from pipeline.model.loading import load_model
 
     _require_dask()

@@ -365,7 +365,7 @@ def tag(
     ``chunk_files=1`` and ``jobs=2`` start two workers).  ``processes`` in
     the result is how many processes tagged (1: no pool was started).
     """
-    from pipeline.corpus.ingest import expand_inputs
+    from pipeline.corpus.discover import expand_inputs
 
     fmt = "csv" if out == "-" else table_format(out)
     sum_fmt = table_format(summary) if summary else None
