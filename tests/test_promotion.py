@@ -7,7 +7,7 @@ from conftest import make_labelled_project
 
 from pipeline.cli import main
 from pipeline.labels.heldout import heldout_articles
-from pipeline.model.promotion import Promotion, promote_if_not_worse
+from pipeline.evaluation.promotion import Promotion, promote_if_not_worse
 from pipeline.model.registry import current_id, read_history
 from pipeline.model.selection import train
 from pipeline.records import LABELS

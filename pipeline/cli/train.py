@@ -9,7 +9,7 @@ from pipeline.metrics import format_interval
 
 def cmd_train(args: argparse.Namespace) -> int:
     from pipeline.cli.models import compare_text
-    from pipeline.model.promotion import promote_if_not_worse
+    from pipeline.evaluation.promotion import promote_if_not_worse
     from pipeline.model.registry import current_id
     from pipeline.model.selection import GRIDS, N_SPLITS, QUICK, train
 
