@@ -379,7 +379,8 @@ def training_runs(gold, features: str, C: float, sizes, deadline: float, tmp: Pa
 def quality(labels: Path, corpus: Path, model: dict, peer_model: Path | None) -> tuple[dict, object]:
     """Held-out macro-F1 of the project's model and (trained here) of the peer; also the training gold."""
     from pipeline.labels.heldout import heldout_gold
-    from pipeline.model.selection import apply_thresholds, predict_proba, scores, training_data
+    from pipeline.metrics import scores
+    from pipeline.model.selection import apply_thresholds, predict_proba, training_data
 
     held = heldout_gold(labels, corpus)
     Y = held[list(LABELS)].to_numpy(dtype=int)
@@ -399,7 +400,7 @@ def quality(labels: Path, corpus: Path, model: dict, peer_model: Path | None) ->
 
 
 def _f1s(sc: dict) -> dict:
-    return {"macro_f1": round(sc["macro_f1"], 3), "f1": {lab: round(sc["per_label"][lab]["f1"], 3) for lab in LABELS}}
+    return {"macro_f1": round(sc["macro"]["f1"], 3), "f1": {lab: round(sc["per_label"][lab]["f1"], 3) for lab in LABELS}}
 
 
 # --------------------------------------------------------------------------

@@ -31,7 +31,8 @@ sys.path.insert(0, str(REPO))
 
 from pipeline.records import LABELS  # noqa: E402
 from pipeline.records import SEED
-from pipeline.model.selection import apply_thresholds, grouped_folds, oof_proba, scores, training_data, tune_thresholds
+from pipeline.metrics import scores
+from pipeline.model.selection import apply_thresholds, grouped_folds, oof_proba, training_data, tune_thresholds
 from pipeline.model.features import make_pipeline  # noqa: E402
 
 C_GRID = (0.5, 2.0, 8.0)
@@ -77,7 +78,7 @@ def evaluate(name, factories: dict, texts, Y, folds) -> dict:
     ap, C, P = best
     th = tune_thresholds(Y, P)
     sc = scores(Y, apply_thresholds(P, th))
-    return {"features": name, "C": C, "macro_ap": round(ap, 4), "macro_f1": round(sc["macro_f1"], 4),
+    return {"features": name, "C": C, "macro_ap": round(ap, 4), "macro_f1": round(sc["macro"]["f1"], 4),
             "per_label_f1": {lab: round(sc["per_label"][lab]["f1"], 4) for lab in LABELS}, "ap_by_C": trials}
 
 

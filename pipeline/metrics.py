@@ -9,12 +9,77 @@ is taken within each resample (a paired interval).
 """
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 
 from pipeline.records import LABELS
 from pipeline.records import SEED
 
 N_BOOT = 1000
+
+
+class LabelScores(TypedDict, total=False):
+    """One label's figures; the ``*_ci`` intervals and confusion counts only where bootstrapped."""
+
+    precision: float
+    recall: float
+    f1: float
+    support: int
+    precision_ci: list[float]
+    recall_ci: list[float]
+    f1_ci: list[float]
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    average_precision: float
+    brier: float
+
+
+class Average(TypedDict, total=False):
+    """Micro or macro precision, recall and F1; the ``*_ci`` intervals only where bootstrapped."""
+
+    precision: float
+    recall: float
+    f1: float
+    precision_ci: list[float]
+    recall_ci: list[float]
+    f1_ci: list[float]
+
+
+class Metrics(TypedDict):
+    """The one shape of a set of scores, in cross-validation, on held-out text, on a model card: per label,
+    then the micro and macro averages (``metrics["macro"]["f1"]`` is the macro-F1)."""
+
+    per_label: dict[str, LabelScores]
+    micro: Average
+    macro: Average
+
+
+class Difference(TypedDict):
+    """A model's macro-F1 (and each label's F1) minus the reference model's, paired over the same resamples."""
+
+    vs: str
+    macro_f1: float
+    macro_f1_ci: list[float]
+    share_of_resamples_better: float
+    per_label: dict[str, dict[str, object]]
+    verdict: str
+
+
+class Comparison(TypedDict, total=False):
+    """Several models on the same sentences: each model's :class:`Metrics` and its :class:`Difference` from the first."""
+
+    reference: str
+    sentences: int
+    articles: int
+    n_boot: int
+    seed: int
+    models: list[dict]
+    overlap: dict[str, int]
+    warnings: list[str]
+    text: str
 
 
 def per_article_counts(Y, Yhat, codes, n_arts: int) -> dict[str, np.ndarray]:
@@ -35,7 +100,7 @@ def boot_f1(Y, Yhat, codes, n_arts: int, W) -> np.ndarray:
 
 
 def compare_predictions(Y, groups, entries: list[dict], labels: tuple[str, ...] = LABELS, n_boot: int = N_BOOT,
-                        seed: int = SEED) -> dict:
+                        seed: int = SEED) -> Comparison:
     """Metrics of several models' predictions on the same sentences, and paired differences from the first.
 
     ``entries`` are dicts with ``info`` (model_id, features, C, ...), ``Yhat``
@@ -126,12 +191,26 @@ def article_bootstrap(groups, n_boot: int = N_BOOT, seed: int = SEED) -> tuple[n
     return arts, W
 
 
-def metric_block(Y, Yhat, groups, labels: tuple[str, ...] = LABELS, n_boot: int = N_BOOT, seed: int = SEED) -> dict:
-    """Per-label P/R/F1/support/confusion, micro and macro averages, with article-bootstrap 95% CIs."""
+def scores(Y, Yhat, labels: tuple[str, ...] = LABELS) -> Metrics:
+    """Per-label precision, recall, F1 and support, and the micro and macro averages, without intervals
+    (what model selection needs, many times over); :func:`metric_block` adds the intervals."""
     Y, Yhat = np.asarray(Y, dtype=int), np.asarray(Yhat, dtype=int)
     c = counts(Y, Yhat)
     p, r, f = prf(c["tp"], c["fp"], c["fn"])
     mp, mr, mf = prf(c["tp"].sum(), c["fp"].sum(), c["fn"].sum())
+    return {
+        "per_label": {lab: {"precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]),
+                            "support": int(c["tp"][j] + c["fn"][j])} for j, lab in enumerate(labels)},
+        "micro": {"precision": float(mp), "recall": float(mr), "f1": float(mf)},
+        "macro": {"precision": float(np.mean(p)), "recall": float(np.mean(r)), "f1": float(np.mean(f))},
+    }
+
+
+def metric_block(Y, Yhat, groups, labels: tuple[str, ...] = LABELS, n_boot: int = N_BOOT, seed: int = SEED) -> Metrics:
+    """:func:`scores` with article-bootstrap 95% intervals and each label's confusion counts."""
+    Y, Yhat = np.asarray(Y, dtype=int), np.asarray(Yhat, dtype=int)
+    c = counts(Y, Yhat)
+    point = scores(Y, Yhat, labels)
 
     # Bootstrap on per-article counts: a resample's counts are W @ counts_per_article.
     arts, W = article_bootstrap(groups, n_boot, seed)
@@ -140,19 +219,14 @@ def metric_block(Y, Yhat, groups, labels: tuple[str, ...] = LABELS, n_boot: int 
     bp, br, bf = prf(B["tp"], B["fp"], B["fn"])
     bmp, bmr, bmf = prf(B["tp"].sum(1), B["fp"].sum(1), B["fn"].sum(1))
 
-    per = {}
+    per: dict[str, LabelScores] = {}
     for j, lab in enumerate(labels):
-        per[lab] = {
-            "precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "support": int(c["tp"][j] + c["fn"][j]),
-            "precision_ci": ci95(bp[:, j]), "recall_ci": ci95(br[:, j]), "f1_ci": ci95(bf[:, j]),
-            "tp": int(c["tp"][j]), "fp": int(c["fp"][j]), "fn": int(c["fn"][j]), "tn": int(c["tn"][j]),
-        }
+        per[lab] = {**point["per_label"][lab], "precision_ci": ci95(bp[:, j]), "recall_ci": ci95(br[:, j]), "f1_ci": ci95(bf[:, j]),
+                    "tp": int(c["tp"][j]), "fp": int(c["fp"][j]), "fn": int(c["fn"][j]), "tn": int(c["tn"][j])}
     return {
         "per_label": per,
-        "micro": {"precision": float(mp), "recall": float(mr), "f1": float(mf), "f1_ci": ci95(bmf),
-                  "precision_ci": ci95(bmp), "recall_ci": ci95(bmr)},
-        "macro": {"precision": float(np.mean(p)), "recall": float(np.mean(r)), "f1": float(np.mean(f)),
-                  "f1_ci": ci95(bf.mean(1)), "precision_ci": ci95(bp.mean(1)), "recall_ci": ci95(br.mean(1))},
+        "micro": {**point["micro"], "f1_ci": ci95(bmf), "precision_ci": ci95(bmp), "recall_ci": ci95(bmr)},
+        "macro": {**point["macro"], "f1_ci": ci95(bf.mean(1)), "precision_ci": ci95(bp.mean(1)), "recall_ci": ci95(br.mean(1))},
     }
 
 

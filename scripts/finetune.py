@@ -77,7 +77,7 @@ def main(argv=None) -> int:
                     "per_label_f1": {lab: m["f1"] for lab, m in hm.get("per_label", {}).items()},
                     "per_label_f1_ci": {lab: m["f1_ci"] for lab, m in hm.get("per_label", {}).items()}},
         "target": {"macro_f1": 0.85, "every_label_f1": 0.75},
-        "cross_fitted": {"folds": card["finetune"]["cross_fit"]["folds"], "macro_f1_tuned": card["cv_metrics"]["macro_f1"],
+        "cross_fitted": {"folds": card["finetune"]["cross_fit"]["folds"], "macro_f1_tuned": card["cv_metrics"]["macro"]["f1"],
                          "per_label_f1": {lab: m["f1"] for lab, m in card["cv_metrics"]["per_label"].items()},
                          "trials": card["selection"]["trials"]},
         "thresholds": card["thresholds"],

@@ -46,7 +46,8 @@ from pipeline.records import LABELS  # noqa: E402
 from pipeline.model.registry import current_id, read_card  # noqa: E402
 from pipeline.store import atomic_write_text  # noqa: E402
 from pipeline.records import SEED
-from pipeline.model.selection import grouped_folds, scores, training_data, tune_thresholds
+from pipeline.metrics import scores
+from pipeline.model.selection import grouped_folds, training_data, tune_thresholds
 from pipeline.model.features import make_pipeline  # noqa: E402
 
 OUT = REPO / "reports" / "label_dependencies.json"
@@ -125,7 +126,7 @@ def run(labels_dir: Path, corpus: Path, models: Path) -> dict:
             Yhat[te] = (P[te] >= np.array([thr[lab] for lab in LABELS])).astype(int)
         sc = scores(Y, Yhat)
         out["heads"][name] = {
-            "macro_f1": round(sc["macro_f1"], 4),
+            "macro_f1": round(sc["macro"]["f1"], 4),
             "f1": {lab: round(sc["per_label"][lab]["f1"], 4) for lab in LABELS},
             "brier": {lab: round(float(np.mean((P[:, j] - Y[:, j]) ** 2)), 4) for j, lab in enumerate(LABELS)},
             "ece": {lab: round(ece(Y[:, j], P[:, j]), 4) for j, lab in enumerate(LABELS)},

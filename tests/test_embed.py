@@ -264,7 +264,7 @@ def test_embeddings_only_model_trains(real, labelled_project, tmp_path, monkeypa
     monkeypatch.setenv("TALKS_EMBED_CACHE", str(tmp_path / "cache"))
     p = labelled_project
     card = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "embeddings", "C": 2.0}], set_current=False)
-    assert card["model_id"].startswith("emb-") and card["cv_metrics"]["macro_f1"] > 0.5
+    assert card["model_id"].startswith("emb-") and card["cv_metrics"]["macro"]["f1"] > 0.5
 
 
 def test_a_shipped_embedding_model_saved_before_fine_tuned_encoders_still_loads(real, tmp_path, monkeypatch):

@@ -54,7 +54,7 @@ def test_select_picks_best_macro_ap():
     Y = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] * 5)
     good, bad = Y * 0.8 + 0.1, np.full(Y.shape, 0.5)
     res = ft.select(Y, [bad, good], [{"features": "finetuned", "C": 1.0}, {"features": "finetuned", "C": 2.0}])
-    assert res["params"]["C"] == 2.0 and res["cv_metrics"]["macro_f1"] == 1.0 and len(res["trials"]) == 2
+    assert res["params"]["C"] == 2.0 and res["cv_metrics"]["macro"]["f1"] == 1.0 and len(res["trials"]) == 2
 
 
 def test_select_keeps_the_first_on_a_tie_and_records_every_trial():

@@ -85,3 +85,16 @@ def test_a_mistyped_model_id_gets_a_suggestion():
     with pytest.raises(ModelError) as e:
         read_card(SHIPPED, "zzzz")
     assert "did you mean" not in str(e.value) and "talks models list" in str(e.value)
+
+
+def test_cards_written_before_one_metric_shape_read_in_it():
+    """The shipped cards keep cv_metrics.macro_f1 on disk; every reader sees cv_metrics.macro.f1."""
+    import json
+
+    from pipeline.model.folder import load_card
+
+    path = Path(__file__).parent.parent / "models" / "cues-5dcf298875" / "card.json"
+    on_disk = json.loads(path.read_text(encoding="utf-8"))["cv_metrics"]
+    card = load_card(path)["cv_metrics"]
+    assert card["macro"]["f1"] == on_disk["macro_f1"] and card["micro"]["f1"] == on_disk["micro_f1"]
+    assert card["per_label"] == on_disk["per_label"] and "macro_f1" not in card

@@ -53,7 +53,7 @@ def test_model_folder_and_card(trained_project):
     assert on_disk["training"]["positives"]["diplomacy"] > 0
     assert len(on_disk["training"]["labels_sha256"]) == 64
     assert "scikit-learn" in on_disk["versions"]
-    assert on_disk["cv_metrics"]["macro_f1"] > 0.8  # the generated labels are easy
+    assert on_disk["cv_metrics"]["macro"]["f1"] > 0.8  # the generated labels are easy
 
 
 def test_training_is_deterministic_across_processes(labelled_project, tmp_path):

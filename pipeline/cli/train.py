@@ -21,7 +21,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     say(f"trained on {card['training']['sentences']} sentences from {card['training']['articles']} articles "
         "(held-out articles left out)")
     say(table(card["selection"]["trials"], ["features", "C", "macro_ap", "macro_f1_tuned"]))
-    say(f"(selection only: cross-validated macro-F1 {cv['macro_f1']:.3f} with thresholds tuned on the same folds is optimistic)")
+    say(f"(selection only: cross-validated macro-F1 {cv['macro']['f1']:.3f} with thresholds tuned on the same folds is optimistic)")
     held = card.get("heldout")
     if held:
         hm = held["metrics"]

@@ -25,7 +25,7 @@ import pandas as pd
 
 from pipeline.errors import ModelError, PipelineError
 from pipeline.labels.heldout import heldout_articles, heldout_gold, heldout_version, read_heldout, split_gold
-from pipeline.metrics import N_BOOT, compare_predictions
+from pipeline.metrics import N_BOOT, Comparison, compare_predictions
 from pipeline.records import LABELS
 from pipeline.model.selection import apply_thresholds, predict_proba
 from pipeline.model.loading import load_model
@@ -50,7 +50,7 @@ def compare_models(
     corpus_root: str | Path = "corpus",
     data: str | Path | None = None,
     n_boot: int = N_BOOT,
-) -> dict:
+) -> Comparison:
     """Score models ``a`` (None: current) and ``b`` as they are on the same sentences; B - A paired.
 
     Models are named by id, folder, ``current`` or ``previous``.  Returns the

@@ -178,7 +178,7 @@ def _nested_cell(texts, Y, groups, tr, te, features, C) -> tuple[np.ndarray, dic
 
 
 def learning_curve(by_cell: dict, folds: list[tuple[np.ndarray, np.ndarray]], groups: np.ndarray, Y: np.ndarray,
-                   labels: tuple[str, ...], fractions: tuple[float, ...]) -> dict:
+                   labels: tuple[str, ...], fractions: tuple[float, ...]) -> Evaluation:
     """Macro-F1 and macro AP per training fraction (mean and sd over the folds), from the cells of :func:`cv_predictions`."""
     from sklearn.metrics import average_precision_score
 

@@ -33,7 +33,7 @@ import numpy as np
 from pipeline.errors import ModelError
 from pipeline.evaluation.crossval import FRACTIONS, cv_evaluation, cv_predictions, evaluate_frame, learning_curve
 from pipeline.evaluation.diagnostics import informative_terms, keyword_predict
-from pipeline.evaluation.result import assemble
+from pipeline.evaluation.result import Evaluation, assemble
 from pipeline.labels.heldout import read_heldout
 from pipeline.metrics import N_BOOT, compare_predictions
 from pipeline.model.cost import comparison_text, install_footprint, tagging_speed
@@ -57,7 +57,7 @@ def evaluate(
     fractions: tuple[float, ...] | None = FRACTIONS,
     jobs: int | None = None,
     compare: list[str | Path] | tuple[str | Path, ...] | None = None,
-) -> dict:
+) -> Evaluation:
     """Evaluate by grouped cross-validation on the gold labels, or on a held-out file.
 
     ``fractions=None`` (or an empty tuple) skips the learning curve.  ``jobs``
@@ -122,7 +122,7 @@ def evaluate_heldout(
     labels_dir: str | Path | None = "labels",
     corpus_root: str | Path | None = "corpus",
     n_boot: int = N_BOOT,
-) -> dict:
+) -> Evaluation:
     """Score a trained model as it is, with its stored thresholds, on a held-out label file."""
     m = load_model(model, models_dir)
     labels = tuple(m["labels"])
@@ -195,7 +195,7 @@ def evaluate_compare(
     n_boot: int = N_BOOT,
     fractions: tuple[float, ...] | None = FRACTIONS,
     jobs: int | None = None,
-) -> dict:
+) -> Evaluation:
     """Evaluate ``models[0]`` (None: ``models/current``) as :func:`evaluate` does and compare ``models[1:]`` with it.
 
     Every model is scored on the same sentences: in cross-validation each is

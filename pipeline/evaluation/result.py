@@ -4,12 +4,12 @@ baselines, precision-recall and reliability curves, worst errors and the data de
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
 from pipeline.evaluation.diagnostics import KEYWORDS, calibration, pr_curve, worst_errors
-from pipeline.metrics import metric_block
+from pipeline.metrics import Comparison, Metrics, metric_block
 
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI starts faster without it
     import pandas as pd
@@ -17,8 +17,38 @@ if TYPE_CHECKING:  # pandas is imported lazily: the CLI starts faster without it
 SCHEMA_VERSION = 1
 
 
+class Evaluation(TypedDict, total=False):
+    """What ``talks evaluate`` measures, as written to ``metrics.json`` and drawn in the report.
+
+    ``metrics`` has the one metric shape (:class:`~pipeline.metrics.Metrics`) with
+    article-bootstrap intervals; ``baselines`` the same for the majority and
+    keyword baselines.  The mode fills in ``mode``, ``model``, ``method`` and,
+    in cross-validation, ``learning_curve``; comparing adds ``comparison``.
+    """
+
+    schema: int
+    created: str
+    mode: str
+    labels: list[str]
+    data: dict
+    metrics: Metrics
+    confusion: dict[str, dict[str, int]]
+    baselines: dict[str, dict]
+    curves: dict[str, dict]
+    errors: dict
+    warnings: list[str]
+    model: dict
+    parameters: dict
+    thresholds: dict
+    method: dict
+    learning_curve: dict | None
+    terms: dict
+    comparison: Comparison
+    simulation: dict
+
+
 def assemble(gold: pd.DataFrame, Y: np.ndarray, P: np.ndarray, Yhat: np.ndarray, T: np.ndarray,
-             groups: np.ndarray, labels: tuple[str, ...], n_boot: int, Ymaj: np.ndarray, Ykw: np.ndarray) -> dict:
+             groups: np.ndarray, labels: tuple[str, ...], n_boot: int, Ymaj: np.ndarray, Ykw: np.ndarray) -> Evaluation:
     """The parts both modes share: metrics, baselines, curves, errors, data description."""
     metrics = metric_block(Y, Yhat, groups, labels, n_boot)
     pr, cal = {}, {}

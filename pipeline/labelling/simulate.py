@@ -52,7 +52,8 @@ from pipeline.errors import LabelError
 from pipeline.labelling.queue import RELEVANCE_FLOOR, select, text_vectors, uncertainty_scores
 from pipeline.records import LABELS
 from pipeline.records import SEED
-from pipeline.model.selection import apply_thresholds, grouped_folds, oof_proba, predict_proba, scores, tune_thresholds
+from pipeline.metrics import scores
+from pipeline.model.selection import apply_thresholds, grouped_folds, oof_proba, predict_proba, tune_thresholds
 from pipeline.model.features import make_pipeline
 
 FEATURES, C = "word", 4.0  # the fast configuration: the simulation compares orders, not models
@@ -109,7 +110,7 @@ def simulate(
     _, _, full = _fit_and_score(texts, Y, groups, np.arange(len(texts)), test)
     if progress:
         progress(1)
-    target = target_share * full["macro_f1"]
+    target = target_share * full["macro"]["f1"]
 
     tasks = [(strategy, int(seed)) for seed in seeds for strategy in STRATEGIES]
     curves = _curves(tasks, (start, texts, Y, groups, vectors, test, step, rounds, random_share, per_article), progress, jobs)
@@ -132,7 +133,7 @@ def simulate(
         "labels_sha256": labels_hash(gold),  # which gold labels the figures come from
         "parameters": {"seeds": [int(s) for s in seeds], "start": start, "step": step, "rounds": rounds, "random_share": random_share,
                        "per_article": per_article, "features": FEATURES, "C": C, "target_share": target_share},
-        "full": {"labelled": int(len(train_df)), "macro_f1": _r(full["macro_f1"]),
+        "full": {"labelled": int(len(train_df)), "macro_f1": _r(full["macro"]["f1"]),
                  "f1": {lab: _r(full["per_label"][lab]["f1"]) for lab in LABELS}},
         "target": {"share": target_share, "macro_f1": _r(target)},
         "strategies": strategies,
@@ -177,7 +178,7 @@ def _run(strategy, seed, start, texts, Y, groups, vectors, test, step, rounds, r
     for r in range(rounds + 1):
         idx = np.array(labelled)
         model, thresholds, sc = _fit_and_score(texts, Y, groups, idx, test)
-        curve.append({"labelled": len(idx), "macro_f1": _r(sc["macro_f1"]),
+        curve.append({"labelled": len(idx), "macro_f1": _r(sc["macro"]["f1"]),
                       "f1": {lab: _r(sc["per_label"][lab]["f1"]) for lab in LABELS}})
         pool = np.setdiff1d(np.arange(len(texts)), idx)
         if r == rounds or not len(pool):

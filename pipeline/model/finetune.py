@@ -329,14 +329,15 @@ def select(Y: np.ndarray, P_list: list[np.ndarray], grid: list[dict]) -> dict:
     """The grid entry with the best macro average precision (train.py's criterion), its thresholds and CV scores."""
     from sklearn.metrics import average_precision_score
 
-    from pipeline.model.selection import apply_thresholds, scores, tune_thresholds
+    from pipeline.metrics import scores
+    from pipeline.model.selection import apply_thresholds, tune_thresholds
 
     trials, best = [], None
     for g, P in zip(grid, P_list):
         ap = float(np.mean([average_precision_score(Y[:, j], P[:, j]) for j in range(Y.shape[1]) if Y[:, j].any()]))
         th = tune_thresholds(Y, P)
         sc = scores(Y, apply_thresholds(P, th))
-        trials.append({**g, "macro_ap": round(ap, 4), "macro_f1_tuned": round(sc["macro_f1"], 4)})
+        trials.append({**g, "macro_ap": round(ap, 4), "macro_f1_tuned": round(sc["macro"]["f1"], 4)})
         if best is None or ap > best[0] + 1e-9:
             best = (ap, g, th, sc)
     return {"params": best[1], "thresholds": best[2], "cv_metrics": best[3], "trials": trials}
@@ -355,6 +356,7 @@ def train_finetuned(labels_dir: str | Path = "labels", corpus_root: str | Path =
     (for tests only).
     """
     from pipeline.labels.gold import labels_hash
+    from pipeline.metrics import scores
     from pipeline.model.selection import GRIDS, heldout_score, training_data
     from pipeline.model.folder import card_head, library_versions, training_facts, write_model_folder
     from pipeline.model.features import encoders
@@ -407,8 +409,7 @@ def train_finetuned(labels_dir: str | Path = "labels", corpus_root: str | Path =
             "selection": {"cv": (f"cross-fitted GroupKFold({cf['folds']}) by article, seed {SEED}: an encoder fine-tuned "
                                  "per fold without it" if n_folds else "none (n_folds=0)"),
                           "criterion": "macro average precision", "trials": chosen["trials"]},
-            "cv_metrics": chosen["cv_metrics"] or {"per_label": {lab: {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
-                                                                  for lab in LABELS}, "macro_f1": 0.0, "micro_f1": 0.0},
+            "cv_metrics": chosen["cv_metrics"] or scores(np.zeros((0, len(LABELS))), np.zeros((0, len(LABELS)))),
             "training": training_facts(gold, Y, groups, labels_dir, lhash),
             "versions": {**versions, **_torch_versions()},
             "heldout": heldout_score(model, thresholds, labels_dir, corpus_root),

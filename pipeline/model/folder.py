@@ -7,10 +7,12 @@ import json
 import platform
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
 from pipeline.errors import ModelError
+from pipeline.metrics import Metrics
 from pipeline.model.artefact import FORMAT, LEGACY_FILE, MODEL_FILE, SCHEMA_VERSION
 from pipeline.records import LABELS
 from pipeline.store import atomic_write_text, sha256_file
@@ -18,7 +20,34 @@ from pipeline.store import atomic_write_text, sha256_file
 
 
 
-def card_head(model_id: str, params: dict, thresholds: dict[str, float], encoder: dict | None) -> dict:
+class ModelCard(TypedDict, total=False):
+    """A model folder's ``card.json``: what the model is, how it was chosen and how good it is.
+
+    ``cv_metrics`` are the selection's cross-validated figures (thresholds tuned
+    on the same folds, so optimistic); ``heldout`` the fitted model's figures on
+    the held-out set and that set's version, None without one; ``sha256`` is
+    the model file's.  Fine-tuned models add ``finetune``.
+    """
+
+    schema: int
+    model_id: str
+    created: str
+    labels: list[str]
+    thresholds: dict[str, float]
+    features: str
+    parameters: dict
+    selection: dict
+    cv_metrics: Metrics
+    training: dict
+    versions: dict[str, str]
+    heldout: dict | None
+    format: str
+    file: str
+    sha256: str
+    finetune: dict
+
+
+def card_head(model_id: str, params: dict, thresholds: dict[str, float], encoder: dict | None) -> ModelCard:
     """The fields every model card starts with: its id, labels, thresholds and the estimator's parameters."""
     features = params["features"]
     return {
@@ -47,7 +76,7 @@ def training_facts(gold, Y: np.ndarray, groups, labels_dir: str | Path, labels_s
     }
 
 
-def write_model_folder(models_dir: str | Path, pipeline, card: dict, files: dict[str, Path] | None = None) -> dict:
+def write_model_folder(models_dir: str | Path, pipeline, card: ModelCard, files: dict[str, Path] | None = None) -> ModelCard:
     """Write ``models/<card's model_id>/`` whole or not at all; return the card as written.
 
     ``files`` (name in the folder -> file to copy) go in first, then the
@@ -111,7 +140,28 @@ def guidelines_version(labels_dir: str | Path) -> str | None:
     return m.group(1) if m else None
 
 
-def card_markdown(card: dict) -> str:
+def load_card(path: str | Path) -> ModelCard:
+    """A ``card.json``, its cross-validation figures in the one metric shape; ModelError if it is not a JSON object.
+
+    Cards written before there was one shape keep ``macro_f1`` and ``micro_f1``
+    beside ``per_label``: they are read as ``macro.f1`` and ``micro.f1``, so no
+    reader needs to know both.
+    """
+    path = Path(path)
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise ModelError(f"model card is not valid JSON ({e}); re-train with 'talks train'", path) from None
+    if not isinstance(card, dict):
+        raise ModelError("model card is not a JSON object; re-train with 'talks train'", path)
+    cv = card.get("cv_metrics")
+    if isinstance(cv, dict) and "macro_f1" in cv:
+        card["cv_metrics"] = {"per_label": cv.get("per_label", {}), "micro": {"f1": cv.get("micro_f1")},
+                              "macro": {"f1": cv["macro_f1"]}}
+    return card
+
+
+def card_markdown(card: ModelCard) -> str:
     cv = card["cv_metrics"]
     lines = [
         f"# Model card: {card['model_id']}",
@@ -122,7 +172,7 @@ def card_markdown(card: dict) -> str:
         f"(guidelines v{card['training']['guidelines_version']}, labels sha256 {card['training']['labels_sha256'][:12]}).",
         "",
         f"Cross-validated ({card['selection']['cv']}), thresholds tuned on the same out-of-fold",
-        f"predictions (slightly optimistic; `talks evaluate` gives the nested figure): macro-F1 {cv['macro_f1']:.3f}, micro-F1 {cv['micro_f1']:.3f}.",
+        f"predictions (slightly optimistic; `talks evaluate` gives the nested figure): macro-F1 {cv['macro']['f1']:.3f}, micro-F1 {cv['micro']['f1']:.3f}.",
         "",
         "| label | threshold | precision | recall | F1 | support |",
         "|---|---|---|---|---|---|",
@@ -162,7 +212,6 @@ def upgrade(model: str | Path, models_dir: str | Path = "models") -> dict:
 
     from pipeline.model.artefact import load, save
     from pipeline.model.loading import resolve_model
-    from pipeline.model.registry import load_card
 
     folder = resolve_model(model, models_dir)
     card_path, legacy, new = folder / "card.json", folder / LEGACY_FILE, folder / MODEL_FILE

@@ -4,10 +4,12 @@ library versions it was trained with.  Which model is current is ``registry.py``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 from pipeline.errors import ModelError
 from pipeline.model.artefact import FORMAT, LEGACY_FILE, MODEL_FILE, SCHEMA_VERSION
 from pipeline.model.features import uses_embeddings
+from pipeline.model.folder import ModelCard, load_card
 from pipeline.store import sha256_file
 
 
@@ -25,15 +27,26 @@ def resolve_model(model: str | Path | None = None, models_dir: str | Path = "mod
     return p
 
 
-def load_model(model: str | Path | None = None, models_dir: str | Path = "models") -> dict:
+class LoadedModel(TypedDict):
+    """A model folder loaded and checked: its card, the fitted pipeline, where it came from, and what to warn about."""
+
+    card: ModelCard
+    pipeline: object  # a fitted sklearn Pipeline
+    thresholds: dict[str, float]
+    labels: tuple[str, ...]
+    path: Path
+    file: Path
+    warnings: list[str]
+
+
+def load_model(model: str | Path | None = None, models_dir: str | Path = "models") -> LoadedModel:
     """Load a model folder as data, checking schema and the model file's sha256 against its card.
 
     The sha256 only catches accidents (anyone who can change the file can
     change the card); safety comes from the file being data (``artefact.load``).
-    Returns ``{"card", "pipeline", "thresholds", "labels", "path", "file", "warnings"}``.
+    Returns a :class:`LoadedModel`.
     """
     from pipeline.model.artefact import load
-    from pipeline.model.registry import load_card
 
     folder = resolve_model(model, models_dir)
     card_path, model_path = folder / "card.json", folder / MODEL_FILE

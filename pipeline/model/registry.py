@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.errors import ModelError
+from pipeline.model.folder import ModelCard, load_card
 from pipeline.store import append_log, atomic_write_text, read_log
 
 CURRENT = "current"
@@ -120,21 +121,9 @@ def _model_folder(models_dir: str | Path, model: str | None) -> Path:
     return folder
 
 
-def read_card(models_dir: str | Path, model: str | None) -> dict:
+def read_card(models_dir: str | Path, model: str | None) -> ModelCard:
     """The card of a model named by id, ``current`` or ``previous`` (None: current)."""
     return load_card(_model_folder(models_dir, model) / "card.json")
-
-
-def load_card(path: str | Path) -> dict:
-    """A ``card.json`` as a dict; ModelError if it is not valid JSON or not a JSON object."""
-    path = Path(path)
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as e:
-        raise ModelError(f"model card is not valid JSON ({e}); re-train with 'talks train'", path) from None
-    if not isinstance(card, dict):
-        raise ModelError("model card is not a JSON object; re-train with 'talks train'", path)
-    return card
 
 
 def set_current(models_dir: str | Path, model_id: str, action: str, reason: str, **extra) -> dict:

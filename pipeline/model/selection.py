@@ -18,7 +18,8 @@ import numpy as np
 
 from pipeline.errors import LabelError
 from pipeline.model.features import make_pipeline, uses_embeddings
-from pipeline.model.folder import card_head, library_versions, training_facts, write_model_folder
+from pipeline.model.folder import ModelCard, card_head, library_versions, training_facts, write_model_folder
+from pipeline.metrics import scores
 from pipeline.records import LABELS, SEED
 
 
@@ -104,19 +105,6 @@ def apply_thresholds(P: np.ndarray, thresholds: dict[str, float], labels=LABELS)
     return (P >= np.array([thresholds[lab] for lab in labels])).astype(int)
 
 
-def scores(Y: np.ndarray, Yhat: np.ndarray, labels=LABELS) -> dict:
-    """Per-label precision/recall/F1/support, micro and macro F1."""
-    from sklearn.metrics import f1_score, precision_recall_fscore_support
-
-    p, r, f, s = precision_recall_fscore_support(Y, Yhat, average=None, zero_division=0)
-    per = {lab: {"precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "support": int(s[j])} for j, lab in enumerate(labels)}
-    return {
-        "per_label": per,
-        "macro_f1": float(f1_score(Y, Yhat, average="macro", zero_division=0)),
-        "micro_f1": float(f1_score(Y, Yhat, average="micro", zero_division=0)),
-    }
-
-
 def training_data(labels_dir: str | Path, corpus_root: str | Path):
     """Gold labels outside the held-out articles as (DataFrame, texts, Y, groups)."""
     from pipeline.labels.heldout import split_gold
@@ -136,7 +124,7 @@ def train(
     grid: list[dict] | None = None,
     set_current: bool = True,
     progress: Callable[[int], None] | None = None,
-) -> dict:
+) -> ModelCard:
     """Select, fit and save a model; return its card."""
     from pipeline.labels.gold import labels_hash
 
@@ -152,7 +140,7 @@ def train(
         ap = float(np.mean([average_precision_score(Y[:, j], P[:, j]) for j in range(len(LABELS)) if Y[:, j].any()]))
         th = tune_thresholds(Y, P)
         sc = scores(Y, apply_thresholds(P, th))
-        trials.append({**params, "macro_ap": round(ap, 4), "macro_f1_tuned": round(sc["macro_f1"], 4)})
+        trials.append({**params, "macro_ap": round(ap, 4), "macro_f1_tuned": round(sc["macro"]["f1"], 4)})
         if best is None or ap > best[0] + 1e-9:
             best = (ap, params, P, th, sc)
     _, params, P, thresholds, cv = best
