@@ -432,7 +432,8 @@ def main() -> None:
                 fig[name] = old[name]
         atomic_write_text(OUT, json.dumps(fig, indent=1) + "\n")
     done = write_blocks(render(fig))
-    print(f"wrote {OUT} and the figure blocks of " + (", ".join(str(p.relative_to(REPO)) for p in done) or "no file (unchanged)"))
+    print(("" if args.render else f"wrote {OUT}; ") + "rewrote the figure blocks of "
+          + (", ".join(str(p.relative_to(REPO)) for p in done) or "no file (all unchanged)"))
 
 
 if __name__ == "__main__":
