@@ -1,11 +1,15 @@
-"""Regenerate the README's figures from the project's own commands, and the JSON they come from.
+"""Regenerate the figures of the README and docs/ from the project's own commands, and the JSON they come from.
 
-Every figure block in README.md sits between ``<!-- figures:NAME -->`` and
-``<!-- /figures -->``; this script recomputes the numbers with the library
-(the same functions the ``talks`` commands call), writes them to
-``reports/figures.json``, and rewrites the blocks.  ``--render`` only
-re-renders the blocks from an existing ``reports/figures.json``.
-Usage: python scripts/readme_figures.py [--render] (or: make figures)
+Every figure block sits between ``<!-- figures:NAME -->`` and ``<!-- /figures -->``
+in README.md or a page of docs/; this script recomputes the numbers with the
+library (the same functions the ``talks`` commands call), writes them to
+``reports/figures.json``, and rewrites each block in whichever file holds it
+(:func:`write_blocks`, which the other generators use too).  ``--render`` only
+re-renders the blocks from an existing ``reports/figures.json``; ``--only
+sample,relevance,...`` recomputes some parts; ``--measure-cost`` times
+``make run`` and ``make test`` into ``reports/cost.json`` (the ``cost`` part).
+The ``relevance`` and ``trends`` parts read what ``make run`` writes under out/.
+Usage: python scripts/readme_figures.py [--render | --only PARTS] [--measure-cost] (or: make figures)
 """
 from __future__ import annotations
 
