@@ -291,13 +291,14 @@ def _minutes(sec: float) -> str:
 
 def _cost_block(c: dict) -> str:
     run, test = c["runs"]["run"], c["runs"]["test"]
-    failed = [t for t, r in c["runs"].items() if r["exit_code"]]
+    failed = " and ".join(f"`make {t}` exited with {r['exit_code']}" for t, r in c["runs"].items() if r["exit_code"])
+    end = f" at the start and {c['load_average_end']} at the end" if "load_average_end" in c else " at the start"
     return (f"Measured on {c['date'][:10]} on {c['cores']} cores (`python scripts/readme_figures.py --measure-cost`, "
             f"`reports/cost.json`), with `.venv` already installed: `make run` took {_minutes(run['seconds'])}, "
-            f"`make test` {_minutes(test['seconds'])}" + (f" (exit code {', '.join(str(c['runs'][t]['exit_code']) for t in failed)})" if failed else "")
-            + f". Load average {c['load_average_start']}" + (f" at the start and {c['load_average_end']} at the end"
-                                                               if "load_average_end" in c else " at the start")
-            + " (a shared machine: other runs slow these down). The first of them on a fresh clone also installs `.venv`.")
+            f"`make test` {_minutes(test['seconds'])}"
+            + (f" (`{test['last_line'].strip('= ')}`)" if test.get("last_line") else "") + (f"; {failed}" if failed else "")
+            + f". Load average {c['load_average_start']}{end} (a shared machine: other runs slow these down). "
+            "The first of them on a fresh clone also installs `.venv`.")
 
 
 def _relevance_block(r: dict) -> str:
@@ -401,8 +402,9 @@ def measure_cost(targets: tuple[str, ...] = ("run", "test")) -> dict:
            "load_average_start": round(os.getloadavg()[0], 2), "runs": {}}
     for t in targets:
         t0 = time.monotonic()
-        rc = subprocess.run(["make", t], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-        res["runs"][t] = {"seconds": round(time.monotonic() - t0, 1), "exit_code": rc}
+        p = subprocess.run(["make", t], cwd=REPO, capture_output=True, text=True)
+        res["runs"][t] = {"seconds": round(time.monotonic() - t0, 1), "exit_code": p.returncode,
+                          "last_line": (p.stdout.strip().splitlines() or [""])[-1][-200:]}
     res["load_average_end"] = round(os.getloadavg()[0], 2)
     return res
 
