@@ -1,6 +1,6 @@
-"""Render benchmarks/results/bench.json into README.md's ``<!-- figures:bench -->`` block.
+"""Render benchmarks/results/bench.json into the ``<!-- figures:bench -->`` block (docs/speed.md).
 
-    python benchmarks/bench_table.py [--json FILE] [--readme FILE]
+    python benchmarks/bench_table.py [--json FILE] [--file FILE]
 
 ``make bench`` runs it after ``bench.py``.
 """
@@ -14,13 +14,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
-from readme_figures import write_readme  # noqa: E402
+from readme_figures import write_blocks  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "bench.json"
 # `make bench`'s results at commit ac570e0, before the speed work of issue 12
 # (`git show ac570e0:benchmarks/results/bench.json`): its profile is the "before".
 BEFORE = REPO / "benchmarks" / "results" / "bench-before.json"
-README = REPO / "README.md"
 
 
 def _pct(x: float) -> str:
@@ -102,18 +101,19 @@ def render(res: dict, before: dict | None = None) -> str:
     return "\n".join(lines)
 
 
-def write(res: dict, readme: Path = README, before: dict | None = None) -> None:
-    write_readme({"bench": render(res, before)}, readme)
+def write(res: dict, file: Path | None = None, before: dict | None = None) -> list[Path]:
+    """Rewrite the bench block in ``file``, or in whichever of the README and docs/ holds it."""
+    return write_blocks({"bench": render(res, before)}, [file] if file else None)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", default=str(RESULTS), help="bench.json to render (default: benchmarks/results/bench.json)")
-    ap.add_argument("--readme", default=str(README), help="README to rewrite (default: README.md)")
+    ap.add_argument("--file", help="the Markdown file to rewrite (default: whichever of README.md and docs/*.md holds the block)")
     args = ap.parse_args(argv)
     before = json.loads(BEFORE.read_text(encoding="utf-8")) if BEFORE.exists() else None
-    write(json.loads(Path(args.json).read_text(encoding="utf-8")), Path(args.readme), before)
-    print(f"rewrote the bench block of {args.readme}")
+    done = write(json.loads(Path(args.json).read_text(encoding="utf-8")), Path(args.file) if args.file else None, before)
+    print("rewrote the bench block" + (f" of {done[0]}" if done else " (unchanged)"))
     return 0
 
 

@@ -121,7 +121,7 @@ def render(res: dict) -> str:
     h, t = res["heldout"], res["timing"]
     lines = [f"Held-out set: {h['sentences']:,} sentences of {h['articles']} articles (version {h['sha256'][:12]}); "
              f"F1 per label, macro-F1 with its 95% article-bootstrap interval; speed is features + classifier on "
-             f"{t['sentences']:,} corpus sentences on one thread (reading and splitting, the same for all, are in the bench below); "
+             f"{t['sentences']:,} corpus sentences on one thread (reading and splitting, the same for all, are in the speed benchmark, docs/speed.md); "
              f"size is the model folder plus the optional extra it needs (base install {res['install']['base_mb']:,.0f} MB, "
              "with the static word vectors of the cues models). "
              "`make models-table` regenerates this table.", "",
@@ -150,14 +150,14 @@ def render(res: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from readme_figures import write_readme
+    from readme_figures import write_blocks
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sentences", type=int, default=3000)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--render", action="store_true", help="only re-render the README block from the JSON")
+    ap.add_argument("--render", action="store_true", help="only re-render the models block from the JSON")
     ap.add_argument("--json", default=str(RESULTS))
-    ap.add_argument("--readme", default=str(REPO / "README.md"))
+    ap.add_argument("--file", help="the Markdown file to rewrite (default: whichever of README.md and docs/*.md holds the block)")
     a = ap.parse_args(argv)
     if a.render:
         res = json.loads(Path(a.json).read_text(encoding="utf-8"))
@@ -167,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         os.chdir(REPO)
         res = run(Path("models"), Path("labels"), Path("corpus"), a.sentences, a.repeats)
         atomic_write_text(Path(a.json), json.dumps(res, indent=1) + "\n")
-    write_readme({"models": render(res)}, Path(a.readme))
-    print(f"wrote {a.json} and the README's models block")
+    write_blocks({"models": render(res)}, [Path(a.file)] if a.file else None)
+    print(f"wrote {a.json} and the models block")
     return 0
 
 

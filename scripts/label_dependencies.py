@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from readme_figures import write_readme  # noqa: E402
+from readme_figures import write_blocks  # noqa: E402
 
 from pipeline.records import LABELS  # noqa: E402
 from pipeline.model.registry import current_id, read_card  # noqa: E402
@@ -153,14 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", default=REPO / "corpus", type=Path)
     ap.add_argument("--models", default=REPO / "models", type=Path)
     ap.add_argument("--out", default=OUT, type=Path)
-    ap.add_argument("--render", action="store_true", help="only re-render the README block from the JSON")
+    ap.add_argument("--render", action="store_true", help="only re-render the heads block from the JSON")
     a = ap.parse_args(argv)
     if a.render:
         res = json.loads(a.out.read_text(encoding="utf-8"))
     else:
         res = run(a.labels, a.corpus, a.models)
         atomic_write_text(a.out, json.dumps(res, indent=1) + "\n")
-    write_readme({"heads": render(res)})
+    write_blocks({"heads": render(res)})
     for name, h in res["heads"].items():
         print(f"{name:24s} macro-F1 {h['macro_f1']:.3f}  " + "  ".join(f"{lab} {h['f1'][lab]:.3f}" for lab in LABELS)
               + f"  mean Brier {np.mean(list(h['brier'].values())):.4f}  mean ECE {np.mean(list(h['ece'].values())):.3f}")

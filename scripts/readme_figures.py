@@ -1,11 +1,15 @@
-"""Regenerate the README's figures from the project's own commands, and the JSON they come from.
+"""Regenerate the figures of the README and docs/ from the project's own commands, and the JSON they come from.
 
-Every figure block in README.md sits between ``<!-- figures:NAME -->`` and
-``<!-- /figures -->``; this script recomputes the numbers with the library
-(the same functions the ``talks`` commands call), writes them to
-``reports/figures.json``, and rewrites the blocks.  ``--render`` only
-re-renders the blocks from an existing ``reports/figures.json``.
-Usage: python scripts/readme_figures.py [--render] (or: make figures)
+Every figure block sits between ``<!-- figures:NAME -->`` and ``<!-- /figures -->``
+in README.md or a page of docs/; this script recomputes the numbers with the
+library (the same functions the ``talks`` commands call), writes them to
+``reports/figures.json``, and rewrites each block in whichever file holds it
+(:func:`write_blocks`, which the other generators use too).  ``--render`` only
+re-renders the blocks from an existing ``reports/figures.json``; ``--only
+sample,relevance,...`` recomputes some parts; ``--measure-cost`` times
+``make run`` and ``make test`` into ``reports/cost.json`` (the ``cost`` part).
+The ``relevance`` and ``trends`` parts read what ``make run`` writes under out/.
+Usage: python scripts/readme_figures.py [--render | --only PARTS] [--measure-cost] (or: make figures)
 """
 from __future__ import annotations
 
@@ -13,9 +17,14 @@ import argparse
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the pipeline package, when run without installing it
+
+from pipeline.metrics import format_interval  # noqa: E402
+
 OUT = REPO / "reports" / "figures.json"
 LABELS_ORDER = ("diplomacy", "violence", "humanitarian", "blame")
 # The model that was current before round 2 of the labels (trained on round 1 without the held-out articles).
@@ -67,10 +76,97 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
     fig["cv"] = {"metrics": ev["metrics"], "baselines": {k: v["macro"]["f1"] for k, v in ev.get("baselines", {}).items()}
                  if isinstance(ev.get("baselines"), dict) else None,
                  "learning_curve": ev.get("learning_curve"), "data": ev.get("data")}
+    for name, part in PARTS.items():
+        fig[name] = part(models)
     sim = simulate(labels, root)
     fig["simulation"] = {k: sim[k] for k in ("test", "pool", "parameters", "full", "target", "verdict")}
     fig["simulation"]["strategies"] = {s: {k: v for k, v in d.items() if k != "runs"} for s, d in sim["strategies"].items()}
     return fig
+
+
+SAMPLE_INPUT = "corpus/new"
+FEED_SUMMARY, FEED_TRENDS = Path("out") / "feed-summary.csv", Path("out") / "feed-trends.csv"
+# The suspension of the Geneva talks (3 February 2016) fell in this ISO week; the trends block centres on it.
+SUSPENSION_WEEK = "2016-W05"
+
+
+def sample_rows(models: Path) -> dict:
+    """Three rows of ``talks tag corpus/new``: the most certain blame sentence, the most certain sentence
+    with two labels or more, and the sentence closest to a tag without one."""
+    import tempfile
+
+    import pandas as pd
+
+    from pipeline.tagging.tag import tag
+
+    with tempfile.TemporaryDirectory() as tmp:
+        res = tag([SAMPLE_INPUT], str(Path(tmp) / "tags.csv"), models_dir=models)
+        df = pd.read_csv(Path(tmp) / "tags.csv", keep_default_na=False)
+    labs = list(LABELS_ORDER)
+    tagged = df[labs].sum(axis=1)
+    conf = pd.concat([df[f"p_{lab}"].where(df[lab] == 1) for lab in labs], axis=1).min(axis=1)
+    picks = [df[df["blame"] == 1]["p_blame"].idxmax(), conf.where(tagged >= 2).idxmax(),
+             df[[f"p_{lab}" for lab in labs]].max(axis=1).where(tagged == 0).idxmax()]
+    cols = ["article_id", "position", "text", *labs, *[f"p_{lab}" for lab in labs], "model_id", "outlet", "date"]
+    rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in df.loc[i, cols].items()} for i in picks]
+    return {"command": f"talks tag {SAMPLE_INPUT} --out tags.csv", "sentences": int(res["sentences"]),
+            "articles": int(res["articles"] or df["article_id"].nunique()), "columns": len(df.columns), "rows": rows}
+
+
+def cost() -> dict | None:
+    """``make run`` and ``make test`` as timed by ``--measure-cost`` (reports/cost.json)."""
+    return json.loads(COST.read_text(encoding="utf-8")) if COST.exists() else None
+
+
+def relevance() -> dict | None:
+    """The on-topic flag against the hand-judged sample: re-measured when the feed's summary exists
+    (``make run`` writes it), else the committed ``benchmarks/relevance/results.json``."""
+    import csv
+    import subprocess
+
+    here = REPO / "benchmarks" / "relevance"
+    if (REPO / FEED_SUMMARY).exists():
+        subprocess.run([sys.executable, str(here / "measure.py"), "--summary", str(FEED_SUMMARY)], check=True, cwd=REPO)
+    res = json.loads((here / "results.json").read_text(encoding="utf-8"))
+    with (here / "sample.csv").open(encoding="utf-8") as f:
+        strata = [r["stratum"] for r in csv.DictReader(f)]
+    res["strata"] = {s: strata.count(s) for s in sorted(set(strata))}
+    return res
+
+
+def trends() -> dict | None:
+    """Blame's weekly share in the feed's on-topic articles, all outlets, from ``make run``'s trends table."""
+    import pandas as pd
+
+    from pipeline.analysis.trends import MIN_ARTICLES
+
+    if not (REPO / FEED_TRENDS).exists():
+        return None
+    t = pd.read_csv(REPO / FEED_TRENDS, keep_default_na=False)
+    t = t[(t["label"] == "blame") & (t["period"] != "(all)")]
+    weeks = t[t["outlet"] == "(all)"].sort_values("period")
+    num = ["articles", "sentences", "tagged", "share", "ci_low", "ci_high", "change", "change_low", "change_high"]
+
+    def rec(r) -> dict:
+        return {"period": r["period"], **{k: (None if r[k] == "" else float(r[k])) for k in num}}
+
+    outlets = t[t["outlet"] != "(all)"].groupby("outlet")["articles"].sum().sort_values(ascending=False)
+    return {"source": str(FEED_TRENDS), "min_articles": MIN_ARTICLES, "weeks": [rec(r) for _, r in weeks.iterrows()],
+            "largest_outlet": {"outlet": outlets.index[0], "articles": int(outlets.iloc[0])} if len(outlets) else None,
+            "articles": int(t[t["outlet"] == "(all)"]["articles"].sum())}
+
+
+def settings() -> dict:
+    """Constants of the code that the docs state: when --jobs starts workers."""
+    from pipeline.tagging.tag import CHUNK_FILES, MIN_CHUNKS_PER_WORKER, worker_processes
+
+    one = max(n for n in range(1, 10_000) if worker_processes(64, n) == 1)
+    return {"chunk_files": CHUNK_FILES, "min_chunks_per_worker": MIN_CHUNKS_PER_WORKER, "one_process_up_to": one}
+
+
+# The parts `--only` can recompute without the rest (each is fast, or reads what `make run` wrote).
+PARTS = {"sample": lambda models: sample_rows(models), "cost": lambda models: cost(), "relevance": lambda models: relevance(),
+         "trends": lambda models: trends(), "settings": lambda models: settings()}
 
 
 def _compare_table(c: dict, a_name: str, b_name: str) -> list[str]:
@@ -168,35 +264,184 @@ def render(fig: dict) -> dict[str, str]:
         f"({sim['target']['macro_f1']:.3f}), the queue {needed(q)} on average over the seeds and random order {needed(r)}; "
         f"area under the macro-F1 curve {q['area']:.3f} against {r['area']:.3f}. "
         f"{sim['verdict'][0].upper() + sim['verdict'][1:]}."])
+    for name, fn in (("sample", _sample_block), ("cost", _cost_block), ("relevance", _relevance_block),
+                     ("trends", _trends_block), ("jobs", _jobs_block)):
+        if fig.get(name if name != "jobs" else "settings"):
+            blocks[name] = fn(fig[name if name != "jobs" else "settings"])
     return blocks
 
 
-def write_readme(blocks: dict[str, str], readme: Path = REPO / "README.md") -> None:
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _sample_block(x: dict) -> str:
+    r0 = x["rows"][0]
+    lines = [f"`{x['command']}` on the example articles of `{SAMPLE_INPUT}/` ({x['sentences']:,} sentences of {x['articles']} "
+             f"articles, model `{r0['model_id']}`): three of its rows, the label (1/0) and its probability, and 4 of its "
+             f"{x['columns']} columns ([all of them](docs/tag-output.md)):", "",
+             "| outlet, date | text | " + " | ".join(LABELS_ORDER) + " |", "|---|---|" + "---|" * len(LABELS_ORDER)]
+    for r in x["rows"]:
+        cells = [(f"**1** {r[f'p_{lab}']:.2f}" if r[lab] == 1 else f"0 {r[f'p_{lab}']:.2f}") for lab in LABELS_ORDER]
+        lines.append(f"| {_cell(r['outlet'])}, {r['date']} | {_cell(r['text'])} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _minutes(sec: float) -> str:
+    return f"{sec / 60:.0f} minutes" if sec >= 90 else f"{sec:.0f} seconds"
+
+
+def _cost_block(c: dict) -> str:
+    run, test = c["runs"]["run"], c["runs"]["test"]
+    failed = " and ".join(f"`make {t}` exited with {r['exit_code']}" for t, r in c["runs"].items() if r["exit_code"])
+    end = f" at the start and {c['load_average_end']} at the end" if "load_average_end" in c else " at the start"
+    return (f"Measured on {c['date'][:10]} on {c['cores']} cores (`python scripts/readme_figures.py --measure-cost`, "
+            f"`reports/cost.json`), with `.venv` already installed: `make run` took {_minutes(run['seconds'])}, "
+            f"`make test` {_minutes(test['seconds'])}"
+            + (f" (`{test['last_line'].strip('= ')}`)" if test.get("last_line") else "") + (f"; {failed}" if failed else "")
+            + f". Load average {c['load_average_start']}{end} (a shared machine: other runs slow these down). "
+            "The first of them on a fresh clone also installs `.venv`.")
+
+
+def _relevance_block(r: dict) -> str:
+    o, t = r["on_topic"], r["tags_only"]
+
+    def ci(x):
+        return f"{x[0]:.2f}-{x[1]:.2f}"
+
+    return (f"Against a hand-judged sample (`benchmarks/relevance/`: all {r['strata'].get('candidate', 0)} feed articles that name "
+            f"Syria and {r['strata'].get('random', 0)} random others, judged from title and opening before looking at the flag; "
+            f"{r['about_syria']} are about the war), the flag ({r['rule']}) marks {o['flagged']:,} of the feed's "
+            f"{r['feed_articles']:,} articles: **precision {o['precision']:.2f}** ({o['true_positives']} of {o['flagged']}; Wilson 95% "
+            f"interval {ci(o['precision_ci'])}), **recall {o['recall']:.2f}** ({o['true_positives']} of "
+            f"{o['true_positives'] + o['false_negatives']:.0f}; {ci(o['recall_ci'])}); {len(o['missed'])} missed. The tags alone "
+            f"(relevance at least the floor, no name test) flag {t['flagged']:,} articles for {t['true_positives']} hits: "
+            f"precision {t['precision']:.2f}. (`python benchmarks/relevance/measure.py` after `make run`; "
+            "`benchmarks/relevance/results.json`.)")
+
+
+def _trends_block(t: dict) -> str:
+    def iv(lo, hi, sign=""):
+        return f"[{lo:{sign}.3f}, {hi:{sign}.3f}]"
+
+    lines = [f"Blame's weekly share in the on-topic articles of the feed, all outlets (`{t['source']}` after `make run`; "
+             f"{t['articles']:,} articles"
+             + (f", {t['largest_outlet']['articles']} of them from {t['largest_outlet']['outlet']}" if t.get("largest_outlet") else "")
+             + f"; the talks were suspended in {SUSPENSION_WEEK}):", "",
+             "| week | articles | blame share [95% CI] | change from the week before [95% CI] |", "|---|---|---|---|"]
+    for w in t["weeks"]:
+        ch = "" if w["change"] is None else f"{w['change']:+.3f} {iv(w['change_low'], w['change_high'], '+')}"
+        wk = f"**{w['period']}**" if w["period"] == SUSPENSION_WEEK else w["period"]
+        lines.append(f"| {wk} | {w['articles']:.0f} | {w['share']:.3f} {iv(w['ci_low'], w['ci_high'])} | {ch} |")
+    weeks = [w["period"] for w in t["weeks"]]
+    if SUSPENSION_WEEK in weeks:
+        said = []
+        for w, what in zip(t["weeks"][weeks.index(SUSPENSION_WEEK):][:2], ("into the week of the suspension", "into the week after")):
+            if w["change"] is not None:
+                zero = "includes" if w["change_low"] <= 0 <= w["change_high"] else "excludes"
+                said.append(f"{what} {w['change']:+.3f} {iv(w['change_low'], w['change_high'], '+')} (the interval {zero} 0)")
+        if said:
+            lines += ["", "Change in blame's share " + "; ".join(said) + "."]
+    big = [w for w in t["weeks"] if w["change"] is not None and w["articles"] >= t["min_articles"]]
+    if big:
+        b = max(big, key=lambda w: w["change"])
+        zero = "includes" if b["change_low"] <= 0 <= b["change_high"] else "excludes"
+        lines += ["", f"The largest weekly rise (weeks of {t['min_articles']} articles or more) is into {b['period']}: {b['change']:+.3f} "
+                  f"{iv(b['change_low'], b['change_high'], '+')}, an interval that {zero} 0."]
+    return "\n".join(lines)
+
+
+def _jobs_block(x: dict) -> str:
+    return (f"`--jobs N` spreads the files over N worker processes, `-1` (or `0`) one per core; fewer, or none, when the "
+            f"input is too small to share: each worker must get at least {x['min_chunks_per_worker']} chunks of "
+            f"{x['chunk_files']} files, so up to {x['one_process_up_to']} files run in one process, since a worker costs a "
+            "process start.")
+
+
+def figure_files() -> list[Path]:
+    """The files that may hold figure blocks: the README and every page of docs/."""
+    return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+def write_blocks(blocks: dict[str, str], files: list[Path] | None = None) -> list[Path]:
+    """Rewrite each ``<!-- figures:NAME -->`` block in whichever file holds it.
+
+    Every generator (this script, ``benchmarks/bench_table.py``, ``benchmarks/models.py``,
+    ``scripts/label_dependencies.py``) writes through here, so a block can move between the
+    README and a page of docs/ without touching its generator.  ``files``: where to look
+    (default :func:`figure_files`); a block must be in exactly one of them.  Returns the files rewritten.
+    """
     from pipeline.store import atomic_write_text
 
-    text = readme.read_text(encoding="utf-8")
+    texts = {Path(p): Path(p).read_text(encoding="utf-8") for p in (files if files is not None else figure_files())}
+    new = dict(texts)
     for name, body in blocks.items():
         pat = re.compile(rf"(<!-- figures:{re.escape(name)} -->\n).*?(<!-- /figures -->)", re.S)
-        if not pat.search(text):
-            raise SystemExit(f"README.md has no <!-- figures:{name} --> block")
-        text = pat.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
-    atomic_write_text(readme, text)
+        homes = [p for p, t in new.items() if pat.search(t)]
+        if len(homes) != 1:
+            where = ", ".join(str(p) for p in homes) or "none of " + ", ".join(str(p) for p in new)
+            raise SystemExit(f"<!-- figures:{name} --> must be in exactly one file; it is in {where}")
+        new[homes[0]] = pat.sub(lambda m: m.group(1) + body + "\n" + m.group(2), new[homes[0]])
+    changed = [p for p in new if new[p] != texts[p]]
+    for p in changed:
+        atomic_write_text(p, new[p])
+    return changed
+
+
+COST = REPO / "reports" / "cost.json"
+
+
+def measure_cost(targets: tuple[str, ...] = ("run", "test")) -> dict:
+    """Time ``make TARGET`` for each target, one after the other, with the venv already installed."""
+    import platform
+    import subprocess
+    import time
+    from datetime import datetime, timezone
+
+    res = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cores": os.cpu_count(),
+           "python": platform.python_version(),
+           "commit": subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip(),
+           "load_average_start": round(os.getloadavg()[0], 2), "runs": {}}
+    for t in targets:
+        t0 = time.monotonic()
+        p = subprocess.run(["make", t], cwd=REPO, capture_output=True, text=True)
+        res["runs"][t] = {"seconds": round(time.monotonic() - t0, 1), "exit_code": p.returncode,
+                          "last_line": (p.stdout.strip().splitlines() or [""])[-1][-200:]}
+    res["load_average_end"] = round(os.getloadavg()[0], 2)
+    return res
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--render", action="store_true", help="only re-render README blocks from reports/figures.json")
+    ap.add_argument("--render", action="store_true", help="only re-render the figure blocks from reports/figures.json")
+    ap.add_argument("--only", help="recompute only these parts (comma-separated: " + ", ".join(PARTS) + ") into reports/figures.json")
+    ap.add_argument("--measure-cost", action="store_true", help="time `make run` and `make test` into reports/cost.json first")
     args = ap.parse_args()
-    if args.render:
-        fig = json.loads(OUT.read_text())
-    else:
-        from pipeline.store import atomic_write_text
+    from pipeline.store import atomic_write_text
 
-        os.chdir(REPO)  # relative paths, so the figures name files as a reader of the README sees them
-        fig = compute(Path("labels"), Path("corpus"), Path("models"))
+    old = json.loads(OUT.read_text()) if OUT.exists() else {}
+    if args.measure_cost:
+        atomic_write_text(COST, json.dumps(measure_cost(), indent=1) + "\n")
+    if args.render:
+        fig = old
+    else:
+        os.chdir(REPO)  # relative paths, so the figures name files as a reader of the docs sees them
+        if args.only:
+            fig = dict(old)
+            for name in args.only.split(","):
+                if name not in PARTS:
+                    raise SystemExit(f"--only {name}: not one of {', '.join(PARTS)}")
+                fig[name] = PARTS[name](Path("models"))
+        else:
+            fig = compute(Path("labels"), Path("corpus"), Path("models"))
+        for name in PARTS:  # a part that needs `make run`'s outputs keeps its last figures when they are missing
+            if fig.get(name) is None and old.get(name) is not None:
+                print(f"{name}: its inputs are missing (run `make run` first); kept the figures of reports/figures.json")
+                fig[name] = old[name]
         atomic_write_text(OUT, json.dumps(fig, indent=1) + "\n")
-    write_readme(render(fig))
-    print(f"wrote {OUT} and the README's figure blocks")
+    done = write_blocks(render(fig))
+    print(("" if args.render else f"wrote {OUT}; ") + "rewrote the figure blocks of "
+          + (", ".join(str(p.relative_to(REPO)) for p in done) or "no file (all unchanged)"))
 
 
 if __name__ == "__main__":
