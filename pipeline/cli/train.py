@@ -1,4 +1,4 @@
-"""``talks train``: fit a model (stage 3) and promote it if it is not worse (``model.promotion``)."""
+"""``talks train``: fit a model (stage 3) and promote it if it is not worse (``evaluation.promotion``)."""
 from __future__ import annotations
 
 import argparse

@@ -2,7 +2,7 @@
 
 Sits between the corpus and the label store: it reads ``corpus/`` and
 ``labels/``, and writes one annotator's decisions to
-``labels/<annotator>.csv`` through the journal in ``labels.py``.  Every
+``labels/<annotator>.csv`` through the journal (``labels/journal.py``).  Every
 Enter is appended to ``labels/.journal/<annotator>.jsonl`` and fsynced
 before the screen moves on; the journal is folded into the CSV at start
 (recovering a killed session) and at quit.  So a crash, a closed terminal
@@ -14,7 +14,7 @@ store's ``suggested`` column); ``models_dir=None`` labels blind.
 
 :class:`Session` is the state machine (keys in, screen text out) and does no
 I/O besides the journal; :func:`run_labeller` wires it to the terminal.  This
-is, with ``cli.py``, the only module that prints.  ``weblabel.py`` serves the
+and the command line (``pipeline/cli/``) are the only code that writes to the terminal.  ``web.py`` serves the
 same queue, suggestions and journal to a browser.
 """
 from __future__ import annotations
