@@ -76,3 +76,41 @@ def test_no_old_module_paths_in_the_prose():
                       r"paths|queue|tag|trends|embed|finetune|cues|wordvec|artefact|heldout)\.py|\bcli\.py\b")
     hits = [(p.name, m.group(0)) for p in _docs(REPO) for m in gone.finditer(p.read_text(encoding="utf-8"))]
     assert hits == []
+
+
+def _talks_lines(text: str) -> list[str]:
+    """Every ``talks ...`` command in the fenced shell blocks of a Markdown text, without its comment."""
+    lines = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            line = line.split("  #")[0].split(" | ")[0].split(" > ")[0].split(" && ")[0].strip()
+            if line.startswith("talks "):
+                lines.append(line)
+    return lines
+
+
+def test_every_documented_command_parses():
+    """A renamed command or option (``evaluate --compare``) or a made-up one fails here, not in a user's shell."""
+    import shlex
+
+    from pipeline.cli import build_parser
+
+    docs = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    commands = [(d.name, line) for d in docs for line in _talks_lines(d.read_text(encoding="utf-8"))]
+    assert len(commands) >= 10
+    parser = build_parser()
+    for name, line in commands:
+        argv = [a for a in shlex.split(line)[1:] if a not in ("...", "\\")]
+        argv = [re.sub(r"<[^>]+>", "x", a) for a in argv]
+        try:
+            ns = parser.parse_args(argv)
+        except SystemExit:
+            raise AssertionError(f"{name}: {line!r} does not parse") from None
+        assert getattr(ns, "compare", None) is None, f"{name}: {line!r} uses the renamed 'evaluate --compare'"
+
+
+def test_the_loop_names_no_model_id():
+    """The README's loop must work in a user's own project: models by 'current'/'previous', not by a shipped id."""
+    loop = _talks_lines(re.search(r"## The retraining loop(.*?)\n## ", (REPO / "README.md").read_text(encoding="utf-8"), re.S)[1])
+    assert any(line.startswith("talks compare previous current") for line in loop)
+    assert not any(re.search(r"\b(?:tfidf|cues|emb|both|ft)-[0-9a-f]{10}\b", line) for line in loop)
