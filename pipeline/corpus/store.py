@@ -25,7 +25,7 @@ from pipeline.corpus.discover import expand_inputs
 from pipeline.corpus.ingest import iter_articles
 from pipeline.records import SENTENCE_FIELDS, Article, normalise_text
 from pipeline.corpus.split import split_article
-from pipeline.store import atomic_write_text, read_table
+from pipeline.store import atomic_write_text, read_table, sha256_file
 
 DEFAULT_RAW = Path("corpus/raw")
 DEFAULT_ROOT = Path("corpus")
@@ -222,17 +222,9 @@ def _current_file(root: str | Path, part: str) -> Path:
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise CorpusError(f"not a valid corpus manifest ({type(e).__name__}: {e}); {_REBUILD}", manifest_path(root)) from None
     for path in candidates:
-        if path.exists() and _sha256(path) == sha:
+        if path.exists() and sha256_file(path) == sha:
             return path
     raise CorpusError(f"does not match {MANIFEST} (changed or restored by hand, without the rest of the corpus); {_REBUILD}", public)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_articles(root: str | Path = DEFAULT_ROOT) -> list[Article]:
