@@ -225,9 +225,9 @@ def test_jobs_minus_one_uses_every_core_and_changes_nothing(trained_project, tmp
 
 
 def test_progress_is_logged_as_lines_without_a_terminal(trained_project, tmp_path, capsys, monkeypatch):
-    from pipeline import cli
+    from pipeline.cli import _util
 
-    monkeypatch.setattr(cli, "LOG_EVERY", 0.0)  # a line at every step instead of every 30 s
+    monkeypatch.setattr(_util, "LOG_EVERY", 0.0)  # a line at every step instead of every 30 s
     assert main(["tag", str(trained_project["raw"]), str(trained_project["labels"] / "tester.csv"), "--out", str(tmp_path / "t.csv"),
                  "--models", str(trained_project["models"])]) == 0
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("tagging:")]

@@ -21,10 +21,6 @@ from pipeline.cli import analysis, corpus, evaluate, heldout, labels, models, ta
 from pipeline.cli._util import resolve_defaults
 from pipeline.errors import PipelineError
 
-# Seconds between progress lines when stderr is not a terminal: a log or CI
-# gets a line now and then instead of a bar's carriage returns.
-LOG_EVERY = 30.0
-
 # In the order ``talks --help`` lists them: the workflow, ingest to trends.
 COMMAND_MODULES = (corpus, labels, train, models, heldout, tag, evaluate, analysis)
 

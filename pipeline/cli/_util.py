@@ -47,13 +47,16 @@ def progress(total: int | None, desc: str, unit: str = "file") -> Iterator[Calla
         bar.close()
 
 
+# Seconds between progress lines when stderr is not a terminal: a log or CI
+# gets a line now and then instead of a bar's carriage returns.
+LOG_EVERY = 30.0
+
+
 class ProgressLog:
     """Progress as occasional stderr lines: ``tagging: 320/1803 files, 11.2 files/s``."""
 
     def __init__(self, desc: str, unit: str, total: int | None):
-        from pipeline import cli  # the knob is pipeline.cli.LOG_EVERY, read when a run starts so tests can turn it
-
-        self.every = cli.LOG_EVERY
+        self.every = LOG_EVERY  # read when a run starts, so a test can turn it down
         self.desc, self.unit, self.total, self.done = desc, unit, total, 0
         self.start = self.last = time.monotonic()
 

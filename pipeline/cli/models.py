@@ -102,7 +102,7 @@ def cmd_models_history(args: argparse.Namespace) -> int:
 
 def cmd_models_upgrade(args: argparse.Namespace) -> int:
     from pipeline.model.artefact import MODEL_FILE
-    from pipeline.model.folder import upgrade
+    from pipeline.model.loading import upgrade
 
     res = upgrade(args.model, args.models)
     if res["upgraded"]:

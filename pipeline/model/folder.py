@@ -195,39 +195,3 @@ def card_markdown(card: ModelCard) -> str:
     lines += ["", "Library versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()), "",
               f"{card.get('file', LEGACY_FILE)} sha256: `{card['sha256']}`", ""]
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------
-# Upgrading a schema-1 folder
-# --------------------------------------------------------------------------
-def upgrade(model: str | Path, models_dir: str | Path = "models") -> dict:
-    """Re-save a schema-1 model folder's pickle as a skops file, in place; the model id stays.
-
-    The pickle is loaded, which runs whatever code it holds: only for folders
-    the user trusts (that is what calling this says).  Returns
-    ``{"model_id", "path", "upgraded"}``; ``upgraded`` is False when the
-    folder already holds a skops file.
-    """
-    import joblib
-
-    from pipeline.model.artefact import load, save
-    from pipeline.model.loading import resolve_model
-
-    folder = resolve_model(model, models_dir)
-    card_path, legacy, new = folder / "card.json", folder / LEGACY_FILE, folder / MODEL_FILE
-    card = load_card(card_path)
-    out = {"model_id": card.get("model_id") or folder.name, "path": folder}
-    if card.get("format") == FORMAT:
-        return {**out, "upgraded": False}
-    if not legacy.is_file():
-        raise ModelError(f"no {LEGACY_FILE} to upgrade; re-train with 'talks train'", legacy)
-    if sha256_file(legacy) != card.get("sha256"):
-        raise ModelError(f"{LEGACY_FILE} does not match the sha256 in its card (changed or corrupted); restore it or re-train", legacy)
-    save({**joblib.load(legacy), "schema": SCHEMA_VERSION}, new)
-    load(new)  # the card points at the new file only once it loads as data
-    card.update(schema=SCHEMA_VERSION, format=FORMAT, file=MODEL_FILE, sha256=sha256_file(new),
-                upgraded={"from": LEGACY_FILE, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
-    atomic_write_text(card_path, json.dumps(card, indent=2) + "\n")
-    atomic_write_text(folder / "card.md", card_markdown(card))
-    legacy.unlink()
-    return {**out, "upgraded": True}

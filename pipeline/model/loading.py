@@ -1,21 +1,24 @@
 """Loading a model folder, checked: the card's schema and format, the model file's sha256, the
-library versions it was trained with.  Which model is current is ``registry.py``'s business.
+library versions it was trained with; and re-saving a folder of the pickle era as data (:func:`upgrade`).
+Which model is current is ``registry.py``'s business.
 """
 from __future__ import annotations
 
+import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypedDict
 
 from pipeline.errors import ModelError
 from pipeline.model.artefact import FORMAT, LEGACY_FILE, MODEL_FILE, SCHEMA_VERSION
 from pipeline.model.features import uses_embeddings
-from pipeline.model.folder import ModelCard, load_card
-from pipeline.store import sha256_file
+from pipeline.model.folder import ModelCard, card_markdown, load_card
+from pipeline.model.registry import CURRENT, PREVIOUS, did_you_mean, resolve_id
+from pipeline.store import atomic_write_text, sha256_file
 
 
 def resolve_model(model: str | Path | None = None, models_dir: str | Path = "models") -> Path:
     """A model folder from a path, a model id, ``current`` or ``previous`` (None: current)."""
-    from pipeline.model.registry import CURRENT, PREVIOUS, did_you_mean, resolve_id
 
     models_dir = Path(models_dir)
     if model is not None and str(model) not in (CURRENT, PREVIOUS) and Path(model).is_dir():
@@ -81,3 +84,38 @@ def _version_warnings(card: dict, folder: Path) -> list[str]:
         return [f"{folder}: trained with scikit-learn {trained}, running {sklearn.__version__}; "
                 "predictions may differ: retrain with 'talks train' or install the version in card.json"]
     return []
+
+
+# --------------------------------------------------------------------------
+# Upgrading a schema-1 folder
+# --------------------------------------------------------------------------
+def upgrade(model: str | Path, models_dir: str | Path = "models") -> dict:
+    """Re-save a schema-1 model folder's pickle as a skops file, in place; the model id stays.
+
+    The pickle is loaded, which runs whatever code it holds: only for folders
+    the user trusts (that is what calling this says).  Returns
+    ``{"model_id", "path", "upgraded"}``; ``upgraded`` is False when the
+    folder already holds a skops file.
+    """
+    import joblib
+
+    from pipeline.model.artefact import load, save
+
+    folder = resolve_model(model, models_dir)
+    card_path, legacy, new = folder / "card.json", folder / LEGACY_FILE, folder / MODEL_FILE
+    card = load_card(card_path)
+    out = {"model_id": card.get("model_id") or folder.name, "path": folder}
+    if card.get("format") == FORMAT:
+        return {**out, "upgraded": False}
+    if not legacy.is_file():
+        raise ModelError(f"no {LEGACY_FILE} to upgrade; re-train with 'talks train'", legacy)
+    if sha256_file(legacy) != card.get("sha256"):
+        raise ModelError(f"{LEGACY_FILE} does not match the sha256 in its card (changed or corrupted); restore it or re-train", legacy)
+    save({**joblib.load(legacy), "schema": SCHEMA_VERSION}, new)
+    load(new)  # the card points at the new file only once it loads as data
+    card.update(schema=SCHEMA_VERSION, format=FORMAT, file=MODEL_FILE, sha256=sha256_file(new),
+                upgraded={"from": LEGACY_FILE, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    atomic_write_text(card_path, json.dumps(card, indent=2) + "\n")
+    atomic_write_text(folder / "card.md", card_markdown(card))
+    legacy.unlink()
+    return {**out, "upgraded": True}
