@@ -56,6 +56,7 @@ sys.path.insert(0, str(REPO))
 
 from plain import article_files, paragraphs  # noqa: E402
 
+from pipeline.project import Project  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
 
 FEED = REPO / "corpus" / "raw" / "feed-2016q1"
@@ -381,12 +382,12 @@ def quality(labels: Path, corpus: Path, model: dict, peer_model: Path | None) ->
     from pipeline.labels.heldout import heldout_gold
     from pipeline.model.selection import apply_thresholds, predict_proba, scores, training_data
 
-    held = heldout_gold(labels, corpus)
+    held = heldout_gold(Project(corpus=corpus, labels=labels))
     Y = held[list(LABELS)].to_numpy(dtype=int)
     P = predict_proba(model["pipeline"], held["text"].tolist())
     out = {"heldout": {"articles": int(held["article_id"].nunique()), "sentences": len(held)},
            "project": _f1s(scores(Y, apply_thresholds(P, model["thresholds"], model["labels"])))}
-    train_gold, texts, Yt, _ = training_data(labels, corpus)
+    train_gold, texts, Yt, _ = training_data(Project(corpus=corpus, labels=labels))
     if peer_model is not None:
         import peer
 

@@ -40,7 +40,7 @@ def result(tmp_path_factory) -> dict:
     project = make_labelled_project(root)
     articles = load_articles(project["corpus"])
     write_heldout(project["labels"], sorted(a.article_id for a in articles)[:3], articles, "test")
-    train(project["labels"], project["corpus"], project["models"], grid=[{"features": "word", "C": 4.0}])
+    train(project["project"], grid=[{"features": "word", "C": 4.0}])
     return bench.run(root / "bench", feed=REPO / "tests" / "data" / "articles", raw=project["raw"], labels=project["labels"],
                      models=project["models"], copies=1, small=2, profile_files=2, jobs=2, one_file_chars=(2_000,), train_sizes=(50,),
                      budget_s=600, peer=HAS_PEER, profile=HAS_PROFILER, log=lambda s: None)

@@ -45,7 +45,7 @@ def _state(models):
 @pytest.mark.slow
 def test_a_kill_at_any_step_of_saving_leaves_the_old_model_or_the_new(labelled_project, tmp_path):
     p = labelled_project
-    old = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word", "C": 4.0}])["model_id"]
+    old = train(p["project"], grid=[{"features": "word", "C": 4.0}])["model_id"]
     before = _state(p["models"])
     assert before == (old, [old])
     pristine = tmp_path / "pristine"
