@@ -70,7 +70,8 @@ def evaluate(
     are :func:`pipeline.evaluation.compare.compare_models`).
     """
     if compare:
-        return evaluate_compare([model, *compare], project=project, data=data, progress=progress, n_boot=n_boot, fractions=fractions, jobs=jobs)
+        return evaluate_compare([model, *compare], project=project, data=data, progress=progress, n_boot=n_boot,
+                                fractions=fractions, jobs=jobs)
     if data is not None:
         return evaluate_heldout(data, model=model, project=project, n_boot=n_boot)
 
