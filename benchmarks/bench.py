@@ -382,12 +382,13 @@ def quality(labels: Path, corpus: Path, model: dict, peer_model: Path | None) ->
     from pipeline.labels.heldout import heldout_gold
     from pipeline.model.selection import apply_thresholds, predict_proba, scores, training_data
 
-    held = heldout_gold(Project(corpus=corpus, labels=labels))
+    project = Project(corpus=corpus, labels=labels)
+    held = heldout_gold(project)
     Y = held[list(LABELS)].to_numpy(dtype=int)
     P = predict_proba(model["pipeline"], held["text"].tolist())
     out = {"heldout": {"articles": int(held["article_id"].nunique()), "sentences": len(held)},
            "project": _f1s(scores(Y, apply_thresholds(P, model["thresholds"], model["labels"])))}
-    train_gold, texts, Yt, _ = training_data(Project(corpus=corpus, labels=labels))
+    train_gold, texts, Yt, _ = training_data(project)
     if peer_model is not None:
         import peer
 

@@ -122,7 +122,7 @@ def main() -> int:
     from pipeline.model.embed import require_encoder
 
     backend = require_encoder(args.backend)
-    gold, texts, Y, groups = training_data(Project(corpus=args.corpus, labels=args.labels))
+    gold, texts, Y, groups = training_data(Project(corpus=Path(args.corpus), labels=Path(args.labels)))
     folds = grouped_folds(groups)
     print(f"{len(texts)} sentences, {len(set(groups))} articles, {len(folds)} folds, backend {backend}", file=sys.stderr)
 

@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--root", default="corpus")
     args = ap.parse_args()
     audit = Path(args.labels) / "audit"
-    gold = gold_with_junk(Project(corpus=args.root, labels=args.labels)).set_index("sentence_id")
+    gold = gold_with_junk(Project(corpus=Path(args.root), labels=Path(args.labels))).set_index("sentence_id")
     decided: dict[str, dict] = {}
     rules: dict[str, str] = {}
     summary = []

@@ -47,7 +47,7 @@ def main() -> None:
     order = sents["sentence_id"].tolist()
     index = {sid: i for i, sid in enumerate(order)}
     art = sents["article_id"].tolist()
-    gold = gold_labels(Project(corpus=args.root, labels=args.labels))
+    gold = gold_labels(Project(corpus=Path(args.root), labels=Path(args.labels)))
     gold["position"] = gold["sentence_id"].map(pos)
 
     def neighbour(sid: str, step: int) -> str:

@@ -45,13 +45,13 @@ def main() -> None:
         for sid in q["sentence_id"]:
             targets.setdefault(art[sid], set()).add(sid)
     if args.heldout:
-        rows, _, _ = collect_labels(Project(corpus=args.root, labels=args.labels))
+        rows, _, _ = collect_labels(Project(corpus=Path(args.root), labels=Path(args.labels)))
         labelled_articles = {r["article_id"].strip() for r in rows}
         for aid in sorted(heldout_articles(args.labels) - labelled_articles):
             whole.add(aid)
             targets[aid] = set(sents.loc[sents["article_id"] == aid, "sentence_id"])
     if args.articles:
-        rows, _, _ = collect_labels(Project(corpus=args.root, labels=args.labels))
+        rows, _, _ = collect_labels(Project(corpus=Path(args.root), labels=Path(args.labels)))
         taken = {r["sentence_id"].strip() for r in rows}
         for ex in args.exclude:
             taken |= set(read_table(ex, dtype=str)["sentence_id"])

@@ -379,7 +379,7 @@ def test_markup_in_articles_is_shown_not_run(tmp_path, browser, expect):
     script, img = "<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=1">'
     (raw / "xss.txt").write_text(f"Hostile {img} title\n\nThe page said {script} and then {img} in full.\n\nThe end.\n", encoding="utf-8")
     build_corpus([raw], tmp_path / "corpus")
-    p = {"labels": tmp_path / "labels", "corpus": tmp_path / "corpus"}
+    p = {"labels": tmp_path / "labels", "corpus": tmp_path / "corpus", "project": Project.at(tmp_path)}
     errors: list[str] = []
     with serving(p, suggestions=False) as srv:
         page = open_page(browser.new_context(), srv.url, errors)
