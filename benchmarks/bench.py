@@ -56,6 +56,7 @@ sys.path.insert(0, str(REPO))
 
 from plain import article_files, paragraphs  # noqa: E402
 
+from pipeline.project import Project  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
 
 FEED = REPO / "corpus" / "raw" / "feed-2016q1"
@@ -382,12 +383,13 @@ def quality(labels: Path, corpus: Path, model: dict, peer_model: Path | None) ->
     from pipeline.metrics import scores
     from pipeline.model.selection import apply_thresholds, predict_proba, training_data
 
-    held = heldout_gold(labels, corpus)
+    project = Project(corpus=corpus, labels=labels)
+    held = heldout_gold(project)
     Y = held[list(LABELS)].to_numpy(dtype=int)
     P = predict_proba(model["pipeline"], held["text"].tolist())
     out = {"heldout": {"articles": int(held["article_id"].nunique()), "sentences": len(held)},
            "project": _f1s(scores(Y, apply_thresholds(P, model["thresholds"], model["labels"])))}
-    train_gold, texts, Yt, _ = training_data(labels, corpus)
+    train_gold, texts, Yt, _ = training_data(project)
     if peer_model is not None:
         import peer
 

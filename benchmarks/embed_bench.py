@@ -29,6 +29,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from pipeline.project import Project  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
 from pipeline.records import SEED
 from pipeline.metrics import scores
@@ -122,7 +123,7 @@ def main() -> int:
     from pipeline.model.embed import require_encoder
 
     backend = require_encoder(args.backend)
-    gold, texts, Y, groups = training_data(args.labels, args.corpus)
+    gold, texts, Y, groups = training_data(Project(corpus=Path(args.corpus), labels=Path(args.labels)))
     folds = grouped_folds(groups)
     print(f"{len(texts)} sentences, {len(set(groups))} articles, {len(folds)} folds, backend {backend}", file=sys.stderr)
 

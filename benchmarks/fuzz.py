@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import PipelineError
+from pipeline.project import Project
 
 FINDINGS: list[str] = []
 SUFFIXES = [".txt", ".md", ".html", ""]
@@ -71,7 +72,7 @@ def main() -> None:
         labels.mkdir(exist_ok=True)
         (labels / "fuzz.csv").write_bytes(data)
         try:
-            find_problems(labels, corpus)
+            find_problems(Project(corpus=corpus, labels=labels))
         except PipelineError:
             pass
         except Exception as e:  # noqa: BLE001

@@ -79,8 +79,10 @@ def run(models: Path, labels: Path, corpus: Path, n_sentences: int, repeats: int
     from pipeline.model.features import uses_embeddings
     from pipeline.labels.heldout import heldout_gold, heldout_version
     from pipeline.model.registry import current_id, list_models
+    from pipeline.project import Project
 
-    version = heldout_version(heldout_gold(labels, corpus))
+    project = Project(corpus=corpus, labels=labels, models=models)
+    version = heldout_version(heldout_gold(project))
     cur = current_id(models)
     base_mb = round(base_install_bytes() / 2**20, 1)
     texts = sample_sentences(corpus, n_sentences)
@@ -98,7 +100,7 @@ def run(models: Path, labels: Path, corpus: Path, n_sentences: int, repeats: int
                 skipped.append({"model_id": mid, "why": "needs the embeddings extra, not installed here"})
                 continue
             inst = install_footprint(feats)  # the extra's packages; the folder's size is measured below
-            c = compare_models(mid, mid, models, labels, corpus)
+            c = compare_models(mid, mid, project)
             met = c["models"][0]["metrics"]
             rows.append({
                 "model_id": mid, "features": feats, "current": mid == cur,

@@ -21,6 +21,7 @@ import pandas as pd
 
 from pipeline.labels.gold import gold_with_junk, read_store
 from pipeline.labels.store import ADJUDICATIONS, STORE_COLUMNS, VALUE_COLUMNS, now_utc, write_store
+from pipeline.project import Project
 from pipeline.records import LABELS
 from pipeline.store import atomic_write_text, read_table
 
@@ -31,7 +32,7 @@ def main() -> None:
     ap.add_argument("--root", default="corpus")
     args = ap.parse_args()
     audit = Path(args.labels) / "audit"
-    gold = gold_with_junk(args.labels, args.root).set_index("sentence_id")
+    gold = gold_with_junk(Project(corpus=Path(args.root), labels=Path(args.labels))).set_index("sentence_id")
     decided: dict[str, dict] = {}
     rules: dict[str, str] = {}
     summary = []

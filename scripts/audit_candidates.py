@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline.corpus.store import load_sentences
 from pipeline.labels.gold import gold_labels
+from pipeline.project import Project
 from pipeline.records import LABELS
 from pipeline.store import write_table
 
@@ -46,7 +47,7 @@ def main() -> None:
     order = sents["sentence_id"].tolist()
     index = {sid: i for i, sid in enumerate(order)}
     art = sents["article_id"].tolist()
-    gold = gold_labels(args.labels, args.root)
+    gold = gold_labels(Project(corpus=Path(args.root), labels=Path(args.labels)))
     gold["position"] = gold["sentence_id"].map(pos)
 
     def neighbour(sid: str, step: int) -> str:

@@ -46,20 +46,22 @@ def main(argv=None) -> int:
     from pipeline.model import finetune as ft
     from pipeline.errors import PipelineError
     from pipeline.model.selection import training_data
+    from pipeline.project import Project
 
     def say(msg: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
     params = {"epochs": args.epochs} if args.epochs else None
+    project = Project(corpus=Path(args.root), labels=Path(args.labels), models=Path(args.models))
     try:
-        card = ft.train_finetuned(args.labels, args.root, args.models, n_folds=ft.CV_FOLDS if args.folds is None else args.folds,
+        card = ft.train_finetuned(project, n_folds=ft.CV_FOLDS if args.folds is None else args.folds,
                                   params=params, threads=args.threads, workdir=args.workdir, progress=say)
     except PipelineError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     folder = Path(args.models) / card["model_id"]
     say(f"wrote {folder}/; measuring speed")
-    _, texts, _, _ = training_data(args.labels, args.root)
+    _, texts, _, _ = training_data(project)
     sample = texts[:: max(1, len(texts) // 500)][:500]
     speed = {"finetuned_int8": ft.encode_speed(folder / ft.ENCODER_FILE, sample),
              "packaged_minilm_int8": ft.encode_speed(None, sample)}

@@ -16,13 +16,14 @@ import sys
 from pipeline.labels.interop import import_labels
 from pipeline.labels.gold import read_store
 from pipeline.labels.store import store_path, write_store
+from pipeline.project import Project
 
 
 def main(argv: list[str]) -> int:
     for pair in argv:
         path, _, name = pair.partition("=")
         name, _, adjudicator = name.partition(":")
-        res = import_labels(path, "doccano", name, "labels", "corpus")
+        res = import_labels(path, "doccano", name, Project())
         if adjudicator:
             import json
 

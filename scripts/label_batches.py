@@ -20,6 +20,7 @@ import pandas as pd
 from pipeline.corpus.store import load_articles, load_sentences
 from pipeline.labels.heldout import heldout_articles
 from pipeline.labels.gold import collect_labels
+from pipeline.project import Project
 from pipeline.store import atomic_write_text, read_table, write_table
 
 
@@ -44,13 +45,13 @@ def main() -> None:
         for sid in q["sentence_id"]:
             targets.setdefault(art[sid], set()).add(sid)
     if args.heldout:
-        rows, _, _ = collect_labels(args.labels, args.root)
+        rows, _, _ = collect_labels(Project(corpus=Path(args.root), labels=Path(args.labels)))
         labelled_articles = {r["article_id"].strip() for r in rows}
         for aid in sorted(heldout_articles(args.labels) - labelled_articles):
             whole.add(aid)
             targets[aid] = set(sents.loc[sents["article_id"] == aid, "sentence_id"])
     if args.articles:
-        rows, _, _ = collect_labels(args.labels, args.root)
+        rows, _, _ = collect_labels(Project(corpus=Path(args.root), labels=Path(args.labels)))
         taken = {r["sentence_id"].strip() for r in rows}
         for ex in args.exclude:
             taken |= set(read_table(ex, dtype=str)["sentence_id"])

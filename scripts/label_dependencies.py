@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from readme_figures import write_blocks  # noqa: E402
 
+from pipeline.project import Project  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
 from pipeline.model.registry import current_id, read_card  # noqa: E402
 from pipeline.store import atomic_write_text  # noqa: E402
@@ -103,7 +104,7 @@ def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
 def run(labels_dir: Path, corpus: Path, models: Path) -> dict:
     card = read_card(models, current_id(models))
     features, C = card["features"], float(card["parameters"]["C"])
-    _, texts, Y, groups = training_data(labels_dir, corpus)
+    _, texts, Y, groups = training_data(Project(corpus=corpus, labels=labels_dir))
     texts = np.asarray(texts, dtype=object)
     folds = grouped_folds(groups)
     oof = {name: np.zeros(Y.shape) for name in heads(C)}

@@ -44,15 +44,17 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
     from pipeline.labels.agreement import agreement, label_stats
     from pipeline.model.registry import current_id, list_models, read_card
     from pipeline.labelling.simulate import simulate
+    from pipeline.project import Project
 
+    project = Project(corpus=root, labels=labels, models=models)
     cur = current_id(models)
-    st = label_stats(labels, root)
+    st = label_stats(project)
     cs = corpus_stats(root)
     fig = {
         "corpus": {"articles": cs["articles"], "sentences": cs["sentences"], "outlets": len(cs["by_outlet"]),
                    "feed_articles": sum(1 for p in (root / "raw" / "feed-2016q1").glob("*.md"))},
         "labels": {k: st[k] for k in ("labelled", "junk", "articles_labelled", "per_label", "annotators")},
-        "heldout": heldout_version(heldout_gold(labels, root)),
+        "heldout": heldout_version(heldout_gold(project)),
         "current": cur,
         "current_card": {k: read_card(models, cur).get(k) for k in ("model_id", "features", "parameters", "training", "heldout")},
         "audit": json.loads((labels / "audit" / "summary.json").read_text()),
@@ -63,22 +65,22 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
                        Path("reports") / "disagreements-r2.csv")
         fig["round2_agreement"] = {k: ag[k] for k in ("n", "per_label", "junk_disagreements", "disagreements")}
     if (models / BEFORE).is_dir() and (models / AFTER).is_dir():
-        c = compare_models(BEFORE, AFTER, models, labels, root)
+        c = compare_models(BEFORE, AFTER, project)
         fig["compare"] = {k: c[k] for k in ("a", "b", "source", "sentences", "articles", "n_boot", "difference", "heldout")}
         fig["compare"]["models"] = [{"model_id": m["model_id"], "metrics": m["metrics"]} for m in c["models"]]
         fig["compare"]["changed"] = {k: c["changed"][k] for k in ("sentences", "label_changes_fixed", "label_changes_broken")}
     emb = [m for m in list_models(models) if "embeddings" in (m.get("features") or "") and m.get("heldout_version")]
     if emb:  # the newest embedding model that was scored on a held-out set
-        c = compare_models(cur, emb[0]["model_id"], models, labels, root)
+        c = compare_models(cur, emb[0]["model_id"], project)
         fig["embeddings"] = {k: c[k] for k in ("a", "b", "source", "sentences", "articles", "n_boot", "difference")}
         fig["embeddings"]["models"] = [{"model_id": m["model_id"], "metrics": m["metrics"]} for m in c["models"]]
-    ev = evaluate(labels, root, model=cur, models_dir=models)
+    ev = evaluate(project, model=cur)
     fig["cv"] = {"metrics": ev["metrics"], "baselines": {k: v["macro"]["f1"] for k, v in ev.get("baselines", {}).items()}
                  if isinstance(ev.get("baselines"), dict) else None,
                  "learning_curve": ev.get("learning_curve"), "data": ev.get("data")}
     for name, part in PARTS.items():
         fig[name] = part(models)
-    sim = simulate(labels, root)
+    sim = simulate(project)
     fig["simulation"] = {k: sim[k] for k in ("test", "pool", "parameters", "full", "target", "verdict")}
     fig["simulation"]["strategies"] = {s: {k: v for k, v in d.items() if k != "runs"} for s, d in sim["strategies"].items()}
     return fig

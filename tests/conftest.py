@@ -5,8 +5,20 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.project import Project
+
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
+
+
+def doc_block(name: str) -> str:
+    """The body of the ``<!-- figures:NAME -->`` block, in whichever of the README and docs/*.md holds it."""
+    import re
+
+    for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        if m := re.search(rf"<!-- figures:{name} -->\n(.*?)\n<!-- /figures -->", path.read_text(encoding="utf-8"), re.S):
+            return m.group(1)
+    raise AssertionError(f"no figures:{name} block in README.md or docs/")
 
 
 @pytest.fixture
@@ -90,7 +102,7 @@ _PLACES = ["Aleppo", "Homs", "Madaya", "Idlib", "Daraa", "Raqqa", "Palmyra", "La
 def make_labelled_project(root: Path, n_articles: int = 12, per_article: int = 10, seed: int = 7) -> dict:
     """Write article files, ingest them and write a label store whose labels follow the templates.
 
-    Returns the folders: raw, corpus, labels, models.
+    Returns the folders: raw, corpus, labels, models, and ``project``: the last three as a :class:`Project`.
     """
     import random
 
@@ -122,7 +134,8 @@ def make_labelled_project(root: Path, n_articles: int = 12, per_article: int = 1
     labels = root / "labels"
     labels.mkdir()
     pd.DataFrame(rows).sort_values("sentence_id").to_csv(labels / "tester.csv", index=False)
-    return {"raw": raw, "corpus": corpus, "labels": labels, "models": root / "models"}
+    return {"raw": raw, "corpus": corpus, "labels": labels, "models": root / "models",
+            "project": Project(corpus=corpus, labels=labels, models=root / "models")}
 
 
 @pytest.fixture
@@ -135,7 +148,7 @@ def trained_project(labelled_project: dict) -> dict:
     """The labelled project with one quickly trained model in models/current."""
     from pipeline.model.selection import train
 
-    card = train(labelled_project["labels"], labelled_project["corpus"], labelled_project["models"], grid=[{"features": "word", "C": 4.0}])
+    card = train(labelled_project["project"], grid=[{"features": "word", "C": 4.0}])
     return {**labelled_project, "card": card}
 
 

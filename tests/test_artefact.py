@@ -53,7 +53,7 @@ class Pickled:
 
 
 def _fitted(project, features="word", C=4.0):
-    _, texts, Y, _ = training_data(project["labels"], project["corpus"])
+    _, texts, Y, _ = training_data(project["project"])
     return make_pipeline(features, C).fit(np.asarray(texts, dtype=object), Y)
 
 

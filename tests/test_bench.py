@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import doc_block
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -23,7 +25,6 @@ import bench_table  # noqa: E402
 HAS_PEER = all(importlib.util.find_spec(m) for m in ("nupunkt", "fasttext"))
 HAS_PROFILER = importlib.util.find_spec("pyinstrument") is not None
 RUNS = ("ingest", "tag_jobs1", "tag_all_cores", "small_jobs1", "small_all_cores", "plain")
-README = REPO / "README.md"
 RATES = ("seconds", "cpu_seconds", "sentences", "sentences_per_s", "mb_per_s", "peak_rss_mib", "peak_total_rss_mib")
 
 
@@ -40,7 +41,7 @@ def result(tmp_path_factory) -> dict:
     project = make_labelled_project(root)
     articles = load_articles(project["corpus"])
     write_heldout(project["labels"], sorted(a.article_id for a in articles)[:3], articles, "test")
-    train(project["labels"], project["corpus"], project["models"], grid=[{"features": "word", "C": 4.0}])
+    train(project["project"], grid=[{"features": "word", "C": 4.0}])
     return bench.run(root / "bench", feed=REPO / "tests" / "data" / "articles", raw=project["raw"], labels=project["labels"],
                      models=project["models"], copies=1, small=2, profile_files=2, jobs=2, one_file_chars=(2_000,), train_sizes=(50,),
                      budget_s=600, peer=HAS_PEER, profile=HAS_PROFILER, log=lambda s: None)
@@ -141,21 +142,12 @@ def test_dask_run(result):
     assert "Dask: the cluster started" in bench_table.render(result)
 
 
-def readme_block(name: str) -> str:
-    """The body of the README's ``<!-- figures:name -->`` block."""
-    import re
-
-    m = re.search(rf"<!-- figures:{name} -->\n(.*?)\n<!-- /figures -->", README.read_text(encoding="utf-8"), re.S)
-    assert m, f"README.md has no figures:{name} block"
-    return m.group(1)
-
-
-def test_readme_speed_block_is_the_committed_bench_json():
-    """The README's speed figures are benchmarks/results/bench.json rendered, not edited by hand or stale:
+def test_speed_block_is_the_committed_bench_json():
+    """The speed figures (docs/speed.md) are benchmarks/results/bench.json rendered, not edited by hand or stale:
     `make bench` rewrites both; editing one alone fails here (re-render: python benchmarks/bench_table.py)."""
     res = json.loads(bench_table.RESULTS.read_text(encoding="utf-8"))
     before = json.loads(bench_table.BEFORE.read_text(encoding="utf-8")) if bench_table.BEFORE.exists() else None
-    block = readme_block("bench")
+    block = doc_block("bench")
     assert block == bench_table.render(res, before)
     run = res["runs"]["tag_jobs1"]
     assert f"| {run['sentences_per_s']:,} |" in block  # the figure a reader quotes is the JSON's

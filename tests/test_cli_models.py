@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -23,8 +24,8 @@ def two_models(tmp_path_factory) -> dict:
     """A project with a held-out set and two models: A trained first, then B made current (so 'previous' is A)."""
     p = make_labelled_project(tmp_path_factory.mktemp("two"), n_articles=20)
     assert main(["heldout", "init", "--labels", str(p["labels"]), "--root", str(p["corpus"])]) == 0
-    a = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word", "C": 4.0}])["model_id"]
-    b = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word+char", "C": 1.0}])["model_id"]
+    a = train(p["project"], grid=[{"features": "word", "C": 4.0}])["model_id"]
+    b = train(p["project"], grid=[{"features": "word+char", "C": 1.0}])["model_id"]
     assert a != b and current_id(p["models"]) == b
     return {**p, "a": a, "b": b}
 
@@ -32,7 +33,7 @@ def two_models(tmp_path_factory) -> dict:
 def _copy(p: dict, tmp_path: Path) -> dict:
     """The project's models folder copied, for commands that change which model is current."""
     shutil.copytree(p["models"], tmp_path / "models")
-    return {**p, "models": tmp_path / "models"}
+    return {**p, "models": tmp_path / "models", "project": replace(p["project"], models=tmp_path / "models")}
 
 
 def test_previous_and_current_are_accepted_wherever_a_model_is_named(two_models, tmp_path, capsys):
@@ -96,7 +97,7 @@ def test_compare_draws_no_verdict_on_training_sentences(two_models, tmp_path, ca
     held = gold["article_id"].isin(heldout_articles(p["labels"]))
     leaky = tmp_path / "leaky.csv"
     pd.concat([gold[held], gold[~held].head(25)]).to_csv(leaky, index=False)
-    c = compare_models(p["a"], p["b"], p["models"], p["labels"], p["corpus"], data=leaky)
+    c = compare_models(p["a"], p["b"], p["project"], data=leaky)
     assert c["overlap"] == {p["a"]: 25, p["b"]: 25} and c["difference"]["verdict"].startswith("no verdict")
     assert main(["compare", p["a"], p["b"], "--data", str(leaky), *common]) == 0
     out = capsys.readouterr()
@@ -107,7 +108,7 @@ def test_compare_draws_no_verdict_on_training_sentences(two_models, tmp_path, ca
     # only sentences neither model learnt: a verdict, no warning
     clean = tmp_path / "clean.csv"
     gold[held].to_csv(clean, index=False)
-    c = compare_models(p["a"], p["b"], p["models"], p["labels"], p["corpus"], data=clean)
+    c = compare_models(p["a"], p["b"], p["project"], data=clean)
     assert not any(c["overlap"].values()) and not c["difference"]["verdict"].startswith("no verdict")
     assert not any("training sentences" in w for w in c["warnings"])
 

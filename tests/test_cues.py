@@ -107,7 +107,7 @@ def test_feature_names():
 @pytest.mark.parametrize("features", ["word+cues", "word+cues+static"])
 def test_cue_feature_sets_fit_and_predict(labelled_project, features):
     assert features in FEATURES and any(p["features"] == features for p in GRIDS["cues"])
-    _, texts, Y, _ = training_data(labelled_project["labels"], labelled_project["corpus"])
+    _, texts, Y, _ = training_data(labelled_project["project"])
     model = make_pipeline(features, 4.0).fit(np.asarray(texts, dtype=object), Y)
     names = list(model.named_steps["features"].get_feature_names_out())
     assert "cues__accuse_verb" in names and ("static" in features) == any(n.startswith("static__") for n in names)

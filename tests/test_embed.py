@@ -240,14 +240,14 @@ def test_train_tag_explain_with_embeddings(real, labelled_project, tmp_path, mon
 
     monkeypatch.setenv("TALKS_EMBED_CACHE", str(tmp_path / "cache"))
     p = labelled_project
-    card = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word+char+embeddings", "C": 2.0}])
+    card = train(p["project"], grid=[{"features": "word+char+embeddings", "C": 2.0}])
     assert card["model_id"].startswith("both-") and card["parameters"]["encoder"]["dim"] == DIM
     assert (p["models"] / card["model_id"] / "model.skops").stat().st_size < 2_000_000  # no weights inside
     out = tmp_path / "tags.csv"
     tag([p["raw"]], str(out), models_dir=p["models"])
     df = pd.read_csv(out)
     assert len(df) and set(df.model_id) == {card["model_id"]} and all(f"p_{l}" in df for l in LABELS)
-    res = explain(load_model(None, p["models"]), "Air strikes killed 40 people near Homs.", labels_dir=p["labels"], corpus_root=p["corpus"])
+    res = explain(load_model(None, p["models"]), "Air strikes killed 40 people near Homs.", project=p["project"])
     vio = next(l for l in res["labels"] if l["label"] == "violence")
     assert vio["tagged"] and any(t["term"] == "[sentence embedding]" for t in vio["up"] + vio["down"])
     assert res["nearest"] and "violence" in res["nearest"][0]["labels"]
@@ -263,7 +263,7 @@ def test_embeddings_only_model_trains(real, labelled_project, tmp_path, monkeypa
 
     monkeypatch.setenv("TALKS_EMBED_CACHE", str(tmp_path / "cache"))
     p = labelled_project
-    card = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "embeddings", "C": 2.0}], set_current=False)
+    card = train(p["project"], grid=[{"features": "embeddings", "C": 2.0}], set_current=False)
     assert card["model_id"].startswith("emb-") and card["cv_metrics"]["macro"]["f1"] > 0.5
 
 

@@ -156,7 +156,7 @@ def test_cv_is_deterministic_and_independent_of_jobs(cv_result):
 
 def test_evaluate_on_a_labelled_project(trained_project):
     p = trained_project
-    r = evaluate(p["labels"], p["corpus"], models_dir=p["models"], n_boot=100, fractions=None, jobs=1)
+    r = evaluate(p["project"], n_boot=100, fractions=None, jobs=1)
     assert r["model"]["model_id"] == p["card"]["model_id"]
     assert r["model"]["features"] == "word" and r["model"]["C"] == 4.0
     assert r["learning_curve"] is None
@@ -196,7 +196,7 @@ def test_heldout_uses_stored_thresholds(trained_project, tmp_path):
     # 1.01: never tagged; 0.0: always tagged; the others as trained
     th = {**p["card"]["thresholds"], "diplomacy": 1.01, "violence": 0.0}
     _set_thresholds(p["models"], th)
-    r = evaluate(p["labels"], p["corpus"], models_dir=p["models"], data=held, n_boot=100)
+    r = evaluate(p["project"], data=held, n_boot=100)
     assert r["mode"] == "heldout" and r["data"]["junk_dropped"] == 3 and r["data"]["sentences"] == 37
     assert r["thresholds"]["stored"] == th
     c = r["confusion"]
@@ -275,13 +275,12 @@ def compare_project(tmp_path_factory):
         flip = rng.random(len(df)) < 0.15
         df.loc[flip, lab] = df.loc[flip, lab].map({"0": "1", "1": "0"})
     df.to_csv(store, index=False)
-    a = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word", "C": 4.0}])
-    b = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word+char", "C": 4.0}], set_current=False)
+    a = train(p["project"], grid=[{"features": "word", "C": 4.0}])
+    b = train(p["project"], grid=[{"features": "word+char", "C": 4.0}], set_current=False)
     mp = pytest.MonkeyPatch()
     mp.setattr(cost, "SPEED_MIN_SECONDS", 0.02)  # the speed figure is not what these tests check
     try:
-        res = evaluate(p["labels"], p["corpus"], models_dir=p["models"], n_boot=200, fractions=(0.5, 1.0), jobs=1,
-                       compare=[b["model_id"]])
+        res = evaluate(p["project"], n_boot=200, fractions=(0.5, 1.0), jobs=1, compare=[b["model_id"]])
     finally:
         mp.undo()
     return {**p, "a": a, "b": b, "result": res}
@@ -310,7 +309,7 @@ def test_compare_scores_every_model_on_the_same_folds(compare_project):
     # the main model's part is the ordinary evaluation
     assert r["model"]["model_id"] == p["a"]["model_id"] and main["metrics"] == _core(r["metrics"])
     # the compared model gets exactly what a single evaluation of its features/C would give: same folds, same thresholds
-    gold, _, _, groups = training_data(p["labels"], p["corpus"])
+    gold, _, _, groups = training_data(p["project"])
     alone = evaluate_frame(gold, "word+char", 4.0, n_boot=200, fractions=None, jobs=1)
     assert other["metrics"] == _core(alone["metrics"])
     assert c["folds"]["test_articles_sha1"] == _folds_digest(grouped_folds(groups), np.asarray(groups).astype(str))
@@ -408,7 +407,7 @@ def test_compare_on_a_heldout_file(compare_project, tmp_path, monkeypatch):
     p = compare_project
     held = tmp_path / "held.csv"
     _heldout_csv(held, synthetic_gold(n_articles=4, seed=11))
-    r = evaluate(p["labels"], p["corpus"], models_dir=p["models"], data=held, n_boot=100, compare=[p["b"]["model_id"]])
+    r = evaluate(p["project"], data=held, n_boot=100, compare=[p["b"]["model_id"]])
     c = r["comparison"]
     assert r["mode"] == c["mode"] == "heldout" and "folds" not in c
     held_df = pd.read_csv(held)

@@ -46,7 +46,7 @@ def project(tmp_path_factory) -> dict:
 @pytest.fixture(scope="module")
 def tuned(project, tmp_path_factory) -> dict:
     """A MiniLM fine-tuned for 2 steps, and its int8 export."""
-    _, texts, Y, _ = training_data(project["labels"], project["corpus"])
+    _, texts, Y, _ = training_data(project["project"])
     bert, rec = ft.fine_tune(texts, Y, {"epochs": 1, "batch_size": 8}, threads=2, steps=2)
     path = tmp_path_factory.mktemp("ft-export") / "encoder.onnx"
     out = ft.export_onnx(bert, path)
@@ -56,8 +56,7 @@ def tuned(project, tmp_path_factory) -> dict:
 @pytest.fixture(scope="module")
 def trained(project) -> dict:
     """A model folder made end to end: 2 cross-fitted folds and the final encoder, one step each."""
-    card = ft.train_finetuned(project["labels"], project["corpus"], project["models"], n_folds=2,
-                              params={"epochs": 1, "batch_size": 16}, threads=2, steps=1)
+    card = ft.train_finetuned(project["project"], n_folds=2, params={"epochs": 1, "batch_size": 16}, threads=2, steps=1)
     return {"card": card, "folder": Path(project["models"]) / card["model_id"]}
 
 
@@ -180,6 +179,6 @@ def test_explain_lists_nearest_labelled_sentences(trained, project, tmp_path, mo
     from pipeline.evaluation.explain import explain
 
     monkeypatch.setenv("TALKS_EMBED_CACHE", str(tmp_path / "cache"))
-    out = explain(load_model(trained["folder"]), PROBES[1], top=3, labels_dir=project["labels"], corpus_root=project["corpus"])
+    out = explain(load_model(trained["folder"]), PROBES[1], top=3, project=project["project"])
     assert len(out["nearest"]) == 3 and all(-1 <= n["similarity"] <= 1 for n in out["nearest"])
     assert [e["label"] for e in out["labels"]] == list(LABELS)

@@ -18,6 +18,7 @@ from conftest import REPO, make_labelled_project
 from pipeline.model import artefact
 from pipeline.model.embed import SentenceEncoder
 from pipeline.errors import ModelError
+from pipeline.project import Project
 from pipeline.records import LABELS
 
 MODELS, LABELS_DIR = REPO / "models", REPO / "labels"
@@ -97,7 +98,7 @@ def test_committed_model_explains_by_nearest_labelled_sentences(folder, tmp_path
 
     project = make_labelled_project(tmp_path, n_articles=4, per_article=8)
     monkeypatch.setenv("TALKS_EMBED_CACHE", str(tmp_path / "cache"))
-    out = explain(load_model(folder), PROBES[1], top=3, labels_dir=project["labels"], corpus_root=project["corpus"])
+    out = explain(load_model(folder), PROBES[1], top=3, project=project["project"])
     assert len(out["nearest"]) == 3
     assert out["nearest"][0]["labels"] == ["violence"]  # the generated project's air-strike sentences are its nearest
     assert any(t["term"] == "[sentence embedding]" for e in out["labels"] for t in e["up"] + e["down"])
@@ -111,7 +112,7 @@ def test_committed_model_scores_its_card_on_the_heldout_set(folder, project_corp
 
     card = json.loads((folder / "card.json").read_text())
     assert card["heldout"], "a fine-tuned model is scored on the held-out set when trained"
-    c = compare_models(folder.name, folder.name, MODELS, LABELS_DIR, project_corpus["root"], n_boot=200)
+    c = compare_models(folder.name, folder.name, Project(corpus=project_corpus["root"], labels=LABELS_DIR, models=MODELS), n_boot=200)
     m = c["models"][0]["metrics"]
     if c["heldout"]["sha256"] == card["heldout"]["sha256"]:
         # onnxruntime's int8 kernels differ a little between versions and CPUs: a small tolerance

@@ -26,6 +26,7 @@ from pipeline.labels.gold import (
 )
 from pipeline.labels.journal import append_journal, compact_journal, save_record, undo_record
 from pipeline.labels.store import GOLD_COLUMNS, STORE_COLUMNS, store_files, store_path, write_store
+from pipeline.project import Project
 from pipeline.records import LABELS
 
 DATA = Path(__file__).parent / "data"
@@ -58,19 +59,19 @@ def _row(sid: str, df: pd.DataFrame) -> dict:
 # --------------------------------------------------------------------------
 def test_loader_reads_stores_and_ignores_other_files(good, corpus):
     assert [p.name for p in store_files(good)] == ["ana.csv", "bob.csv", "cy.csv"]
-    df = load_labels(good, corpus)
+    df = load_labels(Project(corpus=corpus, labels=good))
     assert set(df["file"].map(lambda p: Path(p).name)) == {"ana.csv", "bob.csv", "cy.csv", "adjudications.csv"}
     assert set(df.loc[df["kind"] == "adjudication", "annotator"]) == {"lead"}
     assert {"file", "line", *STORE_COLUMNS} <= set(df.columns)
     first = df[(df["annotator"] == "ana")].iloc[0]
     assert first["line"] == 2 and first["sentence_id"] == "s056514e63feb"
-    assert check_labels(good, corpus) == []
+    assert check_labels(Project(corpus=corpus, labels=good)) == []
     assert main(["labels", "check", "--labels", str(good), "--root", str(corpus)]) == 0
 
 
 def test_check_lists_every_problem_with_file_line_and_fix(corpus, capsys):
     bad = LABEL_DATA / "bad"
-    problems = check_labels(bad, corpus)
+    problems = check_labels(Project(corpus=corpus, labels=bad))
     text = "\n".join(problems)
     ana, bob = str(bad / "ana.csv"), str(bad / "bob.csv")
     expected = [
@@ -94,7 +95,7 @@ def test_check_lists_every_problem_with_file_line_and_fix(corpus, capsys):
 
 def test_gold_raises_on_first_problem_with_file_and_line(corpus):
     with pytest.raises(LabelError) as e:
-        gold_labels(LABEL_DATA / "bad", corpus)
+        gold_labels(Project(corpus=corpus, labels=LABEL_DATA / "bad"))
     assert e.value.path == str(LABEL_DATA / "bad" / "ana.csv") and e.value.line == 2
     assert "0 or 1" in str(e.value)
 
@@ -102,9 +103,9 @@ def test_gold_raises_on_first_problem_with_file_and_line(corpus):
 def test_identical_duplicate_is_only_a_warning(tmp_path, corpus, capsys):
     src = (LABEL_DATA / "good" / "cy.csv").read_text().splitlines()
     (tmp_path / "cy.csv").write_text("\n".join([*src, src[1]]) + "\n")
-    problems = find_problems(tmp_path, corpus)
+    problems = find_problems(Project(corpus=corpus, labels=tmp_path))
     assert len(problems) == 1 and problems[0].warning and problems[0].line == 3
-    assert len(gold_labels(tmp_path, corpus)) == 1
+    assert len(gold_labels(Project(corpus=corpus, labels=tmp_path))) == 1
     assert main(["labels", "check", "--labels", str(tmp_path), "--root", str(corpus)]) == 0
 
 
@@ -119,7 +120,7 @@ def test_store_name_rules(tmp_path):
 # Gold labels
 # --------------------------------------------------------------------------
 def test_gold_majority_ties_adjudication_and_junk(good, corpus):
-    g = gold_labels(good, corpus)
+    g = gold_labels(Project(corpus=corpus, labels=good))
     assert list(g.columns) == list(GOLD_COLUMNS)
     assert list(g["sentence_id"]) == sorted(g["sentence_id"])
     assert "s7f40e9e64e77" not in set(g["sentence_id"])  # junk for both: excluded
@@ -134,7 +135,7 @@ def test_gold_majority_ties_adjudication_and_junk(good, corpus):
 
 
 def test_labels_hash_tracks_labels_only(good, corpus):
-    g = gold_labels(good, corpus)
+    g = gold_labels(Project(corpus=corpus, labels=good))
     h = labels_hash(g)
     assert len(h) == 64 and h == labels_hash(g.sample(frac=1, random_state=1))
     assert h == labels_hash(g.assign(text="changed"))
@@ -173,7 +174,7 @@ def test_gold_is_strict_majority_and_order_free(vs, rnd):
 # Stats
 # --------------------------------------------------------------------------
 def test_stats(good, corpus, capsys):
-    st_ = label_stats(good, corpus)
+    st_ = label_stats(Project(corpus=corpus, labels=good))
     assert st_["labelled"] == 8 and st_["junk"] == 1
     assert st_["corpus_sentences"] == 14 and st_["corpus_articles"] == 3 and st_["articles_labelled"] == 3
     assert st_["coverage"] == pytest.approx(8 / 14)
@@ -192,12 +193,12 @@ def test_stats(good, corpus, capsys):
 
 
 def test_stats_skip_bad_rows_and_count_them(corpus):
-    st_ = label_stats(LABEL_DATA / "bad", corpus)
+    st_ = label_stats(Project(corpus=corpus, labels=LABEL_DATA / "bad"))
     assert st_["problems"] == 8 and st_["labelled"] == 2  # ana lines 6/7 (identical) and bob's file is unusable
 
 
 def test_stats_on_empty_store(tmp_path, corpus):
-    st_ = label_stats(tmp_path / "nothing", corpus)
+    st_ = label_stats(Project(corpus=corpus, labels=tmp_path / "nothing"))
     assert st_["labelled"] == 0 and st_["coverage"] == 0 and st_["per_article"] == []
 
 
@@ -241,7 +242,7 @@ def test_agreement_degenerate_cases(tmp_path, good):
 # --------------------------------------------------------------------------
 def test_import_labelstudio(tmp_path, corpus, capsys):
     labels = tmp_path / "labels"
-    res = import_labels(LABEL_DATA / "import" / "labelstudio.json", "labelstudio", "ls", labels, corpus)
+    res = import_labels(LABEL_DATA / "import" / "labelstudio.json", "labelstudio", "ls", Project(corpus=corpus, labels=labels))
     df = read_store(res["path"])
     assert res["rows"] == 3 and res["matched_by_text"] == 1
     assert list(df["sentence_id"]) == ["s6d3b8460a828", "s859a8011051d", "sef2cd0efc308"]
@@ -250,14 +251,14 @@ def test_import_labelstudio(tmp_path, corpus, capsys):
     assert _row("sef2cd0efc308", df)["junk"] == 1
     assert any("task 3" in w and "matches no corpus sentence" in w for w in res["warnings"])
     assert any("2 item(s) without annotations" in w for w in res["warnings"])
-    assert check_labels(labels, corpus) == []
+    assert check_labels(Project(corpus=corpus, labels=labels)) == []
     assert main(["labels", "import", str(LABEL_DATA / "import" / "labelstudio.json"), "--format", "labelstudio", "--annotator", "ls", "--labels", str(labels), "--root", str(corpus)]) == 0
     assert "matches no corpus sentence" in capsys.readouterr().err
 
 
 def test_import_doccano_merges_into_existing_store(good, corpus):
     before = read_store(good / "ana.csv")
-    res = import_labels(LABEL_DATA / "import" / "doccano.jsonl", "doccano", "ana", good, corpus)
+    res = import_labels(LABEL_DATA / "import" / "doccano.jsonl", "doccano", "ana", Project(corpus=corpus, labels=good))
     after = read_store(good / "ana.csv")
     assert res["rows"] == 3 and res["replaced"] == 3 and len(after) == len(before)
     assert _row("s0960e75ab157", after)["blame"] == 1  # matched by normalised text
@@ -265,24 +266,24 @@ def test_import_doccano_merges_into_existing_store(good, corpus):
     assert _row("s72b5d82e4cc1", after) == _row("s72b5d82e4cc1", before)  # untouched rows kept
     assert any("line 4" in w and "sports" in w for w in res["warnings"])
     assert any("line 5" in w for w in res["warnings"])
-    assert check_labels(good, corpus) == []
+    assert check_labels(Project(corpus=corpus, labels=good)) == []
 
 
 def test_import_rejects_bad_files(tmp_path, corpus):
     p = tmp_path / "x.jsonl"
     p.write_text('{"text": "a", "label": []}\nnot json\n')
     with pytest.raises(LabelError) as e:
-        import_labels(p, "doccano", "x", tmp_path / "labels", corpus)
+        import_labels(p, "doccano", "x", Project(corpus=corpus, labels=tmp_path / "labels"))
     assert e.value.line == 2
     with pytest.raises(LabelError):
-        import_labels(p, "prodigy", "x", tmp_path / "labels", corpus)
+        import_labels(p, "prodigy", "x", Project(corpus=corpus, labels=tmp_path / "labels"))
 
 
 @pytest.mark.parametrize("fmt,ext", [("labelstudio", "json"), ("doccano", "jsonl")])
 def test_export_all_sentences(good, corpus, tmp_path, fmt, ext):
     out = tmp_path / f"all.{ext}"
-    assert export_labels(out, fmt, good, corpus, all_sentences=True)["rows"] == 14
-    assert export_labels(out, fmt, good, corpus)["rows"] == 8
+    assert export_labels(out, fmt, Project(corpus=corpus, labels=good), all_sentences=True)["rows"] == 14
+    assert export_labels(out, fmt, Project(corpus=corpus, labels=good))["rows"] == 8
     if fmt == "labelstudio":
         tasks = json.loads(out.read_text())
         junk = next(t for t in tasks if t["data"]["sentence_id"] == "s7f40e9e64e77")
@@ -306,8 +307,8 @@ def test_export_import_round_trip(corpus, tmp_path_factory, values, keep, fmt):
         for s, v, k in zip(sents.to_dict("records"), values, keep) if k
     ]
     write_store(pd.DataFrame(rows, columns=list(STORE_COLUMNS)), d / "labels" / "src.csv")
-    export_labels(d / "out", fmt, d / "labels", corpus, all_sentences=True)
-    res = import_labels(d / "out", fmt, "dst", d / "labels", corpus)
+    export_labels(d / "out", fmt, Project(corpus=corpus, labels=d / "labels"), all_sentences=True)
+    res = import_labels(d / "out", fmt, "dst", Project(corpus=corpus, labels=d / "labels"))
     cols = ["sentence_id", *LABELS, "junk"]
     assert res["rows"] == len(rows)
     if rows:
@@ -325,15 +326,15 @@ def test_journal_folded_by_readers_and_compaction(good, corpus):
     append_journal(good, "dee", save_record("dee", "s6d3b8460a828", "frontmatter", "Mr. Kerry called Lavrov on Sunday.", {"junk": 1}))
     with open(good / ".journal" / "cy.jsonl", "a") as f:
         f.write('{"op": "save", "sentence_')  # torn last line of a killed process
-    df = load_labels(good, corpus)
+    df = load_labels(Project(corpus=corpus, labels=good))
     cy = df[df["annotator"] == "cy"].set_index("sentence_id")
     assert set(cy.index) == {"s0e7e07655ce6", "s6d3b8460a828"} and cy.loc["s0e7e07655ce6", "blame"] == 1
-    assert "dee" in label_stats(good, corpus)["annotators"]  # a store that exists only as a journal
-    before = load_labels(good, corpus)[["sentence_id", "annotator", *LABELS, "junk"]]
+    assert "dee" in label_stats(Project(corpus=corpus, labels=good))["annotators"]  # a store that exists only as a journal
+    before = load_labels(Project(corpus=corpus, labels=good))[["sentence_id", "annotator", *LABELS, "junk"]]
     assert compact_journal(good, "cy") == 3 and compact_journal(good, "dee") == 1
     assert (good / ".journal" / "cy.jsonl").read_text() == ""
-    assert (good / "dee.csv").exists() and check_labels(good, corpus) == []
-    after = load_labels(good, corpus)[["sentence_id", "annotator", *LABELS, "junk"]]
+    assert (good / "dee.csv").exists() and check_labels(Project(corpus=corpus, labels=good)) == []
+    after = load_labels(Project(corpus=corpus, labels=good))[["sentence_id", "annotator", *LABELS, "junk"]]
     key = ["annotator", "sentence_id"]
     assert before.sort_values(key).reset_index(drop=True).equals(after.sort_values(key).reset_index(drop=True))
 
@@ -356,7 +357,7 @@ def test_corrupt_journal_line_in_the_middle_is_an_error(good, corpus):
     j = good / ".journal" / "cy.jsonl"
     j.write_text('garbage\n{"op": "undo", "sentence_id": "x"}\n')
     with pytest.raises(LabelError) as e:
-        load_labels(good, corpus)
+        load_labels(Project(corpus=corpus, labels=good))
     assert e.value.line == 1 and e.value.path == str(j)
 
 

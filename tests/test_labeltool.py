@@ -25,6 +25,7 @@ from pipeline.labels.gold import collect_labels, read_store
 from pipeline.labels.journal import annotator_lock, append_journal, save_record
 from pipeline.labels.store import format_suggested
 from pipeline.labelling.terminal import KEYS, Item, Session, build_queue, run_labeller, start_values, suggested_queue
+from pipeline.project import Project
 from pipeline.records import LABELS
 
 REPO = Path(__file__).parent.parent
@@ -119,7 +120,7 @@ def test_sigkill_at_a_random_point_loses_no_acknowledged_decision(tiny_corpus, t
     being drawn, and a re-run folds it all in."""
     rng = random.Random(seed)
     labels = tmp_path / "labels"
-    order = [it.sentence_id for it in build_queue("t", labels, tiny_corpus)]
+    order = [it.sentence_id for it in build_queue("t", Project(corpus=tiny_corpus, labels=labels))]
     keys = [rng.choice(list(DECISIONS)) for _ in range(12)]
     child = _spawn(labels, tiny_corpus)
     child.logfile_read = screens = io.StringIO()
@@ -137,8 +138,8 @@ def test_sigkill_at_a_random_point_loses_no_acknowledged_decision(tiny_corpus, t
         acknowledged = 12
     assert not (labels / "t.csv").exists()
     # readers fold the pending journal in without waiting for a compaction
-    rows = {r["sentence_id"]: r for r in collect_labels(labels, tiny_corpus)[0] if Path(r["file"]).stem == "t"}
-    assert label_stats(labels, tiny_corpus)["labelled"] == len(rows)
+    rows = {r["sentence_id"]: r for r in collect_labels(Project(corpus=tiny_corpus, labels=labels))[0] if Path(r["file"]).stem == "t"}
+    assert label_stats(Project(corpus=tiny_corpus, labels=labels))["labelled"] == len(rows)
     # the decision being drawn when the kill came may be on disk too: fsync comes before the screen
     assert acknowledged <= len(rows) <= min(acknowledged + 1, 12), (acknowledged, len(rows))
     expected = {sid: tuple(DECISIONS[k].get(c, 0) for c in (*LABELS, "junk")) for sid, k in zip(order, keys)}
@@ -218,30 +219,30 @@ def test_queue_orders(tiny_corpus, tmp_path):
     labels = tmp_path / "labels"
     append_journal(labels, "other", save_record("other", FIRST[0], "frontmatter", "Aid convoy reaches besieged town", {"humanitarian": 1}))
     append_journal(labels, "t", save_record("t", FIRST[1], "frontmatter", "x", {"violence": 1}))
-    mine = build_queue("t", labels, tiny_corpus, "articles")
+    mine = build_queue("t", Project(corpus=tiny_corpus, labels=labels), "articles")
     assert [i.sentence_id for i in mine][:2] == [FIRST[0], FIRST[2]] and len(mine) == 13
     assert mine[0].prev is None and mine[0].next.startswith("BEIRUT") and mine[0].title == "Aid convoy reaches besieged town"
-    assert len(build_queue("t", labels, tiny_corpus, "unlabelled")) == 12
-    assert {i.article_id for i in build_queue("t", labels, tiny_corpus, "articles", article="plain")} == {"plain"}
+    assert len(build_queue("t", Project(corpus=tiny_corpus, labels=labels), "unlabelled")) == 12
+    assert {i.article_id for i in build_queue("t", Project(corpus=tiny_corpus, labels=labels), "articles", article="plain")} == {"plain"}
     q = tmp_path / "q.txt"
     q.write_text(f"{FIRST[4]}\n\n{FIRST[1]}\n")
-    items = build_queue("t", labels, tiny_corpus, queue=q)
+    items = build_queue("t", Project(corpus=tiny_corpus, labels=labels), queue=q)
     assert [i.sentence_id for i in items] == [FIRST[4], FIRST[1]]
     assert items[1].values["violence"] == 1  # already labelled: shown with the current decision
     qc = tmp_path / "disagreements.csv"
     pd.DataFrame({"sentence_id": [FIRST[3]], "label": ["blame"]}).to_csv(qc, index=False)
-    assert [i.sentence_id for i in build_queue("t", labels, tiny_corpus, queue=qc)] == [FIRST[3]]
+    assert [i.sentence_id for i in build_queue("t", Project(corpus=tiny_corpus, labels=labels), queue=qc)] == [FIRST[3]]
     q.write_text("nope\n")
     with pytest.raises(LabelError) as e:
-        build_queue("t", labels, tiny_corpus, queue=q)
+        build_queue("t", Project(corpus=tiny_corpus, labels=labels), queue=q)
     assert e.value.line == 1
     with pytest.raises(LabelError):
-        build_queue("t", labels, tiny_corpus, article="no-such-article")
+        build_queue("t", Project(corpus=tiny_corpus, labels=labels), article="no-such-article")
 
 
 def test_session_state_machine(tiny_corpus, tmp_path):
     labels = tmp_path / "labels"
-    s = Session("t", labels, build_queue("t", labels, tiny_corpus, "articles", article="page"))
+    s = Session("t", labels, build_queue("t", Project(corpus=tiny_corpus, labels=labels), "articles", article="page"))
     s.key("1"), s.key("j")
     assert s.toggles == {"diplomacy": 0, "violence": 0, "humanitarian": 0, "blame": 0, "junk": 1}  # junk clears labels
     s.key("2")
@@ -262,9 +263,9 @@ def test_session_state_machine(tiny_corpus, tmp_path):
 def test_one_session_per_annotator(tiny_corpus, tmp_path):
     labels = tmp_path / "labels"
     with annotator_lock(labels, "t"), pytest.raises(LabelError, match="another 'talks label' session"):
-        run_labeller("t", labels, tiny_corpus)
+        run_labeller("t", Project(corpus=tiny_corpus, labels=labels))
     with pytest.raises(LabelError):
-        run_labeller("../evil", labels, tiny_corpus)
+        run_labeller("../evil", Project(corpus=tiny_corpus, labels=labels))
 
 
 def test_adjudicating_disagreements_with_the_tool(tiny_corpus, tmp_path):
@@ -280,10 +281,10 @@ def test_adjudicating_disagreements_with_the_tool(tiny_corpus, tmp_path):
     res = agreement(labels / "ana.csv", labels / "bob.csv", labels / "disagreements.csv")
     assert res["disagreements"] == 3  # s0960 (blame), s0e7 (blame), sef2 (junk)
     out = io.StringIO()
-    res = run_labeller("adjudications", labels, tiny_corpus, queue=labels / "disagreements.csv", stdin=io.StringIO("4\n4\nj\n"), stdout=out)
+    res = run_labeller("adjudications", Project(corpus=tiny_corpus, labels=labels), queue=labels / "disagreements.csv", stdin=io.StringIO("4\n4\nj\n"), stdout=out)
     assert res == {"saved": 3, "path": str(labels / "adjudications.csv"), "remaining": 0}
     assert "sentence 1 of 3" in out.getvalue()
-    gold = gold_labels(labels, tiny_corpus).set_index("sentence_id")
+    gold = gold_labels(Project(corpus=tiny_corpus, labels=labels)).set_index("sentence_id")
     assert gold.loc["s0960e75ab157", "blame"] == 1 and "sef2cd0efc308" not in gold.index
 
 
@@ -297,7 +298,7 @@ def _boxes(it: Item) -> str:
 
 
 def _suggested_items(p: dict, annotator: str = "t") -> list[Item]:
-    items, notice = suggested_queue(annotator, p["labels"], p["corpus"], models_dir=p["models"])
+    items, notice = suggested_queue(annotator, p["project"], suggestions=True)
     assert notice is None
     return [it for it in items if any(it.suggested[lab] for lab in LABELS)]
 
@@ -329,7 +330,7 @@ def test_suggestions_pre_ticked_shown_and_recorded(trained_project, tmp_path, ca
     changed = {**b.suggested, drop: 0, add: 1}
     assert _values(df, b.sentence_id) == tuple(changed[c] for c in (*LABELS, "junk"))
     assert (labels / "t.csv").read_text().splitlines()[0].endswith(",timestamp,suggested")
-    sg = label_stats(labels, corpus)["suggestions"]
+    sg = label_stats(Project(corpus=corpus, labels=labels))["suggestions"]
     assert (sg["shown"], sg["accepted"]) == (2, 1)
     assert {r["label"]: (r["added"], r["removed"]) for r in sg["per_label"] if r["added"] or r["removed"]} == {drop: (0, 1), add: (1, 0)}
     assert main(["labels", "stats", "--labels", str(labels), "--root", str(corpus)]) == 0
@@ -354,7 +355,7 @@ def test_no_suggest_labels_blind(trained_project, tmp_path):
     assert "suggested" not in (p["labels"] / "t.csv").read_text().splitlines()[0]  # no suggestion shown: no column
     # a later session with suggestions adds the column; the blind row keeps an empty cell
     q.write_text(f"{b.sentence_id}\n")
-    run_labeller("t", p["labels"], p["corpus"], queue=q, models_dir=p["models"], stdin=io.StringIO("\n"), stdout=io.StringIO())
+    run_labeller("t", p["project"], queue=q, stdin=io.StringIO("\n"), stdout=io.StringIO(), suggestions=True)
     df = _store(p["labels"])
     assert df.loc[a.sentence_id, "suggested"] == "" and df.loc[b.sentence_id, "suggested"] == format_suggested(b.suggested)
 
@@ -365,15 +366,15 @@ def test_old_store_without_the_column_round_trips(trained_project, tmp_path):
     before = old.read_bytes()
     assert b"suggested" not in before
     # another annotator labels with suggestions in the same folder; tester's session has nothing to do
-    run_labeller("t", p["labels"], p["corpus"], models_dir=p["models"], stdin=io.StringIO("\n\n"), stdout=io.StringIO())
-    res = run_labeller("tester", p["labels"], p["corpus"], models_dir=p["models"], stdin=io.StringIO(""), stdout=io.StringIO())
+    run_labeller("t", p["project"], stdin=io.StringIO("\n\n"), stdout=io.StringIO(), suggestions=True)
+    res = run_labeller("tester", p["project"], stdin=io.StringIO(""), stdout=io.StringIO(), suggestions=True)
     assert res["saved"] == 0 and old.read_bytes() == before
     # re-labelling one's own sentence: the earlier decision is shown, not the model's, and no suggestion is recorded
     sid = read_store(old)["sentence_id"][0]
     q = tmp_path / "q.txt"
     q.write_text(f"{sid}\n")
     screen = io.StringIO()
-    run_labeller("tester", p["labels"], p["corpus"], queue=q, models_dir=p["models"], stdin=io.StringIO("\n"), stdout=screen)
+    run_labeller("tester", p["project"], queue=q, stdin=io.StringIO("\n"), stdout=screen, suggestions=True)
     assert "pre-ticked" not in screen.getvalue() and " 0." in screen.getvalue()  # probabilities still shown
     after = old.read_bytes()
     assert after.splitlines()[0] == before.splitlines()[0]  # same header: no suggested column
@@ -396,9 +397,9 @@ def test_bad_suggested_cell_is_a_problem(tiny_corpus, tmp_path):
     head = "sentence_id,article_id,text,diplomacy,violence,humanitarian,blame,junk,annotator,timestamp,suggested\n"
     row = f"{FIRST[0]},frontmatter,Aid convoy reaches besieged town,0,0,1,0,0,t,2026-01-01T00:00:00Z,"
     (labels / "t.csv").write_text(head + row + "humanitarian|violence\n")
-    assert check_labels(labels, tiny_corpus) == []
+    assert check_labels(Project(corpus=tiny_corpus, labels=labels)) == []
     (labels / "t.csv").write_text(head + row + "humanitarian|peace\n")
-    assert [p.split(": ", 1)[1] for p in check_labels(labels, tiny_corpus)] == [
+    assert [p.split(": ", 1)[1] for p in check_labels(Project(corpus=tiny_corpus, labels=labels))] == [
         "suggested is 'humanitarian|peace'; leave it empty, or write 'none' or labels joined by '|' (diplomacy, violence, humanitarian, blame)"]
 
 
@@ -414,7 +415,7 @@ def test_import_keeps_the_suggestions_of_rows_it_leaves_alone(trained_project, t
                                                  suggested=format_suggested(a.suggested)))
     export = tmp_path / "d.jsonl"
     export.write_text(json.dumps({"sentence_id": b.sentence_id, "text": b.text, "label": ["violence"]}) + "\n")
-    import_labels(export, "doccano", "t", p["labels"], p["corpus"])
+    import_labels(export, "doccano", "t", p["project"])
     df = _store(p["labels"])
     assert df.loc[a.sentence_id, "suggested"] == format_suggested(a.suggested)
     assert df.loc[b.sentence_id, "suggested"] == "" and df.loc[b.sentence_id, "violence"] == 1

@@ -46,7 +46,7 @@ def test_heldout_set_is_chosen_once_and_kept_out_of_training(project, capsys):
     assert main(["heldout", "init", "--labels", str(p["labels"]), "--root", str(p["corpus"])]) == 1
     assert "chosen once" in capsys.readouterr().err
     assert heldout_path(p["labels"]).read_bytes() == before
-    card = train(p["labels"], p["corpus"], p["models"], grid=WORD)
+    card = train(p["project"], grid=WORD)
     assert card["training"]["articles"] == 24
     sents = pd.read_csv(p["corpus"] / "sentences.csv")
     assert card["heldout"]["sentences"] == int(sents["article_id"].isin(held).sum())
@@ -59,23 +59,23 @@ def test_heldout_set_is_chosen_once_and_kept_out_of_training(project, capsys):
 
 def test_heldout_grows_and_its_version_changes(project):
     p = project
-    a = train(p["labels"], p["corpus"], p["models"], grid=WORD)
+    a = train(p["project"], grid=WORD)
     extra = sorted(set(pd.read_csv(p["corpus"] / "sentences.csv")["article_id"]) - heldout_articles(p["labels"]))[0]
     assert main(["heldout", "add", extra, "--labels", str(p["labels"]), "--root", str(p["corpus"])]) == 0
-    b = train(p["labels"], p["corpus"], p["models"], grid=WORD)
+    b = train(p["project"], grid=WORD)
     assert b["heldout"]["articles"] == 7 and b["training"]["articles"] == 23
     assert b["heldout"]["sha256"] != a["heldout"]["sha256"]
 
 
 def test_compare_scores_trained_models_as_they_are(project):
     p = project
-    good = train(p["labels"], p["corpus"], p["models"], grid=WORD)["model_id"]
+    good = train(p["project"], grid=WORD)["model_id"]
     _scramble_training_labels(p)
-    bad = train(p["labels"], p["corpus"], p["models"], grid=WORD)["model_id"]
+    bad = train(p["project"], grid=WORD)["model_id"]
     assert bad != good
-    same = compare_models(good, good, p["models"], p["labels"], p["corpus"])
+    same = compare_models(good, good, p["project"])
     assert same["difference"]["macro_f1"] == 0 and same["changed"]["sentences"] == 0
-    c = compare_models(good, bad, p["models"], p["labels"], p["corpus"])
+    c = compare_models(good, bad, p["project"])
     d = c["difference"]
     assert d["macro_f1"] < -0.3 and d["macro_f1_ci"][1] < 0 and "real loss" in d["verdict"]
     assert c["changed"]["sentences"] > 0 and c["changed"]["label_changes_broken"] > c["changed"]["label_changes_fixed"]
@@ -89,15 +89,15 @@ def test_compare_scores_trained_models_as_they_are(project):
 
 def test_compare_on_a_file_and_warns_about_models_older_than_the_heldout_set(tmp_path):
     p = make_labelled_project(tmp_path, n_articles=20)
-    old = train(p["labels"], p["corpus"], p["models"], grid=WORD)["model_id"]  # no held-out set yet
+    old = train(p["project"], grid=WORD)["model_id"]  # no held-out set yet
     with pytest.raises(LabelError, match="heldout init"):
-        compare_models(old, old, p["models"], p["labels"], p["corpus"])
+        compare_models(old, old, p["project"])
     held_file = tmp_path / "held.csv"
     pd.read_csv(p["labels"] / "tester.csv").head(40).to_csv(held_file, index=False)
-    c = compare_models(old, old, p["models"], p["labels"], p["corpus"], data=held_file)
+    c = compare_models(old, old, p["project"], data=held_file)
     assert c["sentences"] == 40 and "held-out file" in c["source"]
     assert main(["heldout", "init", "--labels", str(p["labels"]), "--root", str(p["corpus"])]) == 0
-    c = compare_models(old, old, p["models"], p["labels"], p["corpus"])
+    c = compare_models(old, old, p["project"])
     assert any("trained before the held-out set existed" in w for w in c["warnings"])
 
 
@@ -137,7 +137,7 @@ def test_registry_refuses_what_it_cannot_do(project, capsys):
     p = project
     with pytest.raises(ModelError, match="no current model"):
         rollback(p["models"])
-    a = train(p["labels"], p["corpus"], p["models"], grid=WORD, set_current=True)["model_id"]
+    a = train(p["project"], grid=WORD, set_current=True)["model_id"]
     with pytest.raises(ModelError, match="does not say which model"):
         rollback(p["models"])  # the first model replaced nothing
     assert main(["models", "promote", "nope", "--models", str(p["models"])]) == 1

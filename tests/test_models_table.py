@@ -7,11 +7,10 @@ the README shows the committed models.json run by default.
 from __future__ import annotations
 
 import json
-import re
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import REPO, doc_block
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -51,8 +50,7 @@ def test_readme_models_block_is_the_committed_models_json():
     """The README's table of models is benchmarks/results/models.json rendered: a figure edited in
     one and not the other fails here (re-render: python benchmarks/models.py --render)."""
     res = json.loads(table.RESULTS.read_text(encoding="utf-8"))
-    m = re.search(r"<!-- figures:models -->\n(.*?)\n<!-- /figures -->", (REPO / "README.md").read_text(encoding="utf-8"), re.S)
-    assert m, "README.md has no figures:models block"
-    assert m.group(1) == table.render(res)
+    block = doc_block("models")
+    assert block == table.render(res)
     best = max(res["models"], key=lambda r: r["macro_f1"])
-    assert f"**{best['macro_f1']:.3f}**" in m.group(1)  # the figure a reader quotes is the JSON's
+    assert f"**{best['macro_f1']:.3f}**" in block  # the figure a reader quotes is the JSON's

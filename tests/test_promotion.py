@@ -23,7 +23,7 @@ def project(tmp_path) -> dict:
 
 
 def _args(p: dict) -> dict:
-    return {"models_dir": p["models"], "labels_dir": p["labels"], "corpus_root": p["corpus"]}
+    return {"project": p["project"]}
 
 
 def _scramble_training_labels(p: dict) -> None:
@@ -36,7 +36,7 @@ def _scramble_training_labels(p: dict) -> None:
 
 def test_promotion_is_guarded_and_silent(project, capsys):
     p = project
-    good = train(p["labels"], p["corpus"], p["models"], grid=WORD, set_current=False)["model_id"]
+    good = train(p["project"], grid=WORD, set_current=False)["model_id"]
     first = promote_if_not_worse(good, **_args(p))
     assert isinstance(first, Promotion)
     assert first.promoted and first.previous is None and first.comparison is None
@@ -47,7 +47,7 @@ def test_promotion_is_guarded_and_silent(project, capsys):
     assert again.already_current and not again.promoted and len(read_history(p["models"])) == 1
 
     _scramble_training_labels(p)
-    bad = train(p["labels"], p["corpus"], p["models"], grid=WORD, set_current=False)["model_id"]
+    bad = train(p["project"], grid=WORD, set_current=False)["model_id"]
     kept = promote_if_not_worse(bad, **_args(p))
     assert not kept.promoted and kept.record is None and kept.reason.startswith("significantly worse")
     assert kept.comparison["a"] == good and kept.comparison["b"] == bad and kept.comparison["difference"]["macro_f1_ci"][1] < 0
@@ -61,7 +61,7 @@ def test_promotion_is_guarded_and_silent(project, capsys):
 
 def test_no_heldout_set_keeps_the_current_model(tmp_path):
     p = make_labelled_project(tmp_path, n_articles=12)
-    a = train(p["labels"], p["corpus"], p["models"], grid=WORD)["model_id"]
-    b = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word+char", "C": 4.0}], set_current=False)["model_id"]
+    a = train(p["project"], grid=WORD)["model_id"]
+    b = train(p["project"], grid=[{"features": "word+char", "C": 4.0}], set_current=False)["model_id"]
     res = promote_if_not_worse(b, **_args(p))
     assert not res.promoted and "no held-out set" in res.reason and current_id(p["models"]) == a

@@ -11,6 +11,7 @@ from conftest import make_labelled_project
 
 from pipeline.errors import LabelError
 from pipeline.labelling.queue import build_queue, select, uncertainty_scores
+from pipeline.project import Project
 
 LABELLED_ARTICLES = [f"art{a:02d}" for a in range(6)]
 EXTRA = ("Extra report from Aleppo today\n\n"
@@ -29,7 +30,7 @@ def base_project(tmp_path_factory) -> dict:
     build_corpus([p["raw"]], p["corpus"])
     store = pd.read_csv(p["labels"] / "tester.csv", dtype=str, keep_default_na=False)
     store[store["article_id"].isin(LABELLED_ARTICLES)].to_csv(p["labels"] / "tester.csv", index=False)
-    train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word", "C": 4.0}])
+    train(p["project"], grid=[{"features": "word", "C": 4.0}])
     return p
 
 
@@ -37,11 +38,11 @@ def base_project(tmp_path_factory) -> dict:
 def project(base_project, tmp_path) -> dict:
     """A private copy, so tests may add held-out sets and journals."""
     root = Path(shutil.copytree(base_project["corpus"].parent, tmp_path / "project"))
-    return {"corpus": root / "corpus", "labels": root / "labels", "models": root / "models"}
+    return {"corpus": root / "corpus", "labels": root / "labels", "models": root / "models", "project": Project.at(root)}
 
 
 def _queue(p: dict, **kw) -> dict:
-    return build_queue(p["labels"], p["corpus"], models_dir=p["models"], **kw)
+    return build_queue(p["project"], **kw)
 
 
 def _sentences(p: dict) -> pd.DataFrame:
@@ -93,7 +94,7 @@ def test_labeller_reads_the_queue_in_order(project):
     from pipeline.labelling.terminal import build_queue as labeller_queue
 
     res = _queue(project, size=12)
-    items = labeller_queue("ana", project["labels"], project["corpus"], queue=res["path"])
+    items = labeller_queue("ana", project["project"], queue=res["path"])
     assert [it.sentence_id for it in items] == [r["sentence_id"] for r in res["rows"]]
     assert items[0].text == res["rows"][0]["text"]
 
@@ -117,7 +118,7 @@ def test_refuses_to_write_a_store_name_into_labels(project):
 
 def test_nothing_to_queue_is_an_error(labelled_project):
     with pytest.raises(LabelError, match="nothing to queue"):
-        build_queue(labelled_project["labels"], labelled_project["corpus"], models_dir=labelled_project["models"])
+        build_queue(labelled_project["project"])
 
 
 def test_cli_queue(project, capsys):

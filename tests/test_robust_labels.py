@@ -23,6 +23,7 @@ from pipeline.labels.gold import check_labels, find_problems, gold_labels, load_
 from pipeline.labels.journal import annotator_lock, append_journal, compact_journal, save_record, undo_record
 from pipeline.labels.store import STORE_COLUMNS, write_store
 from pipeline.labelling.terminal import _DIM, _HI, _OFF, Item, Session, build_queue
+from pipeline.project import Project
 
 DATA = Path(__file__).parent / "data"
 GOOD = DATA / "labels" / "good"
@@ -62,12 +63,12 @@ def _one_error_line(err: str, *words: str) -> None:
 # --------------------------------------------------------------------------
 @pytest.mark.parametrize("bom,crlf", [(True, False), (False, True), (True, True)])
 def test_bom_and_crlf_stores_are_read_as_they_are(good, corpus, capsys, bom, crlf):
-    gold = gold_labels(good, corpus)
+    gold = gold_labels(Project(corpus=corpus, labels=good))
     data = ANA.replace(b"\n", b"\r\n") if crlf else ANA
     (good / "ana.csv").write_bytes(b"\xef\xbb\xbf" * bom + data)
-    assert check_labels(good, corpus) == []
+    assert check_labels(Project(corpus=corpus, labels=good)) == []
     assert _cli(capsys, "labels", "check", "--labels", str(good), "--root", str(corpus))[1].strip() == "labels OK"
-    assert gold_labels(good, corpus).equals(gold)
+    assert gold_labels(Project(corpus=corpus, labels=good)).equals(gold)
     assert read_store(good / "ana.csv")["text"].str.contains("\r").sum() == 0
     # the next tool write gives the file its plain form again
     append_journal(good, "ana", save_record("ana", "s0960e75ab157", "plain", "The government denied it.", {"blame": 1}))
@@ -87,7 +88,7 @@ def test_bom_and_crlf_stores_are_read_as_they_are(good, corpus, capsys, bom, crl
 def test_truncated_last_row_says_so(good, corpus, capsys, cut):
     (good / "ana.csv").write_bytes(ANA[:cut])
     last = ANA[:cut].count(b"\n") + 1
-    problems = [p for p in find_problems(good, corpus) if p.path.endswith("ana.csv")]
+    problems = [p for p in find_problems(Project(corpus=corpus, labels=good)) if p.path.endswith("ana.csv")]
     assert len(problems) == 1, problems  # one problem, not one per missing value
     p = problems[0]
     assert p.line == last and not p.warning and p.message.startswith("the last row is cut off")
@@ -102,7 +103,7 @@ def test_quote_never_closed_is_a_cut_off_row_where_it_opened(good, corpus):
     lines = ANA.decode().splitlines(keepends=True)
     lines[8] = lines[8].replace("Kerry says", '"Kerry says')  # line 9 opens a quote, nothing closes it
     (good / "ana.csv").write_text("".join(lines))  # though the file still ends with a line break
-    [p] = [p for p in find_problems(good, corpus) if p.path.endswith("ana.csv")]
+    [p] = [p for p in find_problems(Project(corpus=corpus, labels=good)) if p.path.endswith("ana.csv")]
     assert p.line == 9 and "cut off" in p.message and "inside a quoted text" in p.message
 
 
@@ -111,31 +112,31 @@ def test_more_or_fewer_fields_in_the_middle_get_their_own_advice(good, corpus):
     lines[2] = lines[2].replace("The government denied it.", "The government, denied it.")
     lines[3] = lines[3].rsplit(",", 2)[0] + "\n"
     (good / "ana.csv").write_text("".join(lines))
-    found = {p.line: str(p) for p in find_problems(good, corpus) if "fields" in p.message}
+    found = {p.line: str(p) for p in find_problems(Project(corpus=corpus, labels=good)) if "fields" in p.message}
     assert "11 fields but the header has 10; quote text that contains commas" in found[3]
     assert "8 fields but the header has 10; fill in the missing fields" in found[4]
 
 
 def test_last_row_without_line_break_is_a_warning(good, corpus, capsys):
     (good / "ana.csv").write_bytes(ANA[:-1])  # complete, only the final line break is missing
-    [p] = find_problems(good, corpus)
+    [p] = find_problems(Project(corpus=corpus, labels=good))
     assert p.warning and p.line == 9 and "may be cut off" in p.message
-    assert len(gold_labels(good, corpus)) == len(gold_labels(GOOD, corpus))
+    assert len(gold_labels(Project(corpus=corpus, labels=good))) == len(gold_labels(Project(corpus=corpus, labels=GOOD)))
     (good / "ana.csv").write_bytes(ANA[:-4])  # cut inside the last field (the timestamp)
-    assert [q.warning for q in find_problems(good, corpus)] == [True]
+    assert [q.warning for q in find_problems(Project(corpus=corpus, labels=good))] == [True]
     assert _cli(capsys, "labels", "check", "--labels", str(good), "--root", str(corpus))[0] == 0
 
 
 def test_store_emptied_to_its_header_is_a_warning(good, corpus, capsys):
     (good / "cy.csv").write_bytes(CY.split(b"\n")[0] + b"\n")
-    [p] = find_problems(good, corpus)
+    [p] = find_problems(Project(corpus=corpus, labels=good))
     assert p.warning and p.path == str(good / "cy.csv") and "no rows" in p.message and "restore it from git" in p.fix
     code, out, _ = _cli(capsys, "labels", "check", "--labels", str(good), "--root", str(corpus))
     assert code == 0 and "cy.csv: warning: no rows" in out and "0 problem(s), 1 warning(s)" in out
-    assert len(gold_labels(good, corpus))  # training is not stopped by it
+    assert len(gold_labels(Project(corpus=corpus, labels=good)))  # training is not stopped by it
     # pending decisions in the journal fill it: no warning
     append_journal(good, "cy", save_record("cy", "s6d3b8460a828", "frontmatter", "Mr. Kerry called Lavrov on Sunday.", {"diplomacy": 1}))
-    assert find_problems(good, corpus) == []
+    assert find_problems(Project(corpus=corpus, labels=good)) == []
 
 
 def test_a_journal_all_undone_creates_no_empty_store(tmp_path, corpus):
@@ -143,7 +144,7 @@ def test_a_journal_all_undone_creates_no_empty_store(tmp_path, corpus):
     append_journal(labels, "t", save_record("t", "s6d3b8460a828", "frontmatter", "Mr. Kerry called Lavrov on Sunday.", {"diplomacy": 1}))
     append_journal(labels, "t", undo_record("t", "s6d3b8460a828"))
     assert compact_journal(labels, "t") == 2
-    assert not (labels / "t.csv").exists() and find_problems(labels, corpus) == []
+    assert not (labels / "t.csv").exists() and find_problems(Project(corpus=corpus, labels=labels)) == []
 
 
 # --------------------------------------------------------------------------
@@ -161,8 +162,8 @@ def test_import_refuses_while_a_session_holds_the_annotator(good, corpus, capsys
         _one_error_line(err, "another 'talks label' session", "ana", "finish it first")
         assert (good / ".journal" / "ana.jsonl").read_bytes() == journal  # not compacted under the session
         assert (good / "ana.csv").read_bytes() == store
-        assert import_labels(src, "doccano", "bob", good, corpus)["rows"] == 3  # another annotator is free
-    assert import_labels(src, "doccano", "ana", good, corpus)["rows"] == 3  # once the session ended
+        assert import_labels(src, "doccano", "bob", Project(corpus=corpus, labels=good))["rows"] == 3  # another annotator is free
+    assert import_labels(src, "doccano", "ana", Project(corpus=corpus, labels=good))["rows"] == 3  # once the session ended
     assert (good / ".journal" / "ana.jsonl").read_text() == ""
 
 
@@ -243,7 +244,7 @@ def test_import_of_a_folder_or_a_bom_file(tmp_path, corpus, capsys):
     _one_error_line(err, "cannot read the import file")
     src = tmp_path / "bom.jsonl"
     src.write_bytes(b"\xef\xbb\xbf" + json.dumps({"sentence_id": "s6d3b8460a828", "label": ["diplomacy"]}).encode() + b"\r\n")
-    assert import_labels(src, "doccano", "x", tmp_path / "labels", corpus)["rows"] == 1
+    assert import_labels(src, "doccano", "x", Project(corpus=corpus, labels=tmp_path / "labels"))["rows"] == 1
 
 
 # --------------------------------------------------------------------------
@@ -269,10 +270,10 @@ def test_control_characters_are_shown_not_sent_to_the_terminal(tmp_path):
 def test_queue_file_saved_from_excel(tmp_path, corpus):
     queue = tmp_path / "queue.csv"
     queue.write_bytes(b"\xef\xbb\xbfrank,sentence_id\r\n1,s6d3b8460a828\r\n2,s0960e75ab157\r\n")
-    assert [it.sentence_id for it in build_queue("t", tmp_path / "labels", corpus, queue=queue)] == ["s6d3b8460a828", "s0960e75ab157"]
+    assert [it.sentence_id for it in build_queue("t", Project(corpus=corpus, labels=tmp_path / "labels"), queue=queue)] == ["s6d3b8460a828", "s0960e75ab157"]
     queue.write_bytes("sentence_id\ns6d3b8460a828\n".encode("utf-16"))
     with pytest.raises(LabelError, match="not UTF-8"):
-        build_queue("t", tmp_path / "labels", corpus, queue=queue)
+        build_queue("t", Project(corpus=corpus, labels=tmp_path / "labels"), queue=queue)
 
 
 # --------------------------------------------------------------------------
@@ -297,12 +298,12 @@ def test_any_bytes_as_a_store_give_label_errors_only(corpus, data):
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "x.csv"
         path.write_bytes(data)
-        problems = find_problems(d, corpus)  # must not raise
+        problems = find_problems(Project(corpus=corpus, labels=d))  # must not raise
         errors = [p for p in problems if not p.warning]
         assert all(p.path == str(path) and "; " in str(p) for p in problems)
-        assert label_stats(d, corpus)["problems"] == len(errors)  # stats skip what check flags
+        assert label_stats(Project(corpus=corpus, labels=d))["problems"] == len(errors)  # stats skip what check flags
         try:
-            load_labels(d, corpus)
+            load_labels(Project(corpus=corpus, labels=d))
             assert not errors, errors
         except LabelError:
             assert errors

@@ -14,6 +14,7 @@ from pipeline.evaluation.compare import compare_models
 from pipeline.labels.heldout import heldout_articles
 from pipeline.labels.gold import find_problems
 from pipeline.model.registry import current_id, read_card
+from pipeline.project import Project
 
 from conftest import REPO
 
@@ -26,7 +27,7 @@ def built_corpus(project_corpus):
 
 
 def test_shipped_labels_check_clean(built_corpus):
-    problems = [p for p in find_problems(LABELS_DIR, built_corpus) if not p.warning]
+    problems = [p for p in find_problems(Project(corpus=built_corpus, labels=LABELS_DIR)) if not p.warning]
     assert problems == []
 
 
@@ -34,7 +35,7 @@ def test_current_model_scores_its_card_on_the_heldout_set(built_corpus):
     cur = current_id(MODELS)
     card = read_card(MODELS, cur)
     assert card["heldout"], "the current model must have been scored on the held-out set"
-    c = compare_models(cur, cur, MODELS, LABELS_DIR, built_corpus, n_boot=200)
+    c = compare_models(cur, cur, Project(corpus=built_corpus, labels=LABELS_DIR, models=MODELS), n_boot=200)
     macro = c["models"][0]["metrics"]["macro"]["f1"]
     # the held-out set may have grown since; when it has not, the figure must reproduce exactly
     if c["heldout"]["sha256"] == card["heldout"]["sha256"]:

@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.errors import LabelError
 from pipeline.labelling.simulate import STEP_UNIT, simulate
+from pipeline.project import Project
 
 SMALL = dict(seeds=(1, 2), start=20, step=10, rounds=3)
 
@@ -21,7 +22,7 @@ def project(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def result(project) -> dict:
-    return simulate(project["labels"], project["corpus"], **SMALL)
+    return simulate(project["project"], **SMALL)
 
 
 def test_curves_for_both_strategies(result):
@@ -58,7 +59,7 @@ def test_target_is_a_share_of_the_full_pool_score(result):
 
 def test_deterministic_for_a_seed(project, result):
     # the result was made by one worker per core; one process in task order gives the same curves
-    assert simulate(project["labels"], project["corpus"], **SMALL, jobs=1) == result
+    assert simulate(project["project"], **SMALL, jobs=1) == result
 
 
 def test_heldout_articles_are_the_test(project, tmp_path):
@@ -68,7 +69,7 @@ def test_heldout_articles_are_the_test(project, tmp_path):
     shutil.copytree(project["labels"], labels)
     held = ["art00", "art01", "art02"]
     pd.DataFrame({"article_id": held, "outlet": "", "date": "", "added": "test"}).to_csv(labels / "heldout.csv", index=False)
-    res = simulate(labels, project["corpus"], seeds=(1,), start=20, step=10, rounds=1)
+    res = simulate(Project(corpus=project["corpus"], labels=labels), seeds=(1,), start=20, step=10, rounds=1)
     sents = pd.read_csv(project["corpus"] / "sentences.csv")
     assert "held-out" in res["test"]["source"] and res["test"]["articles"] == 3
     assert res["test"]["sentences"] == int(sents["article_id"].isin(held).sum())
@@ -81,7 +82,7 @@ def test_default_step_covers_the_pool(project):
     assert _covering_step(3959, 100, 25) == 150  # 154 down to a multiple of 50: the last point is 3,850 of 3,959
     assert _covering_step(4000, 100, 25) == 150 and _covering_step(4100, 100, 25) == 150
     assert _covering_step(130, 20, 2) == 50 and _covering_step(60, 20, 3) == 13  # under 50: left as it is
-    res = simulate(project["labels"], project["corpus"], seeds=(1,), start=20, rounds=2)
+    res = simulate(project["project"], seeds=(1,), start=20, rounds=2)
     step, pool = res["parameters"]["step"], res["pool"]["sentences"]
     assert step == _covering_step(pool, 20, 2)
     assert step < STEP_UNIT and res["strategies"]["random"]["points"][-1]["labelled"] == 20 + 2 * step >= pool - 1
@@ -89,7 +90,7 @@ def test_default_step_covers_the_pool(project):
 
 def test_too_few_sentences_is_an_error(project):
     with pytest.raises(LabelError, match="--start"):
-        simulate(project["labels"], project["corpus"], seeds=(1,), start=500, step=10, rounds=1)
+        simulate(project["project"], seeds=(1,), start=500, step=10, rounds=1)
 
 
 def test_report_and_cli(project, result, tmp_path, capsys):
@@ -167,12 +168,12 @@ def _sparse_project(root, n_articles: int = 20, per_article: int = 20, share: fl
     labels = root / "labels"
     labels.mkdir()
     pd.DataFrame(rows).sort_values("sentence_id").to_csv(labels / "t.csv", index=False)
-    return {"labels": labels, "corpus": corpus}
+    return {"labels": labels, "corpus": corpus, "project": Project(corpus=corpus, labels=labels)}
 
 
 def test_queue_beats_random_when_positives_are_rare(tmp_path):
     p = _sparse_project(tmp_path)
-    res = simulate(p["labels"], p["corpus"], seeds=(1, 2, 3), start=20, step=20, rounds=5)
+    res = simulate(p["project"], seeds=(1, 2, 3), start=20, step=20, rounds=5)
     queue, random_ = res["strategies"]["queue"], res["strategies"]["random"]
     assert queue["area"] >= random_["area"] + 0.1
     assert all(q["macro_f1"] >= r["macro_f1"] for q, r in zip(queue["points"], random_["points"]))

@@ -59,8 +59,9 @@ def test_model_folder_and_card(trained_project):
 def test_training_is_deterministic_across_processes(labelled_project, tmp_path):
     """Same labels, same bytes, even with a different hash seed per process."""
     code = (
-        "import sys; from pipeline.model.selection import train; "
-        "print(train(sys.argv[1], sys.argv[2], sys.argv[3], grid=[{'features': 'word', 'C': 4.0}])['model_id'])"
+        "import sys; from pathlib import Path; from pipeline.model.selection import train; from pipeline.project import Project; "
+        "p = Project(labels=Path(sys.argv[1]), corpus=Path(sys.argv[2]), models=Path(sys.argv[3])); "
+        "print(train(p, grid=[{'features': 'word', 'C': 4.0}])['model_id'])"
     )
     shas = []
     for i, seed in enumerate(("1", "2")):

@@ -24,8 +24,10 @@ from conftest import REPO, kill_before_step
 _STEPPED_TRAIN = """
 os.replace = stepped("replace", os.replace)
 os.rename = stepped("rename", os.rename)
+from pathlib import Path
 from pipeline.model.selection import train
-train(sys.argv[1], sys.argv[2], sys.argv[3], grid=[{"features": "word", "C": 1.0}])
+from pipeline.project import Project
+train(Project(labels=Path(sys.argv[1]), corpus=Path(sys.argv[2]), models=Path(sys.argv[3])), grid=[{"features": "word", "C": 1.0}])
 print("done", flush=True)
 """
 
@@ -45,7 +47,7 @@ def _state(models):
 @pytest.mark.slow
 def test_a_kill_at_any_step_of_saving_leaves_the_old_model_or_the_new(labelled_project, tmp_path):
     p = labelled_project
-    old = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word", "C": 4.0}])["model_id"]
+    old = train(p["project"], grid=[{"features": "word", "C": 4.0}])["model_id"]
     before = _state(p["models"])
     assert before == (old, [old])
     pristine = tmp_path / "pristine"
@@ -67,8 +69,10 @@ def test_a_kill_at_any_step_of_saving_leaves_the_old_model_or_the_new(labelled_p
     leftovers = [e.name for e in models.iterdir() if e.name.startswith(".")]
     assert leftovers  # the staging folder of the killed run
     # a new process, as a user's next run is: what dead writers left before it started is theirs to clean
-    subprocess.run([sys.executable, "-c", "import sys; from pipeline.model.selection import train; "
-                    "train(sys.argv[1], sys.argv[2], sys.argv[3], grid=[{'features': 'word', 'C': 1.0}])",
+    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from pipeline.model.selection import train; "
+                    "from pipeline.project import Project; "
+                    "train(Project(labels=Path(sys.argv[1]), corpus=Path(sys.argv[2]), models=Path(sys.argv[3])), "
+                    "grid=[{'features': 'word', 'C': 1.0}])",
                     str(p["labels"]), str(p["corpus"]), str(models)], cwd=REPO, check=True, capture_output=True)
     assert _state(models) == (new, sorted([old, new]))
     assert [e.name for e in models.iterdir() if e.name.startswith(".")] == []

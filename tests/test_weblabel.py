@@ -27,6 +27,7 @@ from pipeline.labels.gold import collect_labels, read_store
 from pipeline.labels.journal import annotator_lock
 from pipeline.labels.store import format_suggested
 from pipeline.labelling.terminal import run_labeller, suggested_queue
+from pipeline.project import Project
 from pipeline.records import LABELS
 from pipeline.labelling.web import BadRequest, WebSession, run_web_labeller
 
@@ -42,7 +43,7 @@ def base_project(tmp_path_factory) -> dict:
     from pipeline.model.selection import train
 
     p = make_labelled_project(tmp_path_factory.mktemp("base"))
-    train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word", "C": 4.0}])
+    train(p["project"], grid=[{"features": "word", "C": 4.0}])
     return p
 
 
@@ -50,12 +51,12 @@ def base_project(tmp_path_factory) -> dict:
 def project(base_project, tmp_path) -> dict:
     """A fresh copy of the trained labelled project: corpus, labels (tester.csv), models."""
     root = Path(shutil.copytree(base_project["labels"].parent, tmp_path / "p"))
-    return {k: root / v.name for k, v in base_project.items()}
+    return {k: root / v.name for k, v in base_project.items() if isinstance(v, Path)} | {"project": Project.at(root)}
 
 
 def _web_rows(p: dict, annotator: str = "web") -> dict[str, dict]:
     """The annotator's effective rows (store plus pending journal), by sentence id."""
-    rows, _, _ = collect_labels(p["labels"], p["corpus"])
+    rows, _, _ = collect_labels(p["project"])
     return {r["sentence_id"]: r for r in rows if Path(r["file"]).stem == annotator}
 
 
@@ -68,11 +69,11 @@ def serving(p: dict, annotator: str = "web", **kw):
     """run_web_labeller in a thread; yields the server, stops it cleanly on exit."""
     box: dict = {}
     up = threading.Event()
-    kw.setdefault("models_dir", p.get("models"))
+    kw.setdefault("suggestions", True)
 
     def run():
         try:
-            box["result"] = run_web_labeller(annotator, p["labels"], p["corpus"],
+            box["result"] = run_web_labeller(annotator, p["project"],
                                              ready=lambda server, notice: (box.update(server=server), up.set()), **kw)
         except Exception as e:  # surfaced in the test thread below
             box["error"] = e
@@ -123,7 +124,7 @@ def shown_sid(page) -> str:
 # --------------------------------------------------------------------------
 def test_session_leases_undo_and_replace(project):
     p = project
-    items, _ = suggested_queue("web", p["labels"], p["corpus"], models_dir=p["models"])
+    items, _ = suggested_queue("web", p["project"], suggestions=True)
     now = [0.0]
     s = WebSession("web", p["labels"], items, lease_seconds=60, clock=lambda: now[0])
     ids = [it.sentence_id for it in items]
@@ -178,9 +179,9 @@ def test_concurrent_clients_over_http_lose_and_duplicate_nothing(project):
 
 def test_one_session_per_annotator_terminal_or_web(project):
     with serving(project), pytest.raises(LabelError, match="another 'talks label' session"):
-        run_labeller("web", project["labels"], project["corpus"])
+        run_labeller("web", project["project"])
     with annotator_lock(project["labels"], "web"), pytest.raises(LabelError, match="another 'talks label' session"):
-        run_web_labeller("web", project["labels"], project["corpus"])
+        run_web_labeller("web", project["project"])
 
 
 # --------------------------------------------------------------------------
@@ -240,7 +241,7 @@ def test_sigkill_at_a_random_point_loses_no_acknowledged_decision(project, seed)
     and a restart folds it all in and carries on after them."""
     rng = random.Random(seed)
     p = project
-    queue = [it.sentence_id for it in suggested_queue("web", p["labels"], p["corpus"])[0]]
+    queue = [it.sentence_id for it in suggested_queue("web", p["project"])[0]]
     choices = [ZERO, {**ZERO, "violence": 1}, {**ZERO, "junk": 1}, {**ZERO, "diplomacy": 1, "blame": 1}]
     sent, answered = {}, {}
     proc, port, token = _start(p)
@@ -289,7 +290,7 @@ def test_sigkill_at_a_random_point_loses_no_acknowledged_decision(project, seed)
 # --------------------------------------------------------------------------
 def test_keyboard_labelling_persists_across_reload(project, browser, expect):
     p = project
-    items, _ = suggested_queue("web", p["labels"], p["corpus"], models_dir=p["models"])
+    items, _ = suggested_queue("web", p["project"], suggestions=True)
     first = items[0]
     errors: list[str] = []
     with serving(p) as srv:
@@ -340,7 +341,7 @@ def test_two_tabs_label_different_sentences(project, browser, expect, slow_ms):
     check, "the first six of the queue", failed whenever one tab ran ahead.)  What always holds:
     the six saved and the two held are the first eight, with nothing both saved and held."""
     p = project
-    queue = [it.sentence_id for it in suggested_queue("web", p["labels"], p["corpus"])[0]]
+    queue = [it.sentence_id for it in suggested_queue("web", p["project"])[0]]
     errors: list[str] = []
     with serving(p) as srv:
         ctx = browser.new_context()
@@ -378,9 +379,9 @@ def test_markup_in_articles_is_shown_not_run(tmp_path, browser, expect):
     script, img = "<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=1">'
     (raw / "xss.txt").write_text(f"Hostile {img} title\n\nThe page said {script} and then {img} in full.\n\nThe end.\n", encoding="utf-8")
     build_corpus([raw], tmp_path / "corpus")
-    p = {"labels": tmp_path / "labels", "corpus": tmp_path / "corpus"}
+    p = {"labels": tmp_path / "labels", "corpus": tmp_path / "corpus", "project": Project.at(tmp_path)}
     errors: list[str] = []
-    with serving(p, models_dir=None) as srv:
+    with serving(p, suggestions=False) as srv:
         page = open_page(browser.new_context(), srv.url, errors)
         expect(page.locator("#next")).to_contain_text(script)  # as context
         page.keyboard.press("s")

@@ -76,9 +76,9 @@ def test_a_model_with_static_vectors_saves_as_data_and_predicts_the_same(labelle
     from pipeline.model.selection import predict_proba, train, training_data
 
     p = labelled_project
-    card = train(p["labels"], p["corpus"], p["models"], grid=[{"features": "word+cues+static", "C": 4.0}])
+    card = train(p["project"], grid=[{"features": "word+cues+static", "C": 4.0}])
     m = load_model(card["model_id"], p["models"])
-    _, train_texts, Y, _ = training_data(p["labels"], p["corpus"])
+    _, train_texts, Y, _ = training_data(p["project"])
     in_memory = make_pipeline("word+cues+static", 4.0).fit(np.asarray(train_texts, dtype=object), Y)
     texts = ["The opposition accused Russia of shelling Aleppo.", "An aid convoy reached Madaya."]
     assert np.allclose(predict_proba(m["pipeline"], texts), predict_proba(in_memory, texts), atol=1e-6)

@@ -10,8 +10,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from pipeline.project import Root, find_root
+from pipeline.project import Project, Root, find_root
 
 
 def say(*args) -> None:
@@ -102,6 +103,25 @@ def resolve_defaults(args: argparse.Namespace) -> Root | None:
     for k, v in defaults.items():
         setattr(args, k, [Default(root.path / x) for x in v] if isinstance(v, list) else Default(root.path / v))
     return root
+
+
+def project_of(args: argparse.Namespace) -> Project:
+    """The one :class:`Project` a command passes on: its ``--root`` (corpus), ``--labels`` and ``--models``.
+
+    Call after :func:`resolve_defaults`, so defaults already point into the
+    project root.  A folder the command has no option for keeps
+    :class:`Project`'s relative default: that command's library call never
+    reads it, and finding the root just for it could fail where the command
+    itself would not.
+    """
+    unset = Project()
+    return Project(corpus=_path(getattr(args, "root", None), unset.corpus),
+                   labels=_path(getattr(args, "labels", None), unset.labels),
+                   models=_path(getattr(args, "models", None), unset.models))
+
+
+def _path(value, default: Path) -> Path:
+    return default if value is None else Path(value)
 
 
 def add_command(parent, name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from pipeline.cli._util import MODEL_NAME, Default, add_command, labels_opt, models_opt, progress, root_opt, say, warn
+from pipeline.cli._util import MODEL_NAME, Default, add_command, labels_opt, models_opt, progress, project_of, root_opt, say, warn
 from pipeline.errors import PipelineError
 
 # ``--compare`` once meant what --compare-settings does, and read as if it compared trained models.
@@ -20,13 +20,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.compare is not None:
         raise PipelineError(RENAMED_COMPARE)
     with progress(None, "evaluating", unit="fit") as tick:
-        res = evaluate(args.labels, args.root, model=args.model, models_dir=args.models, data=args.data, progress=tick,
-                       compare=args.compare_settings)
+        res = evaluate(project_of(args), model=args.model, data=args.data, progress=tick, compare=args.compare_settings)
     if args.simulate:
         from pipeline.labelling.simulate import simulate
 
         with progress(None, "simulating", unit="fit") as tick:
-            res["simulation"] = simulate(args.labels, args.root, progress=tick)
+            res["simulation"] = simulate(project_of(args), progress=tick)
     paths = write_report(res, args.report)
     for w in res["warnings"]:
         warn(w)
@@ -43,7 +42,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise PipelineError("--seeds must be 1 or more")
     seeds = tuple(range(SEEDS[0], SEEDS[0] + args.seeds))
     with progress(1 + len(seeds) * len(STRATEGIES) * (args.rounds + 1), "simulating", unit="fit") as tick:
-        sim = simulate(args.labels, args.root, seeds=seeds, start=args.start, step=args.step, rounds=args.rounds,
+        sim = simulate(project_of(args), seeds=seeds, start=args.start, step=args.step, rounds=args.rounds,
                        random_share=args.random_share, per_article=args.per_article, progress=tick)
     say(simulation_text(sim))
     if args.out:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from pipeline.cli._util import add_command, add_group, labels_opt, root_opt, say, table
+from pipeline.cli._util import add_command, add_group, labels_opt, project_of, root_opt, say, table
 from pipeline.errors import PipelineError
 
 
@@ -17,7 +17,7 @@ def cmd_heldout_init(args: argparse.Namespace) -> int:
         raise PipelineError(f"a held-out set exists ({heldout_path(args.labels)}); it is chosen once. "
                             "Grow it with 'talks heldout add ARTICLE_ID ...'")
     articles = load_articles(args.root)
-    chosen = choose_heldout(gold_labels(args.labels, args.root), articles, share=args.share, seed=args.seed)
+    chosen = choose_heldout(gold_labels(project_of(args)), articles, share=args.share, seed=args.seed)
     path = write_heldout(args.labels, chosen, articles, added=f"init share={args.share} seed={args.seed}")
     say(f"held out {len(chosen)} articles (stratified by outlet and month) in {path}; commit it with your labels")
     return 0
@@ -40,7 +40,7 @@ def cmd_heldout_add(args: argparse.Namespace) -> int:
 def cmd_heldout_show(args: argparse.Namespace) -> int:
     from pipeline.labels.heldout import heldout_gold, heldout_version
 
-    v = heldout_version(heldout_gold(args.labels, args.root))
+    v = heldout_version(heldout_gold(project_of(args)))
     if args.json:
         say(json.dumps(v, indent=2))
         return 0

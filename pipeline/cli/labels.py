@@ -6,14 +6,15 @@ import argparse
 import json
 import sys
 
-from pipeline.cli._util import MODEL_NAME, Default, add_command, add_group, labels_opt, models_opt, root_opt, say, table, warn
+from pipeline.cli._util import (MODEL_NAME, Default, add_command, add_group, labels_opt, models_opt, project_of, root_opt, say,
+                                table, warn)
 from pipeline.errors import PipelineError
 
 
 def cmd_labels_check(args: argparse.Namespace) -> int:
     from pipeline.labels.gold import find_problems
 
-    problems = find_problems(args.labels, args.root)
+    problems = find_problems(project_of(args))
     for p in problems:
         say(str(p))
     errors = sum(1 for p in problems if not p.warning)
@@ -28,7 +29,7 @@ def cmd_labels_check(args: argparse.Namespace) -> int:
 def cmd_labels_stats(args: argparse.Namespace) -> int:
     from pipeline.labels.agreement import label_stats
 
-    st = label_stats(args.labels, args.root)
+    st = label_stats(project_of(args))
     if args.json:
         say(json.dumps(st, indent=2))
         return 0
@@ -64,7 +65,7 @@ def cmd_labels_agree(args: argparse.Namespace) -> int:
 def cmd_labels_import(args: argparse.Namespace) -> int:
     from pipeline.labels.interop import import_labels
 
-    res = import_labels(args.file, args.format, args.annotator, args.labels, args.root)
+    res = import_labels(args.file, args.format, args.annotator, project_of(args))
     say(f"imported {res['rows']} labelled sentences into {res['path']}")
     for w in res.get("warnings", []):
         warn(w)
@@ -74,14 +75,14 @@ def cmd_labels_import(args: argparse.Namespace) -> int:
 def cmd_labels_export(args: argparse.Namespace) -> int:
     from pipeline.labels.interop import export_labels
 
-    res = export_labels(args.out, args.format, args.labels, args.root, all_sentences=args.all)
+    res = export_labels(args.out, args.format, project_of(args), all_sentences=args.all)
     say(f"exported {res['rows']} sentences to {res['path']} ({args.format})")
     return 0
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    common = dict(annotator=args.annotator, labels_dir=args.labels, corpus_root=args.root, order=args.order,
-                  queue=args.queue, article=args.article, models_dir=None if args.no_suggest else args.models)
+    common = dict(annotator=args.annotator, project=project_of(args), order=args.order,
+                  queue=args.queue, article=args.article, suggestions=not args.no_suggest)
     if args.web:
         from pipeline.labelling.web import run_web_labeller
 
@@ -105,7 +106,7 @@ def cmd_label(args: argparse.Namespace) -> int:
 def cmd_queue(args: argparse.Namespace) -> int:
     from pipeline.labelling.queue import MIN_WORDS, build_queue
 
-    res = build_queue(args.labels, args.root, model=args.model, models_dir=args.models, size=args.size,
+    res = build_queue(project_of(args), model=args.model, size=args.size,
                       random_share=args.random_share, seed=args.seed, per_article=args.per_article, out=args.out)
     for w in res["warnings"]:
         warn(w)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from pipeline.cli._util import MODEL_NAME, add_command, add_group, labels_opt, models_opt, root_opt, say, table, warn
+from pipeline.cli._util import MODEL_NAME, add_command, add_group, labels_opt, models_opt, project_of, root_opt, say, table, warn
 from pipeline.metrics import format_interval
 
 
@@ -36,7 +36,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from pipeline.evaluation.compare import compare_models
     from pipeline.store import atomic_write_text
 
-    c = compare_models(args.a, args.b, args.models, args.labels, args.root, data=args.data)
+    c = compare_models(args.a, args.b, project_of(args), data=args.data)
     for w in c["warnings"]:
         warn(w)
     if args.json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from pipeline.cli._util import MODEL_NAME, add_command, labels_opt, models_opt, progress, root_opt, say, warn
+from pipeline.cli._util import MODEL_NAME, add_command, labels_opt, models_opt, progress, project_of, root_opt, say, warn
 from pipeline.errors import PipelineError
 
 
@@ -68,7 +68,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from pipeline.model.loading import load_model
     from pipeline.evaluation.explain import explain
 
-    res = explain(load_model(args.model, args.models), args.text, top=args.top, labels_dir=args.labels, corpus_root=args.root)
+    res = explain(load_model(args.model, args.models), args.text, top=args.top, project=project_of(args))
     if args.json:
         say(json.dumps(res, indent=2))
         return 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.cli._util import add_command, labels_opt, models_opt, progress, root_opt, say, table, warn
+from pipeline.cli._util import add_command, labels_opt, models_opt, progress, project_of, root_opt, say, table, warn
 from pipeline.metrics import format_interval
 
 
@@ -15,7 +15,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     grid = [QUICK[args.features]] if args.quick else GRIDS[args.features]
     with progress(len(grid) * N_SPLITS, "cross-validating", unit="fit") as tick:
-        card = train(args.labels, args.root, args.models, grid=grid, set_current=False, progress=tick)
+        card = train(project_of(args), grid=grid, set_current=False, progress=tick)
     cv = card["cv_metrics"]
     say(f"model {card['model_id']}: {card['features']} features, C={card['parameters']['C']}")
     say(f"trained on {card['training']['sentences']} sentences from {card['training']['articles']} articles "
@@ -36,7 +36,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.quick or args.no_current:
         say(f"not promoted ({'--quick' if args.quick else '--no-current'}); current stays {current_id(args.models)}")
         return 0
-    res = promote_if_not_worse(card["model_id"], args.models, args.labels, args.root, force=args.force)
+    res = promote_if_not_worse(card["model_id"], project_of(args), force=args.force)
     if res.already_current:
         say(res.reason)
         return 0

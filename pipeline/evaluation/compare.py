@@ -26,6 +26,7 @@ import pandas as pd
 from pipeline.errors import ModelError, PipelineError
 from pipeline.labels.heldout import heldout_articles, heldout_gold, heldout_version, read_heldout, split_gold
 from pipeline.metrics import N_BOOT, Comparison, compare_predictions
+from pipeline.project import Project
 from pipeline.records import LABELS
 from pipeline.model.selection import apply_thresholds, predict_proba
 from pipeline.model.loading import load_model
@@ -33,38 +34,38 @@ from pipeline.model.loading import load_model
 MAX_CHANGED = 200  # changed sentences listed in full; the count is always exact
 
 
-def scoring_data(labels_dir: str | Path, corpus_root: str | Path, data: str | Path | None = None):
-    """(gold frame, description): the held-out gold, or a label-store CSV."""
+def scoring_data(project: Project, data: str | Path | None = None):
+    """(gold frame, description): the project's held-out gold, or the label-store CSV ``data``."""
     if data is not None:
         df, _ = read_heldout(data, LABELS)
         return df, f"the held-out file {data}"
-    df = heldout_gold(labels_dir, corpus_root)
-    return df, f"the project's held-out set ({labels_dir}/heldout.csv)"
+    df = heldout_gold(project)
+    return df, f"the project's held-out set ({project.labels}/heldout.csv)"
 
 
 def compare_models(
     a: str | Path | None,
     b: str | Path,
-    models_dir: str | Path = "models",
-    labels_dir: str | Path = "labels",
-    corpus_root: str | Path = "corpus",
+    project: Project = Project(),
     data: str | Path | None = None,
     n_boot: int = N_BOOT,
 ) -> Comparison:
     """Score models ``a`` (None: current) and ``b`` as they are on the same sentences; B - A paired.
 
-    Models are named by id, folder, ``current`` or ``previous``.  Returns the
+    Models are named by id, folder, ``current`` or ``previous`` (in
+    ``project.models``); the sentences are the project's held-out gold unless
+    ``data`` names a label-store CSV.  Returns the
     ``metrics.compare_predictions`` result plus ``source``, ``a``, ``b``,
     ``difference`` (B's, with its ``verdict``), ``changed`` (the sentences whose
     labels changed), ``warnings``, and with ``data``: ``overlap``, the number of
     the file's sentences each model was trained on (a verdict is drawn only
     when every count is 0).
     """
-    models = [load_model(m, models_dir) for m in (a, b)]
+    models = [load_model(m, project.models) for m in (a, b)]
     for m in models:
         if tuple(m["labels"]) != tuple(LABELS):
             raise ModelError(f"model labels {', '.join(m['labels'])} differ from {', '.join(LABELS)}; cannot compare", m["path"])
-    df, source = scoring_data(labels_dir, corpus_root, data)
+    df, source = scoring_data(project, data)
     texts = df["text"].astype(str).tolist()
     Y = df[list(LABELS)].to_numpy(dtype=int)
     groups = df["article_id"].astype(str).to_numpy()
@@ -87,12 +88,12 @@ def compare_models(
                 warnings.append(f"{row['model_id']} was trained before the held-out set existed and may have been trained on "
                                 "these articles: its figures here are optimistic")
         comp["heldout"] = version
-        comp["heldout_articles"] = sorted(heldout_articles(labels_dir))
+        comp["heldout_articles"] = sorted(heldout_articles(project.labels))
     else:
-        comp["overlap"] = _training_overlap(df, models, comp["models"], labels_dir, corpus_root)
+        comp["overlap"] = _training_overlap(df, models, comp["models"], project)
         if any(comp["overlap"].values()):
             which = ", ".join(f"{n} of {mid}'s" for mid, n in comp["overlap"].items() if n)
-            warnings.append(f"{which} training sentences (as the gold labels in {labels_dir} stand now) are among the "
+            warnings.append(f"{which} training sentences (as the gold labels in {project.labels} stand now) are among the "
                             f"{len(df)} sentences of {data}: scores on sentences a model learnt are optimistic, so no verdict; "
                             "compare on sentences neither model was trained on")
             b_row["difference"]["verdict"] = (f"no verdict: {source} holds training sentences of "
@@ -108,30 +109,30 @@ def compare_models(
     return comp
 
 
-def gold_overlap(sentence_ids: Iterable[str], labels_dir: str | Path | None, corpus_root: str | Path | None) -> dict[str, int]:
-    """How many of ``sentence_ids`` are gold labels: ``{"gold": all of them, "training": those outside the held-out articles}``.
+def gold_overlap(sentence_ids: Iterable[str], project: Project | None) -> dict[str, int]:
+    """How many of ``sentence_ids`` are the project's gold labels: ``{"gold": all of them, "training": those outside the held-out articles}``.
 
     A model trained after the held-out set existed learnt the ``training``
     ones; an older model may have learnt every ``gold`` one.  Both are 0 when
-    there are no usable gold labels (nothing to overlap with).
+    there are no usable gold labels (nothing to overlap with), or no ``project``.
     """
     none = {"gold": 0, "training": 0}
-    if labels_dir is None or corpus_root is None or not Path(labels_dir).is_dir():
+    if project is None or not Path(project.labels).is_dir():
         return none
     try:
         from pipeline.labels.gold import gold_labels
 
-        gold = gold_labels(labels_dir, corpus_root)
+        gold = gold_labels(project)
     except PipelineError:
         return none
     ids = pd.Series(list(sentence_ids), dtype=str)
     return {"gold": int(ids.isin(set(gold["sentence_id"].astype(str))).sum()),
-            "training": int(ids.isin(set(split_gold(gold, labels_dir)[0]["sentence_id"].astype(str))).sum())}
+            "training": int(ids.isin(set(split_gold(gold, project.labels)[0]["sentence_id"].astype(str))).sum())}
 
 
-def _training_overlap(df, models: list[dict], rows: list[dict], labels_dir, corpus_root) -> dict[str, int]:
+def _training_overlap(df, models: list[dict], rows: list[dict], project: Project) -> dict[str, int]:
     """Per model id: the sentences of ``df`` it was (or, trained before the held-out set, may have been) trained on."""
-    counts = gold_overlap(df["sentence_id"], labels_dir, corpus_root)
+    counts = gold_overlap(df["sentence_id"], project)
     return {row["model_id"]: counts["training" if m["card"].get("heldout") else "gold"] for m, row in zip(models, rows)}
 
 

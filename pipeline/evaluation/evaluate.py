@@ -40,6 +40,7 @@ from pipeline.model.cost import comparison_text, install_footprint, tagging_spee
 from pipeline.model.features import make_pipeline
 from pipeline.model.loading import load_model
 from pipeline.model.selection import apply_thresholds, predict_proba
+from pipeline.project import Project
 from pipeline.records import LABELS, SEED
 
 
@@ -47,10 +48,8 @@ from pipeline.records import LABELS, SEED
 # The entry point
 # --------------------------------------------------------------------------
 def evaluate(
-    labels_dir: str | Path = "labels",
-    corpus_root: str | Path = "corpus",
+    project: Project = Project(),
     model: str | Path | None = None,
-    models_dir: str | Path = "models",
     data: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
     n_boot: int = N_BOOT,
@@ -58,7 +57,8 @@ def evaluate(
     jobs: int | None = None,
     compare: list[str | Path] | tuple[str | Path, ...] | None = None,
 ) -> Evaluation:
-    """Evaluate by grouped cross-validation on the gold labels, or on a held-out file.
+    """Evaluate ``model`` (None: the project's current model) by grouped cross-validation on the
+    project's gold labels, or as it is on a held-out file ``data``; returns the result dict.
 
     ``fractions=None`` (or an empty tuple) skips the learning curve.  ``jobs``
     spreads the cross-validation fits over processes (default: all cores);
@@ -70,18 +70,18 @@ def evaluate(
     are :func:`pipeline.evaluation.compare.compare_models`).
     """
     if compare:
-        return evaluate_compare([model, *compare], labels_dir=labels_dir, corpus_root=corpus_root, models_dir=models_dir,
-                                data=data, progress=progress, n_boot=n_boot, fractions=fractions, jobs=jobs)
+        return evaluate_compare([model, *compare], project=project, data=data, progress=progress, n_boot=n_boot,
+                                fractions=fractions, jobs=jobs)
     if data is not None:
-        return evaluate_heldout(data, model=model, models_dir=models_dir, labels_dir=labels_dir, corpus_root=corpus_root, n_boot=n_boot)
+        return evaluate_heldout(data, model=model, project=project, n_boot=n_boot)
 
     from pipeline.model.selection import training_data
 
-    params, model_info, warn = _model_params(model, models_dir)
-    gold, _, _, _ = training_data(labels_dir, corpus_root)
+    params, model_info, warn = _model_params(model, project.models)
+    gold, _, _, _ = training_data(project)
     res = evaluate_frame(gold, params["features"], params["C"], n_boot=n_boot, fractions=fractions, progress=progress, jobs=jobs)
     res["model"] = model_info
-    res["data"]["source"] = f"gold labels in {labels_dir} (corpus {corpus_root})"
+    res["data"]["source"] = f"gold labels in {project.labels} (corpus {project.corpus})"
     res["warnings"] = warn + res["warnings"]
     return res
 
@@ -118,13 +118,12 @@ def _model_params(model, models_dir) -> tuple[dict, dict, list[str]]:
 def evaluate_heldout(
     data: str | Path,
     model: str | Path | None = None,
-    models_dir: str | Path = "models",
-    labels_dir: str | Path | None = "labels",
-    corpus_root: str | Path | None = "corpus",
+    project: Project = Project(),
     n_boot: int = N_BOOT,
 ) -> Evaluation:
-    """Score a trained model as it is, with its stored thresholds, on a held-out label file."""
-    m = load_model(model, models_dir)
+    """Score a trained model (None: the project's current one) as it is, with its stored thresholds,
+    on a held-out label file; warns when the file's sentences are among the project's gold labels."""
+    m = load_model(model, project.models)
     labels = tuple(m["labels"])
     df, dropped = read_heldout(data, labels)
     texts = np.asarray(df["text"].tolist(), dtype=object)
@@ -163,7 +162,7 @@ def evaluate_heldout(
     }
     res["terms"] = informative_terms(m["pipeline"], labels)
     res["learning_curve"] = None
-    res["warnings"] += _overlap_warning(df, labels_dir, corpus_root)
+    res["warnings"] += _overlap_warning(df, project)
     return res
 
 
@@ -171,14 +170,14 @@ def _float_or_none(v):
     return None if v is None else float(v)
 
 
-def _overlap_warning(df, labels_dir, corpus_root) -> list[str]:
+def _overlap_warning(df, project: Project) -> list[str]:
     """Held-out sentences that are also gold training labels make the scores optimistic; say so."""
     from pipeline.evaluation.compare import gold_overlap
 
-    n = gold_overlap(df["sentence_id"], labels_dir, corpus_root)["gold"]
+    n = gold_overlap(df["sentence_id"], project)["gold"]
     if not n:
         return []
-    return [f"{n} of {len(df)} held-out sentences are also in the gold labels in {labels_dir}; "
+    return [f"{n} of {len(df)} held-out sentences are also in the gold labels in {project.labels}; "
             "if the model was trained on them these scores are optimistic"]
 
 
@@ -187,16 +186,14 @@ def _overlap_warning(df, labels_dir, corpus_root) -> list[str]:
 # --------------------------------------------------------------------------
 def evaluate_compare(
     models: list[str | Path | None],
-    labels_dir: str | Path = "labels",
-    corpus_root: str | Path = "corpus",
-    models_dir: str | Path = "models",
+    project: Project = Project(),
     data: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
     n_boot: int = N_BOOT,
     fractions: tuple[float, ...] | None = FRACTIONS,
     jobs: int | None = None,
 ) -> Evaluation:
-    """Evaluate ``models[0]`` (None: ``models/current``) as :func:`evaluate` does and compare ``models[1:]`` with it.
+    """Evaluate ``models[0]`` (None: the project's current model) as :func:`evaluate` does and compare ``models[1:]`` with it.
 
     Every model is scored on the same sentences: in cross-validation each is
     refitted with its own features and C on the same grouped folds (same
@@ -208,7 +205,7 @@ def evaluate_compare(
     plus a ``comparison`` section.
     """
     # Load everything first: a model that needs a missing extra fails here, before any fitting.
-    loaded = [load_model(m, models_dir) for m in models]
+    loaded = [load_model(m, project.models) for m in models]
     for m in loaded:
         if tuple(m["labels"]) != tuple(LABELS):
             raise ModelError(f"model labels {', '.join(m['labels'])} differ from {', '.join(LABELS)}; cannot compare", m["path"])
@@ -219,7 +216,7 @@ def evaluate_compare(
     else:
         from pipeline.model.selection import training_data
 
-        df, _, _, _ = training_data(labels_dir, corpus_root)
+        df, _, _, _ = training_data(project)
         where = f"the {len(df)} gold sentences"
     # Speed first, while nothing else has run in this process (after the cross-validation
     # the same pass measured up to a third slower); one model after the other, each warm.
@@ -231,8 +228,7 @@ def evaluate_compare(
 
     entries = []
     if data is not None:
-        res = evaluate_heldout(data, model=loaded[0]["path"], models_dir=models_dir, labels_dir=labels_dir,
-                               corpus_root=corpus_root, n_boot=n_boot)
+        res = evaluate_heldout(data, model=loaded[0]["path"], project=project, n_boot=n_boot)
         texts = np.asarray(df["text"].tolist(), dtype=object)
         Y = df[list(LABELS)].to_numpy(dtype=int)
         groups = df["article_id"].astype(str).to_numpy()
@@ -248,7 +244,7 @@ def evaluate_compare(
         main = infos[0]
         res, inner = cv_evaluation(gold, main["features"], main["C"], n_boot, fractions, progress, jobs, LABELS)
         res["model"] = {k: main[k] for k in ("model_id", "features", "C", "thresholds", "path")}
-        res["data"]["source"] = f"gold labels in {labels_dir} (corpus {corpus_root})"
+        res["data"]["source"] = f"gold labels in {project.labels} (corpus {project.corpus})"
         texts, Y, groups, folds, fr = inner["texts"], inner["Y"], inner["groups"], inner["folds"], inner["fractions"]
         entries.append({"info": main, "Yhat": inner["Yhat"], "learning_curve": res["learning_curve"]})
         for info in infos[1:]:

@@ -5,18 +5,17 @@ explanation is exact, not an approximation.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from pipeline.model.features import encoders, feature_term
 from pipeline.model.selection import predict_proba
+from pipeline.project import Project
 
 # What a dimension of a dense vector is summed into, by the feature part that made it.
 LUMPS = {"emb": "[sentence embedding]", "static": "[word vectors]"}
 
 
-def explain(model: dict, text: str, top: int = 8, labels_dir: str | Path | None = None, corpus_root: str | Path | None = None) -> dict:
+def explain(model: dict, text: str, top: int = 8, project: Project | None = None) -> dict:
     """Each label's probability and what pushed it up or down.
 
     The model is linear in its features, so a feature's contribution to the
@@ -24,8 +23,10 @@ def explain(model: dict, text: str, top: int = 8, labels_dir: str | Path | None 
     shown as terms; the 384 dimensions of a sentence embedding mean nothing
     one by one, so they are summed into one "[sentence embedding]" entry (and
     the static word vectors' into one "[word vectors]" entry) and, when
-    ``labels_dir`` is given and the model has a sentence encoder, the most
-    similar labelled sentences are listed instead.
+    ``project`` is given and the model has a sentence encoder, the most
+    similar of its gold-labelled sentences are listed instead.  Returns
+    ``text``, ``model_id``, ``labels`` (per label: probability, threshold,
+    tagged, intercept, up, down) and ``nearest``.
     """
     pipe = model["pipeline"]
     vec = pipe.named_steps["features"]
@@ -56,11 +57,11 @@ def explain(model: dict, text: str, top: int = 8, labels_dir: str | Path | None 
             entry["down"] = [{"term": t, "weight": round(w, 4)} for t, w in terms[:top] if w < 0]
         out["labels"].append(entry)
     encoder = next(iter(encoders(vec)), None)
-    if encoder is not None and labels_dir is not None:
+    if encoder is not None and project is not None:
         from pipeline.model.embed import nearest
         from pipeline.labels.gold import gold_labels
 
-        gold = gold_labels(labels_dir, corpus_root or "corpus")
+        gold = gold_labels(project)
         near = nearest(encoder.transform(gold["text"].tolist()), gold, encoder.transform([text])[0], k=top)
         out["nearest"] = [
             {"text": r["text"], "similarity": round(float(r["similarity"]), 4), "labels": [l for l in model["labels"] if r[l]]}

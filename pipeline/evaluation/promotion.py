@@ -13,9 +13,9 @@ compare on, and the current model stays unless forced.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from pipeline.model.registry import current_id, read_card, set_current
+from pipeline.project import Project
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,12 @@ def promotion_decision(comparison: dict | None, force: bool = False) -> tuple[bo
 
 def promote_if_not_worse(
     model: str,
-    models_dir: str | Path = "models",
-    labels_dir: str | Path = "labels",
-    corpus_root: str | Path = "corpus",
+    project: Project = Project(),
     force: bool = False,
     action: str = "train",
 ) -> Promotion:
-    """Make ``model`` current unless it is significantly worse than the current model on the held-out set.
+    """Make ``model`` (in ``project.models``) current unless it is significantly worse than the current
+    model on the project's held-out set.
 
     ``force`` promotes whatever the comparison says.  Returns a
     :class:`Promotion`: the comparison made (if any), whether the model was
@@ -75,17 +74,17 @@ def promote_if_not_worse(
     """
     from pipeline.evaluation.compare import compare_models
 
-    card = read_card(models_dir, model)
+    card = read_card(project.models, model)
     model_id = card.get("model_id") or str(model)
-    cur = current_id(models_dir)
+    cur = current_id(project.models)
     if cur == model_id:
         return Promotion(model_id, cur, False, f"{cur} is already current (same labels and settings)")
     comparison = None
     if cur is not None and card.get("heldout"):
-        comparison = compare_models(cur, model_id, models_dir, labels_dir, corpus_root)
+        comparison = compare_models(cur, model_id, project)
     ok, why = promotion_decision(comparison, force=force)
     if cur is not None and not card.get("heldout") and not force:
         ok, why = False, "no held-out set to compare on; kept the current model (use --force to promote anyway)"
     if not ok:
         return Promotion(model_id, cur, False, why, comparison)
-    return Promotion(model_id, cur, True, why, comparison, set_current(models_dir, model_id, action, why))
+    return Promotion(model_id, cur, True, why, comparison, set_current(project.models, model_id, action, why))

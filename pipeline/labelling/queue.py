@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import LabelError
+from pipeline.project import Project
 from pipeline.records import LABELS, normalise_text
 
 QUEUE_FILE = "queue.csv"
@@ -143,17 +144,16 @@ def check_parameters(size: int, random_share: float, per_article: int) -> None:
 
 
 def build_queue(
-    labels_dir: str | Path = "labels",
-    corpus_root: str | Path = "corpus",
+    project: Project = Project(),
     model: str | Path | None = None,
-    models_dir: str | Path = "models",
     size: int = 100,
     random_share: float = 0.2,
     seed: int = 13,
     per_article: int = 3,
     out: str | Path | None = None,
 ) -> dict:
-    """Pick the next sentences to label and write them to ``out`` (default ``labels/queue.csv``).
+    """Pick the project's next sentences to label with ``model`` (None: the project's current one)
+    and write them to ``out`` (default ``queue.csv`` in ``project.labels``).
 
     Returns ``rows`` (rank, sentence_id, article_id, text, reason, score,
     ``p_<label>``, suggested: the labels the model would tag), ``counts``
@@ -170,11 +170,12 @@ def build_queue(
     from pipeline.model.selection import predict_proba
 
     check_parameters(size, random_share, per_article)
+    labels_dir, corpus_root = project.labels, project.corpus
     path = Path(out) if out is not None else Path(labels_dir) / QUEUE_FILE
     if path.parent.resolve() == Path(labels_dir).resolve() and is_store_name(path.name):
         raise LabelError("a CSV with this name in the labels folder would be read as an annotator's label store; "
                          "name it queue*.csv or write it elsewhere", path)
-    rows, _, sents = collect_labels(labels_dir, corpus_root)
+    rows, _, sents = collect_labels(project)
     labelled = {r["sentence_id"].strip() for r in rows}  # any decision counts, pending journal lines and junk included
     held = heldout_articles(labels_dir)
     is_labelled = sents["sentence_id"].isin(labelled).to_numpy()
@@ -185,7 +186,7 @@ def build_queue(
         raise LabelError(f"nothing to queue: all {len(sents)} corpus sentences are labelled, in held-out articles or shorter "
                          f"than {MIN_WORDS} words; add articles to the corpus and run 'talks ingest'", corpus_root)
 
-    m = load_model(model, models_dir)
+    m = load_model(model, project.models)
     labels, thresholds = m["labels"], m["thresholds"]
     texts = pool["text"].tolist()
     P = np.vstack([predict_proba(m["pipeline"], texts[i:i + CHUNK]) for i in range(0, len(texts), CHUNK)])

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
@@ -55,6 +54,7 @@ from pipeline.records import SEED
 from pipeline.metrics import scores
 from pipeline.model.selection import apply_thresholds, grouped_folds, oof_proba, predict_proba, tune_thresholds
 from pipeline.model.features import make_pipeline
+from pipeline.project import Project
 
 FEATURES, C = "word", 4.0  # the fast configuration: the simulation compares orders, not models
 SEEDS: tuple[int, ...] = (13, 14, 15)
@@ -67,8 +67,7 @@ STRATEGIES: tuple[str, ...] = ("queue", "random")
 
 
 def simulate(
-    labels_dir: str | Path = "labels",
-    corpus_root: str | Path = "corpus",
+    project: Project = Project(),
     seeds: tuple[int, ...] = SEEDS,
     start: int = START,
     step: int | None = None,
@@ -88,7 +87,8 @@ def simulate(
 
     if start < 1 or (step is not None and step < 1) or rounds < 1 or not seeds:
         raise LabelError("--start, --step, --rounds and --seeds must all be 1 or more")
-    gold = gold_labels(labels_dir, corpus_root)
+    labels_dir = project.labels
+    gold = gold_labels(project)
     train_df, test_df = split_gold(gold, labels_dir)
     if test_df.empty:
         tr, te = grouped_folds(gold["article_id"].to_numpy())[0]

@@ -10,7 +10,7 @@ or ``kill -9`` loses at most the sentence on screen.
 
 The current model's suggestions (:func:`suggest`) are shown pre-ticked with
 their probabilities, and each saved row records what was pre-ticked (the
-store's ``suggested`` column); ``models_dir=None`` labels blind.
+store's ``suggested`` column); ``suggestions=False`` labels blind.
 
 :class:`Session` is the state machine (keys in, screen text out) and does no
 I/O besides the journal; :func:`run_labeller` wires it to the terminal.  This
@@ -31,6 +31,7 @@ from pipeline.errors import LabelError, ModelError
 from pipeline.labels.gold import collect_labels, read_store
 from pipeline.labels.journal import annotator_lock, append_journal, compact_journal, save_record, undo_record
 from pipeline.labels.store import VALUE_COLUMNS, format_suggested, store_path
+from pipeline.project import Project
 from pipeline.records import CONTROL_PICTURES
 
 ORDERS: tuple[str, ...] = ("articles", "unlabelled")
@@ -102,8 +103,8 @@ def suggest(items: list[Item], models_dir: str | Path) -> str | None:
     return None
 
 
-def build_queue(annotator: str, labels_dir: str | Path, corpus_root: str | Path, order: str = "articles", queue: str | Path | None = None, article: str | None = None) -> list[Item]:
-    """The sentences to show, in order.
+def build_queue(annotator: str, project: Project, order: str = "articles", queue: str | Path | None = None, article: str | None = None) -> list[Item]:
+    """The project's sentences to show, in order, as :class:`Item` s.
 
     ``articles``: every sentence this annotator has not labelled, whole
     articles in corpus order.  ``unlabelled``: sentences nobody (no
@@ -115,8 +116,8 @@ def build_queue(annotator: str, labels_dir: str | Path, corpus_root: str | Path,
 
     if order not in ORDERS:
         raise LabelError(f"unknown order {order!r}; use one of {', '.join(ORDERS)}")
-    rows, _, sents = collect_labels(labels_dir, corpus_root)
-    titles = {a.article_id: a.title for a in load_articles(corpus_root)}
+    rows, _, sents = collect_labels(project)
+    titles = {a.article_id: a.title for a in load_articles(project.corpus)}
     # the store and its journal are both named after the annotator
     mine = {r["sentence_id"].strip(): r for r in rows if Path(r["file"]).stem == annotator}
     anyone = {r["sentence_id"].strip() for r in rows}
@@ -329,11 +330,11 @@ def _line_keys(stream):
     yield "q"
 
 
-def suggested_queue(annotator: str, labels_dir: str | Path, corpus_root: str | Path, order: str = "articles", queue: str | Path | None = None, article: str | None = None, models_dir: str | Path | None = None) -> tuple[list[Item], str | None]:
-    """:func:`build_queue` with the suggestions of ``models_dir``'s current model
-    (None: blind, no suggestions), and the notice if there is no model."""
-    items = build_queue(annotator, labels_dir, corpus_root, order, queue, article)
-    return items, (suggest(items, models_dir) if models_dir is not None else None)
+def suggested_queue(annotator: str, project: Project, order: str = "articles", queue: str | Path | None = None, article: str | None = None, suggestions: bool = False) -> tuple[list[Item], str | None]:
+    """(items, notice): :func:`build_queue` with, if ``suggestions``, those of the
+    current model in ``project.models`` (else blind), and the notice if there is no model."""
+    items = build_queue(annotator, project, order, queue, article)
+    return items, (suggest(items, project.models) if suggestions else None)
 
 
 @contextmanager
@@ -350,17 +351,17 @@ def exclusive_session(labels_dir: Path, annotator: str) -> Iterator[None]:
             compact_journal(labels_dir, annotator)
 
 
-def run_labeller(annotator: str, labels_dir: str | Path = "labels", corpus_root: str | Path = "corpus", order: str = "articles", queue: str | Path | None = None, article: str | None = None, models_dir: str | Path | None = None, stdin=None, stdout=None) -> dict:
-    """Run an interactive session; returns saved (decisions kept), path, remaining.
+def run_labeller(annotator: str, project: Project = Project(), order: str = "articles", queue: str | Path | None = None, article: str | None = None, suggestions: bool = False, stdin=None, stdout=None) -> dict:
+    """Run an interactive session on the project; returns saved (decisions kept), path, remaining.
 
-    ``models_dir``: show the suggestions of its current model; None labels
-    blind (an independent second pass must not be anchored by the model).
+    ``suggestions``: show those of the current model in ``project.models``;
+    False labels blind (an independent second pass must not be anchored by the model).
     """
-    labels_dir = Path(labels_dir)
+    labels_dir = Path(project.labels)
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     with exclusive_session(labels_dir, annotator):
-        items, notice = suggested_queue(annotator, labels_dir, corpus_root, order, queue, article, models_dir)
+        items, notice = suggested_queue(annotator, project, order, queue, article, suggestions)
         session = Session(annotator, labels_dir, items)
         session.message = notice or ""
         tty = stdin.isatty()

@@ -36,6 +36,7 @@ from pipeline.errors import LabelError
 from pipeline.labels.journal import append_journal, save_record, undo_record
 from pipeline.labels.store import VALUE_COLUMNS, format_suggested, store_path
 from pipeline.labelling.terminal import KEYS, Item, exclusive_session, start_values, suggested_queue
+from pipeline.project import Project
 from pipeline.records import LABELS
 
 # A tab keeps its sentence while it is open; the lease only frees the sentence
@@ -338,19 +339,20 @@ class _Handler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------
 # Running it
 # --------------------------------------------------------------------------
-def run_web_labeller(annotator: str, labels_dir: str | Path = "labels", corpus_root: str | Path = "corpus", order: str = "articles",
-                     queue: str | Path | None = None, article: str | None = None, models_dir: str | Path | None = None, port: int = 0,
+def run_web_labeller(annotator: str, project: Project = Project(), order: str = "articles",
+                     queue: str | Path | None = None, article: str | None = None, suggestions: bool = False, port: int = 0,
                      ready: Callable[[LabelServer, str | None], None] | None = None) -> dict:
-    """Serve the labelling page until Ctrl-C (or ``server.shutdown()`` from
+    """Serve the project's labelling page until Ctrl-C (or ``server.shutdown()`` from
     another thread); returns saved (decisions kept), path, remaining, like
     :func:`labeltool.run_labeller`.
 
     ``ready(server, notice)`` is called once the port is open (``server.url``;
-    ``notice``: why there are no suggestions, if so).
+    ``notice``: why there are no suggestions, if so).  ``suggestions``: pre-tick
+    those of the current model in ``project.models``; False labels blind.
     """
-    labels_dir = Path(labels_dir)
+    labels_dir = Path(project.labels)
     with exclusive_session(labels_dir, annotator):
-        items, notice = suggested_queue(annotator, labels_dir, corpus_root, order, queue, article, models_dir)
+        items, notice = suggested_queue(annotator, project, order, queue, article, suggestions)
         session = WebSession(annotator, labels_dir, items)
         with LabelServer(session, port) as server:
             if ready:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline.labels.gold import collect_labels, read_store, resolve_gold
 from pipeline.labels.store import VALUE_COLUMNS, parse_suggested, rows_frame
+from pipeline.project import Project
 from pipeline.records import LABELS
 from pipeline.store import write_table
 
@@ -18,13 +19,13 @@ from pipeline.store import write_table
 # --------------------------------------------------------------------------
 # Stats
 # --------------------------------------------------------------------------
-def label_stats(labels_dir: str | Path, corpus_root: str | Path) -> dict:
+def label_stats(project: Project) -> dict:
     """Coverage, per-label counts, co-occurrence and per-article counts of the
-    gold decisions.  Rows with problems are left out and counted in
+    project's gold decisions.  Rows with problems are left out and counted in
     ``problems`` (see ``talks labels check``), so stats work mid-cleanup."""
     from pipeline.corpus.store import load_articles
 
-    rows, problems, sents = collect_labels(labels_dir, corpus_root)
+    rows, problems, sents = collect_labels(project)
     df = rows_frame([r for r in rows if r["ok"]])
     res = resolve_gold(df)
     gold = res[res["junk"] == 0]
@@ -43,7 +44,7 @@ def label_stats(labels_dir: str | Path, corpus_root: str | Path) -> dict:
         per_article.append({"article_id": aid, "labelled": int(len(grp)), "sentences": int(per_art_total.get(aid, 0)), **{lab: int(ok[lab].sum()) for lab in LABELS}})
     order = {aid: i for i, aid in enumerate(per_art_total.index)}
     per_article.sort(key=lambda r: order.get(r["article_id"], len(order)))
-    n_articles = len(load_articles(corpus_root))
+    n_articles = len(load_articles(project.corpus))
     return {
         "labelled": int(len(res)),
         "corpus_sentences": int(len(sents)),

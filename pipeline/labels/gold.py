@@ -23,6 +23,7 @@ from pipeline.labels.store import (
     store_files,
     store_kind,
 )
+from pipeline.project import Project
 from pipeline.records import LABELS
 
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI starts faster without it
@@ -51,19 +52,20 @@ def _all_store_paths(labels_dir: str | Path) -> list[tuple[Path, str]]:
     return sorted(paths.items(), key=lambda kv: (kv[1] == "adjudication", kv[0].name))
 
 
-def collect_labels(labels_dir: str | Path, corpus_root: str | Path) -> tuple[list[dict], list[Problem], pd.DataFrame]:
-    """Every store's effective rows (journal folded in) and every problem.
+def collect_labels(project: Project) -> tuple[list[dict], list[Problem], pd.DataFrame]:
+    """Every store's effective rows (journal folded in) in ``project.labels``, every problem,
+    and the corpus sentences of ``project.corpus`` they were checked against.
 
     Rows carry ``ok`` = no error-level problem, so tolerant readers (stats)
     can skip bad rows while strict ones (gold) stop at the first problem.
     """
     from pipeline.corpus.store import load_sentences
 
-    sents = load_sentences(corpus_root)
+    sents = load_sentences(project.corpus)
     corpus = {sid: (aid, text) for sid, aid, text in zip(sents["sentence_id"], sents["article_id"], sents["text"])}
     rows_out: list[dict] = []
     problems: list[Problem] = []
-    for path, kind in _all_store_paths(labels_dir):
+    for path, kind in _all_store_paths(project.labels):
         rows, file_problems = read_store_csv(path, kind)
         problems += file_problems + duplicate_problems(rows)
         bad_header = any(not pr.warning and pr.line == 1 and "column" in pr.message for pr in file_problems)
@@ -106,22 +108,22 @@ def _ws(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def find_problems(labels_dir: str | Path, corpus_root: str | Path) -> list[Problem]:
-    """Every problem in every store, sorted by file and line (warnings included)."""
-    return collect_labels(labels_dir, corpus_root)[1]
+def find_problems(project: Project) -> list[Problem]:
+    """Every problem in every store of the project, sorted by file and line (warnings included)."""
+    return collect_labels(project)[1]
 
 
-def check_labels(labels_dir: str | Path, corpus_root: str | Path) -> list[str]:
+def check_labels(project: Project) -> list[str]:
     """Every problem as ``path:line: message; fix`` (empty list: all good)."""
-    return [str(p) for p in find_problems(labels_dir, corpus_root)]
+    return [str(p) for p in find_problems(project)]
 
 
-def load_labels(labels_dir: str | Path, corpus_root: str | Path) -> pd.DataFrame:
-    """All stores' rows (pending journal decisions included) as a DataFrame with
+def load_labels(project: Project) -> pd.DataFrame:
+    """All of the project's stores' rows (pending journal decisions included) as a DataFrame with
     :data:`ALL_COLUMNS` (``suggested`` is '' where a store has no such column)
     plus ``file``, ``line`` and ``kind`` (annotator or adjudication).  Raises
     LabelError on the first error-level problem."""
-    rows, problems, _ = collect_labels(labels_dir, corpus_root)
+    rows, problems, _ = collect_labels(project)
     for p in problems:
         if not p.warning:
             raise p.error()
@@ -181,21 +183,21 @@ def resolve_gold(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def gold_with_junk(labels_dir: str | Path, corpus_root: str | Path) -> pd.DataFrame:
-    """The gold decisions with junk sentences kept (``junk`` = 1), their article ids and texts beside them."""
+def gold_with_junk(project: Project) -> pd.DataFrame:
+    """The project's gold decisions with junk sentences kept (``junk`` = 1), their article ids and texts beside them."""
     from pipeline.corpus.store import load_sentences
 
-    resolved = resolve_gold(load_labels(labels_dir, corpus_root))
-    sents = load_sentences(corpus_root)[["sentence_id", "article_id", "text"]]
+    resolved = resolve_gold(load_labels(project))
+    sents = load_sentences(project.corpus)[["sentence_id", "article_id", "text"]]
     out = resolved.merge(sents, on="sentence_id", how="left")
     return out[["sentence_id", "article_id", "text", *VALUE_COLUMNS, "n_annotators"]]
 
 
-def gold_labels(labels_dir: str | Path, corpus_root: str | Path) -> pd.DataFrame:
-    """The training table: one row per non-junk labelled sentence, columns
+def gold_labels(project: Project) -> pd.DataFrame:
+    """The project's training table: one row per non-junk labelled sentence, columns
     :data:`GOLD_COLUMNS`, sorted by sentence id.  Raises LabelError (file and
     line) on the first problem in any store."""
-    g = gold_with_junk(labels_dir, corpus_root)
+    g = gold_with_junk(project)
     return g[g["junk"] == 0][list(GOLD_COLUMNS)].reset_index(drop=True)
 
 

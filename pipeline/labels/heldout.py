@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import LabelError
+from pipeline.project import Project
 from pipeline.records import LABELS
 from pipeline.store import read_table, write_table
 
@@ -49,15 +50,15 @@ def split_gold(gold, labels_dir: str | Path):
     return gold[~mask].reset_index(drop=True), gold[mask].reset_index(drop=True)
 
 
-def heldout_gold(labels_dir: str | Path, corpus_root: str | Path):
-    """The gold rows of the held-out articles (LabelError when there are none)."""
+def heldout_gold(project: Project):
+    """The project's gold rows of the held-out articles (LabelError when there are none)."""
     from pipeline.labels.gold import gold_labels
 
-    if not heldout_articles(labels_dir):
-        raise LabelError("no held-out set yet; choose one with 'talks heldout init' (or pass --data FILE)", heldout_path(labels_dir))
-    held = split_gold(gold_labels(labels_dir, corpus_root), labels_dir)[1]
+    if not heldout_articles(project.labels):
+        raise LabelError("no held-out set yet; choose one with 'talks heldout init' (or pass --data FILE)", heldout_path(project.labels))
+    held = split_gold(gold_labels(project), project.labels)[1]
     if held.empty:
-        raise LabelError("the held-out articles have no gold labels; label them with 'talks label --article ID'", heldout_path(labels_dir))
+        raise LabelError("the held-out articles have no gold labels; label them with 'talks label --article ID'", heldout_path(project.labels))
     return held
 
 

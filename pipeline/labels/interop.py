@@ -10,6 +10,7 @@ from pipeline.errors import LabelError
 from pipeline.labels.gold import gold_with_junk, read_store
 from pipeline.labels.journal import annotator_lock, compact_journal
 from pipeline.labels.store import ALL_COLUMNS, VALUE_COLUMNS, iso_utc, now_utc, store_path, write_store
+from pipeline.project import Project
 from pipeline.records import LABELS, normalise_text
 from pipeline.store import atomic_open
 
@@ -21,17 +22,18 @@ def _check_format(fmt: str) -> None:
         raise LabelError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
-def export_labels(path: str | Path, fmt: str, labels_dir: str | Path, corpus_root: str | Path, all_sentences: bool = False) -> dict:
-    """Write the gold decisions (junk included, as the 'junk' choice) in a
+def export_labels(path: str | Path, fmt: str, project: Project, all_sentences: bool = False) -> dict:
+    """Write the project's gold decisions (junk included, as the 'junk' choice) in a
     labelling tool's format, with ``sentence_id``/``article_id`` beside the
     text so an import matches rows back exactly.  ``all_sentences`` adds the
-    unlabelled corpus sentences as tasks without annotations."""
+    unlabelled corpus sentences as tasks without annotations.  Returns
+    ``rows`` (tasks written), ``path`` and ``format``."""
     from pipeline.corpus.store import load_sentences
 
     _check_format(fmt)
-    gold = gold_with_junk(labels_dir, corpus_root)
+    gold = gold_with_junk(project)
     decided = {r["sentence_id"]: r for r in gold.to_dict("records")}
-    sents = load_sentences(corpus_root)
+    sents = load_sentences(project.corpus)
     items = []
     for s in sents.to_dict("records"):
         g = decided.get(s["sentence_id"])
@@ -132,23 +134,26 @@ def _labelstudio_task(t) -> dict:
     return {**item, "choices": choices, "timestamp": iso_utc(ann.get("updated_at") or ann.get("created_at")), "note": note}
 
 
-def import_labels(path: str | Path, fmt: str, annotator: str, labels_dir: str | Path, corpus_root: str | Path) -> dict:
-    """Merge a Label Studio / doccano export into ``labels/<annotator>.csv``.
+def import_labels(path: str | Path, fmt: str, annotator: str, project: Project) -> dict:
+    """Merge a Label Studio / doccano export into ``<project.labels>/<annotator>.csv``.
 
     Rows match the corpus by ``sentence_id`` when it is there and known, else
     by normalised text (within ``article_id`` when given).  Rows that match
     nothing, match several sentences, or carry unknown or contradictory
     choices are skipped and listed in ``warnings``.  Imported rows replace the
     store's rows for the same sentences; the rest of the store is kept.
+    Returns ``rows`` (imported), ``replaced``, ``matched_by_text``, ``total``
+    (rows in the store now), ``path`` (the store) and ``warnings``.
     """
     import pandas as pd
     from pipeline.corpus.store import load_sentences
 
     _check_format(fmt)
     path = Path(path)
+    labels_dir = project.labels
     spath = store_path(labels_dir, annotator)
     items = _read_export(path, fmt)
-    sents = load_sentences(corpus_root)
+    sents = load_sentences(project.corpus)
     by_id = {r["sentence_id"]: r for r in sents[["sentence_id", "article_id", "text"]].to_dict("records")}
     by_text: dict[str, list[dict]] = {}
     for r in by_id.values():

@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import ModelError
+from pipeline.project import Project
 from pipeline.records import LABELS, normalise_text
 
 SEED = 13
@@ -343,11 +344,11 @@ def select(Y: np.ndarray, P_list: list[np.ndarray], grid: list[dict]) -> dict:
     return {"params": best[1], "thresholds": best[2], "cv_metrics": best[3], "trials": trials}
 
 
-def train_finetuned(labels_dir: str | Path = "labels", corpus_root: str | Path = "corpus", models_dir: str | Path = "models",
+def train_finetuned(project: Project = Project(),
                     grid: list[dict] | None = None, n_folds: int = CV_FOLDS, params: dict | None = None,
                     threads: int | None = None, steps: int | None = None, workdir: str | Path | None = None,
                     progress: Callable[[str], None] | None = None) -> dict:
-    """Cross-fit, select, fine-tune on all training sentences and save ``models/<id>/``; return its card.
+    """Cross-fit, select, fine-tune on the project's training sentences and save ``<project.models>/<id>/``; return its card.
 
     The folder holds ``encoder.onnx`` (int8) beside ``model.skops``, which
     names it relative to the folder with its sha256.  The model is not made
@@ -365,7 +366,7 @@ def train_finetuned(labels_dir: str | Path = "labels", corpus_root: str | Path =
     require_torch()
     p = {**DEFAULTS, **(params or {})}
     grid = grid or GRIDS["finetuned"]
-    gold, texts, Y, groups = training_data(labels_dir, corpus_root)
+    gold, texts, Y, groups = training_data(project)
     t0 = time.perf_counter()
     own_tmp = workdir is None
     work = Path(tempfile.mkdtemp(prefix="talks-finetune-")) if own_tmp else Path(workdir)
@@ -410,14 +411,14 @@ def train_finetuned(labels_dir: str | Path = "labels", corpus_root: str | Path =
                                  "per fold without it" if n_folds else "none (n_folds=0)"),
                           "criterion": "macro average precision", "trials": chosen["trials"]},
             "cv_metrics": chosen["cv_metrics"] or scores(np.zeros((0, len(LABELS))), np.zeros((0, len(LABELS)))),
-            "training": training_facts(gold, Y, groups, labels_dir, lhash),
+            "training": training_facts(gold, Y, groups, project.labels, lhash),
             "versions": {**versions, **_torch_versions()},
-            "heldout": heldout_score(model, thresholds, labels_dir, corpus_root),
+            "heldout": heldout_score(model, thresholds, project),
         }
         card["finetune"]["total_seconds"] = round(time.perf_counter() - t0, 1)
         # The model folder appears whole (encoder, model file, card) or not at all.
-        card = write_model_folder(models_dir, model, card, files={ENCODER_FILE: staged})
-        folder = Path(models_dir) / model_id
+        card = write_model_folder(project.models, model, card, files={ENCODER_FILE: staged})
+        folder = Path(project.models) / model_id
         load_model(folder)  # the folder must load as any other, through the checks of artefact.load
         return card
     finally:

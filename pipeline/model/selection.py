@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
 from pipeline.errors import LabelError
 from pipeline.model.features import make_pipeline, uses_embeddings
-from pipeline.model.folder import ModelCard, card_head, library_versions, training_facts, write_model_folder
 from pipeline.metrics import scores
+from pipeline.model.folder import ModelCard, card_head, library_versions, training_facts, write_model_folder
+from pipeline.project import Project
 from pipeline.records import LABELS, SEED
 
 
@@ -105,30 +105,28 @@ def apply_thresholds(P: np.ndarray, thresholds: dict[str, float], labels=LABELS)
     return (P >= np.array([thresholds[lab] for lab in labels])).astype(int)
 
 
-def training_data(labels_dir: str | Path, corpus_root: str | Path):
-    """Gold labels outside the held-out articles as (DataFrame, texts, Y, groups)."""
+def training_data(project: Project):
+    """The project's gold labels outside the held-out articles as (DataFrame, texts, Y, groups)."""
     from pipeline.labels.heldout import split_gold
     from pipeline.labels.gold import gold_labels
 
-    gold = split_gold(gold_labels(labels_dir, corpus_root), labels_dir)[0]
+    gold = split_gold(gold_labels(project), project.labels)[0]
     if len(gold) == 0:
-        raise LabelError("no labelled sentences outside the held-out set; label some with 'talks label' first", labels_dir)
+        raise LabelError("no labelled sentences outside the held-out set; label some with 'talks label' first", project.labels)
     Y = gold[list(LABELS)].to_numpy(dtype=int)
     return gold, gold["text"].tolist(), Y, gold["article_id"].to_numpy()
 
 
 def train(
-    labels_dir: str | Path = "labels",
-    corpus_root: str | Path = "corpus",
-    models_dir: str | Path = "models",
+    project: Project = Project(),
     grid: list[dict] | None = None,
     set_current: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> ModelCard:
-    """Select, fit and save a model; return its card."""
+    """Select, fit and save a model from ``project``'s gold labels into ``project.models``; return its card."""
     from pipeline.labels.gold import labels_hash
 
-    gold, texts, Y, groups = training_data(labels_dir, corpus_root)
+    gold, texts, Y, groups = training_data(project)
     folds = grouped_folds(groups)
     grid = grid or GRID
     from sklearn.metrics import average_precision_score
@@ -156,27 +154,27 @@ def train(
         **card_head(model_id, params, thresholds, _encoder_info() if uses_embeddings(params["features"]) else None),
         "selection": {"cv": f"GroupKFold({len(folds)}) by article, seed {SEED}", "criterion": "macro average precision", "trials": trials},
         "cv_metrics": cv,
-        "training": training_facts(gold, Y, groups, labels_dir, lhash),
+        "training": training_facts(gold, Y, groups, project.labels, lhash),
         "versions": versions,
-        "heldout": heldout_score(model, thresholds, labels_dir, corpus_root),
+        "heldout": heldout_score(model, thresholds, project),
     }
-    card = write_model_folder(models_dir, model, card)
+    card = write_model_folder(project.models, model, card)
     if set_current:
         from pipeline.model.registry import set_current as make_current
 
-        make_current(models_dir, model_id, "train", "trained with set_current")
+        make_current(project.models, model_id, "train", "trained with set_current")
     return card
 
 
-def heldout_score(model, thresholds: dict[str, float], labels_dir: str | Path, corpus_root: str | Path) -> dict | None:
-    """The fitted model scored as it is on the held-out gold, with its version; None without a held-out set."""
+def heldout_score(model, thresholds: dict[str, float], project: Project) -> dict | None:
+    """The fitted model scored as it is on the project's held-out gold, with its version; None without a held-out set."""
     from pipeline.labels.heldout import heldout_articles, heldout_version, split_gold
     from pipeline.labels.gold import gold_labels
     from pipeline.metrics import metric_block
 
-    if not heldout_articles(labels_dir):
+    if not heldout_articles(project.labels):
         return None
-    held = split_gold(gold_labels(labels_dir, corpus_root), labels_dir)[1]
+    held = split_gold(gold_labels(project), project.labels)[1]
     if held.empty:
         return None
     Y = held[list(LABELS)].to_numpy(dtype=int)
