@@ -189,3 +189,27 @@ def kill_before_step(script: str, args: list, steps_done: int) -> str:
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=60)
     return step
+
+
+@pytest.fixture
+def heldout_project(tmp_path: Path) -> dict:
+    """30 articles of generated labels with a held-out set of 6 of them (chosen by ``talks heldout init``)."""
+    from pipeline.cli import main
+
+    p = make_labelled_project(tmp_path, n_articles=30)
+    assert main(["heldout", "init", "--labels", str(p["labels"]), "--root", str(p["corpus"])]) == 0
+    return p
+
+
+def scramble_training_labels(p: dict) -> None:
+    """Rotate the label columns of every non-held-out row: a model trained on them is much worse."""
+    import pandas as pd
+
+    from pipeline.labels.heldout import heldout_articles
+    from pipeline.records import LABELS
+
+    store = p["labels"] / "tester.csv"
+    df = pd.read_csv(store, dtype={"sentence_id": str})
+    rows = ~df["article_id"].isin(heldout_articles(p["labels"]))
+    df.loc[rows, list(LABELS)] = df.loc[rows, list(LABELS)].to_numpy()[:, [1, 2, 3, 0]]
+    df.to_csv(store, index=False)

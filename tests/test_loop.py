@@ -5,7 +5,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import make_labelled_project
+from conftest import make_labelled_project, scramble_training_labels
 
 from pipeline.cli import main
 from pipeline.evaluation.compare import compare_models
@@ -18,27 +18,12 @@ from pipeline.model.selection import train
 WORD = [{"features": "word", "C": 4.0}]
 
 
-@pytest.fixture
-def project(tmp_path) -> dict:
-    """30 articles of generated labels with a held-out set of 6 of them."""
-    p = make_labelled_project(tmp_path, n_articles=30)
-    assert main(["heldout", "init", "--labels", str(p["labels"]), "--root", str(p["corpus"])]) == 0
-    return p
 
 
-def _scramble_training_labels(p: dict) -> None:
-    """Rotate the label columns of every non-held-out row: a model trained on them is much worse."""
-    store = p["labels"] / "tester.csv"
-    df = pd.read_csv(store, dtype={"sentence_id": str})
-    held = heldout_articles(p["labels"])
-    train_rows = ~df["article_id"].isin(held)
-    rotated = df.loc[train_rows, list(LABELS)].to_numpy()[:, [1, 2, 3, 0]]
-    df.loc[train_rows, list(LABELS)] = rotated
-    df.to_csv(store, index=False)
 
 
-def test_heldout_set_is_chosen_once_and_kept_out_of_training(project, capsys):
-    p = project
+def test_heldout_set_is_chosen_once_and_kept_out_of_training(heldout_project, capsys):
+    p = heldout_project
     held = heldout_articles(p["labels"])
     assert len(held) == 6
     # chosen once: a second init refuses and leaves the file alone
@@ -57,8 +42,8 @@ def test_heldout_set_is_chosen_once_and_kept_out_of_training(project, capsys):
     assert "Held-out set (version" in (p["models"] / card["model_id"] / "card.md").read_text()
 
 
-def test_heldout_grows_and_its_version_changes(project):
-    p = project
+def test_heldout_grows_and_its_version_changes(heldout_project):
+    p = heldout_project
     a = train(p["project"], grid=WORD)
     extra = sorted(set(pd.read_csv(p["corpus"] / "sentences.csv")["article_id"]) - heldout_articles(p["labels"]))[0]
     assert main(["heldout", "add", extra, "--labels", str(p["labels"]), "--root", str(p["corpus"])]) == 0
@@ -67,10 +52,10 @@ def test_heldout_grows_and_its_version_changes(project):
     assert b["heldout"]["sha256"] != a["heldout"]["sha256"]
 
 
-def test_compare_scores_trained_models_as_they_are(project):
-    p = project
+def test_compare_scores_trained_models_as_they_are(heldout_project):
+    p = heldout_project
     good = train(p["project"], grid=WORD)["model_id"]
-    _scramble_training_labels(p)
+    scramble_training_labels(p)
     bad = train(p["project"], grid=WORD)["model_id"]
     assert bad != good
     same = compare_models(good, good, p["project"])
@@ -101,8 +86,8 @@ def test_compare_on_a_file_and_warns_about_models_older_than_the_heldout_set(tmp
     assert any("trained before the held-out set existed" in w for w in c["warnings"])
 
 
-def test_train_promotes_only_when_not_significantly_worse(project, capsys):
-    p = project
+def test_train_promotes_only_when_not_significantly_worse(heldout_project, capsys):
+    p = heldout_project
     common = ["--labels", str(p["labels"]), "--root", str(p["corpus"]), "--models", str(p["models"])]
     # --quick never promotes, even with no current model
     assert main(["train", "--quick", *common]) == 0
@@ -110,7 +95,7 @@ def test_train_promotes_only_when_not_significantly_worse(project, capsys):
     assert main(["train", *common]) == 0
     good = current_id(p["models"])
     assert good is not None and "promoted" in capsys.readouterr().out
-    _scramble_training_labels(p)
+    scramble_training_labels(p)
     assert main(["train", *common]) == 0
     out = capsys.readouterr().out
     assert "not promoted: significantly worse" in out and "B - A" in out and "sentence(s) changed" in out
@@ -133,8 +118,8 @@ def test_train_promotes_only_when_not_significantly_worse(project, capsys):
     assert saved["a"] == good and saved["b"] == bad and saved["changed"]["sentences"] > 0
 
 
-def test_registry_refuses_what_it_cannot_do(project, capsys):
-    p = project
+def test_registry_refuses_what_it_cannot_do(heldout_project, capsys):
+    p = heldout_project
     with pytest.raises(ModelError, match="no current model"):
         rollback(p["models"])
     a = train(p["project"], grid=WORD, set_current=True)["model_id"]
@@ -151,3 +136,21 @@ def test_registry_refuses_what_it_cannot_do(project, capsys):
     assert [h["reason"] for h in read_history(p["models"])] == ["trained with set_current", "again"]
     assert main(["models", "show", "--models", str(p["models"])]) == 0
     assert "Model card" in capsys.readouterr().out
+
+
+def test_heldout_policy_is_the_librarys(tmp_path):
+    """init_heldout refuses a second choice and add_heldout an unknown article, from Python, writing nothing."""
+    from pipeline.labels.heldout import add_heldout, init_heldout
+
+    p = make_labelled_project(tmp_path, n_articles=20)
+    first = init_heldout(p["project"])
+    assert first.path == heldout_path(p["labels"]) and len(first.added) == 4 == len(heldout_articles(p["labels"]))
+    before = first.path.read_bytes()
+    with pytest.raises(LabelError, match="chosen once"):
+        init_heldout(p["project"], seed=1)
+    with pytest.raises(LabelError, match="not in the corpus: nope") as e:
+        add_heldout(p["project"], ["nope", *sorted(heldout_articles(p["labels"]))], "test")
+    assert first.path.read_bytes() == before and "sentences.csv" in str(e.value)
+    spare = sorted(set(pd.read_csv(p["corpus"] / "sentences.csv")["article_id"]) - heldout_articles(p["labels"]))[0]
+    grown = add_heldout(p["project"], [spare, first.added[0]], "grown by hand")
+    assert grown.added == [spare] and len(heldout_articles(p["labels"])) == 5

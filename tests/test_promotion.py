@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import make_labelled_project
+from conftest import make_labelled_project, scramble_training_labels
 
 from pipeline.cli import main
 from pipeline.labels.heldout import heldout_articles
@@ -15,27 +15,16 @@ from pipeline.records import LABELS
 WORD = [{"features": "word", "C": 4.0}]
 
 
-@pytest.fixture
-def project(tmp_path) -> dict:
-    p = make_labelled_project(tmp_path, n_articles=30)
-    assert main(["heldout", "init", "--labels", str(p["labels"]), "--root", str(p["corpus"])]) == 0
-    return p
 
 
 def _args(p: dict) -> dict:
     return {"project": p["project"]}
 
 
-def _scramble_training_labels(p: dict) -> None:
-    store = p["labels"] / "tester.csv"
-    df = pd.read_csv(store, dtype={"sentence_id": str})
-    rows = ~df["article_id"].isin(heldout_articles(p["labels"]))
-    df.loc[rows, list(LABELS)] = df.loc[rows, list(LABELS)].to_numpy()[:, [1, 2, 3, 0]]
-    df.to_csv(store, index=False)
 
 
-def test_promotion_is_guarded_and_silent(project, capsys):
-    p = project
+def test_promotion_is_guarded_and_silent(heldout_project, capsys):
+    p = heldout_project
     good = train(p["project"], grid=WORD, set_current=False)["model_id"]
     first = promote_if_not_worse(good, **_args(p))
     assert isinstance(first, Promotion)
@@ -46,7 +35,7 @@ def test_promotion_is_guarded_and_silent(project, capsys):
     again = promote_if_not_worse(good, **_args(p))
     assert again.already_current and not again.promoted and len(read_history(p["models"])) == 1
 
-    _scramble_training_labels(p)
+    scramble_training_labels(p)
     bad = train(p["project"], grid=WORD, set_current=False)["model_id"]
     kept = promote_if_not_worse(bad, **_args(p))
     assert not kept.promoted and kept.record is None and kept.reason.startswith("significantly worse")

@@ -5,35 +5,21 @@ import argparse
 import json
 
 from pipeline.cli._util import add_command, add_group, labels_opt, project_of, root_opt, say, table
-from pipeline.errors import PipelineError
 
 
 def cmd_heldout_init(args: argparse.Namespace) -> int:
-    from pipeline.corpus.store import load_articles
-    from pipeline.labels.heldout import choose_heldout, heldout_articles, heldout_path, write_heldout
-    from pipeline.labels.gold import gold_labels
+    from pipeline.labels.heldout import init_heldout
 
-    if heldout_articles(args.labels):
-        raise PipelineError(f"a held-out set exists ({heldout_path(args.labels)}); it is chosen once. "
-                            "Grow it with 'talks heldout add ARTICLE_ID ...'")
-    articles = load_articles(args.root)
-    chosen = choose_heldout(gold_labels(project_of(args)), articles, share=args.share, seed=args.seed)
-    path = write_heldout(args.labels, chosen, articles, added=f"init share={args.share} seed={args.seed}")
-    say(f"held out {len(chosen)} articles (stratified by outlet and month) in {path}; commit it with your labels")
+    res = init_heldout(project_of(args), share=args.share, seed=args.seed)
+    say(f"held out {len(res.added)} articles (stratified by outlet and month) in {res.path}; commit it with your labels")
     return 0
 
 
 def cmd_heldout_add(args: argparse.Namespace) -> int:
-    from pipeline.corpus.store import load_articles
-    from pipeline.labels.heldout import write_heldout
+    from pipeline.labels.heldout import add_heldout
 
-    articles = load_articles(args.root)
-    known = {a.article_id for a in articles}
-    missing = [a for a in args.articles if a not in known]
-    if missing:
-        raise PipelineError(f"not in the corpus: {', '.join(missing)}; see the article_id column of {args.root}/sentences.csv")
-    path = write_heldout(args.labels, args.articles, articles, added=args.reason)
-    say(f"added {len(args.articles)} article(s) to {path}; label all their sentences, then retrain")
+    res = add_heldout(project_of(args), args.articles, args.reason)
+    say(f"added {len(res.added)} article(s) to {res.path}; label all their sentences, then retrain")
     return 0
 
 

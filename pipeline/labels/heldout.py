@@ -12,19 +12,19 @@ set and changes its version.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.errors import LabelError
 from pipeline.project import Project
-from pipeline.records import LABELS
+from pipeline.records import LABELS, SEED
 from pipeline.store import read_table, write_table
 
 HELDOUT_FILE = "heldout.csv"
 HELDOUT_COLUMNS: tuple[str, ...] = ("article_id", "outlet", "date", "added")
 DEFAULT_SHARE = 0.2
-SEED = 13
 MIN_STRATUM = 3  # outlets with fewer labelled articles share one "other outlets" stratum
 
 
@@ -113,6 +113,49 @@ def choose_heldout(gold, articles: list, share: float = DEFAULT_SHARE, seed: int
         strata = None  # too few articles to honour every stratum: a plain seeded draw
     _, test = train_test_split(meta["article_id"].to_numpy(), test_size=n_test, random_state=seed, stratify=strata)
     return sorted(test.tolist())
+
+
+@dataclass(frozen=True)
+class HeldoutChange:
+    """What :func:`init_heldout` or :func:`add_heldout` did: the file written and the articles added to it."""
+
+    path: Path
+    added: list[str]
+
+
+def init_heldout(project: Project, share: float = DEFAULT_SHARE, seed: int = SEED) -> HeldoutChange:
+    """Choose the project's held-out articles, once, from its labelled articles (:func:`choose_heldout`).
+
+    LabelError if a held-out set exists: choosing again would move articles a
+    model was scored on into training, and scores across models would no
+    longer be comparable; the set only grows (:func:`add_heldout`).
+    """
+    from pipeline.corpus.store import load_articles
+    from pipeline.labels.gold import gold_labels
+
+    if heldout_articles(project.labels):
+        raise LabelError("a held-out set exists; it is chosen once. Grow it with 'talks heldout add ARTICLE_ID ...'",
+                         heldout_path(project.labels))
+    articles = load_articles(project.corpus)
+    chosen = choose_heldout(gold_labels(project), articles, share=share, seed=seed)
+    return HeldoutChange(write_heldout(project.labels, chosen, articles, added=f"init share={share} seed={seed}"), chosen)
+
+
+def add_heldout(project: Project, article_ids: list[str], reason: str) -> HeldoutChange:
+    """Add whole articles of the project's corpus to its held-out set; ``reason`` is recorded beside each.
+
+    LabelError naming every id that is not in the corpus, before anything is written.
+    """
+    from pipeline.corpus.store import load_articles
+
+    articles = load_articles(project.corpus)
+    known = {a.article_id for a in articles}
+    if missing := [a for a in article_ids if a not in known]:
+        raise LabelError(f"not in the corpus: {', '.join(missing)}; see the article_id column of sentences.csv",
+                         project.corpus / "sentences.csv")
+    have = heldout_articles(project.labels)
+    return HeldoutChange(write_heldout(project.labels, article_ids, articles, added=reason),
+                         [a for a in dict.fromkeys(article_ids) if a not in have])
 
 
 def write_heldout(labels_dir: str | Path, article_ids: list[str], articles: list, added: str) -> Path:
