@@ -112,3 +112,14 @@ def test_models_accept_current_and_previous_in_their_help():
                        (("tag",), "model"), (("explain",), "model"), (("evaluate",), "model")]:
         action = next(a for a in helps[path]._actions if a.dest == dest)
         assert "previous" in action.help, path
+
+
+def test_the_command_line_starts_without_the_numeric_libraries():
+    """`talks --help` and argument errors answer at once: numpy, pandas and scikit-learn load only in the handlers."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import sys, pipeline.cli; "
+                          "print(sorted(m for m in ('numpy', 'pandas', 'sklearn') if m in sys.modules))"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -44,12 +44,12 @@ def test_default_is_the_project_out_folder(tmp_path, monkeypatch):
     assert (tmp_path / "out" / "punkt_news.json").is_file()
 
 
-def test_the_command_writes_into_the_project_and_says_where(project_corpus, tmp_path, monkeypatch, capsys):
+def test_the_command_writes_into_the_project_and_says_where(tiny_corpus, tmp_path, monkeypatch, capsys):
     from pipeline.cli import main
 
     shipped = PUNKT_PATH.read_bytes()
     monkeypatch.setenv("TALKS_ROOT", str(tmp_path))
-    assert main(["corpus", "build-punkt", "--root", str(project_corpus["root"])]) == 0
+    assert main(["corpus", "build-punkt", "--root", str(tiny_corpus)]) == 0
     written = tmp_path / "out" / "punkt_news.json"
     assert written.is_file() and str(written) in capsys.readouterr().out
     assert PUNKT_PATH.read_bytes() == shipped

@@ -5,11 +5,12 @@ import argparse
 import json
 
 from pipeline.cli._util import MODEL_NAME, add_command, add_group, labels_opt, models_opt, project_of, root_opt, say, table, warn
-from pipeline.metrics import format_interval
 
 
 def compare_text(c: dict, changed: int = 20) -> str:
     """A comparison as the console shows it: per-label F1 of A and B, the paired difference, changed sentences."""
+    from pipeline.metrics import format_interval  # numpy: only when a figure is printed
+
     a, b = c["models"]
     d = c["difference"]
     rows = []

@@ -4,10 +4,11 @@ from __future__ import annotations
 import argparse
 
 from pipeline.cli._util import add_command, labels_opt, models_opt, progress, project_of, root_opt, say, table, warn
-from pipeline.metrics import format_interval
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from pipeline.metrics import format_interval  # numpy: only when a figure is printed
+
     from pipeline.cli.models import compare_text
     from pipeline.evaluation.promotion import promote_if_not_worse
     from pipeline.model.registry import current_id
