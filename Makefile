@@ -103,8 +103,9 @@ trends-figure: $(RUN_STAMP)
 	$(BIN)/talks trends $(OUT)/feed-tags.parquet --on-topic --outlets 3 --plot docs/trends-2016q1.png
 
 ## The default suite: everything but the benchmark runs (`make test-bench`).
+# One test process per core (pytest-xdist): each test works in its own tmp_path.
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 train: $(RUN_STAMP)
 	$(BIN)/talks train
