@@ -77,3 +77,19 @@ def test_no_import_circle_between_modules():
     for m in sorted(graph):
         if m not in state:
             assert (circle := visit(m, [])) is None, " -> ".join(circle)
+
+
+def test_the_build_ships_every_stage_package():
+    """A wheel (a non-editable install) gets every stage package, not only pipeline/: the packages the
+    build finds from pyproject's [tool.setuptools.packages.find] are every folder of the package."""
+    import re
+
+    from setuptools import find_packages
+
+    pyproject = (PIPELINE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    section = re.search(r"^\[tool\.setuptools\.packages\.find\]\n(.*?)(?=^\[)", pyproject, re.M | re.S)
+    assert section, "pyproject.toml lists packages by hand; a new stage package would be left out of the wheel"
+    include = re.findall(r'"([^"]+)"', re.search(r"^include\s*=\s*\[(.*?)\]", section[1], re.M | re.S)[1])
+    found = set(find_packages(where=str(PIPELINE.parent), include=include))
+    folders = {".".join(p.parent.relative_to(PIPELINE.parent).parts) for p in PIPELINE.rglob("__init__.py")}
+    assert folders <= found and "pipeline.cli" in found
