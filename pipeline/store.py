@@ -350,8 +350,13 @@ def read_log(path: str | Path, valid: Callable[[object], bool] = lambda rec: isi
     return out, None
 
 
-def sha256_file(path: str | Path) -> str:
-    """The hex sha256 of a file, read in 1 MiB blocks; PipelineError naming the file when it cannot be read."""
+def sha256_file(path: str | Path, what: str = "the file", fix: str = "restore it from the commit that added it",
+                error: type[PipelineError] = PipelineError) -> str:
+    """The hex sha256 of a file, read in 1 MiB blocks.
+
+    ``error`` (a PipelineError) naming the file when it cannot be read, with
+    ``what`` it is and the ``fix`` the caller knows.
+    """
     import hashlib
 
     h = hashlib.sha256()
@@ -360,5 +365,5 @@ def sha256_file(path: str | Path) -> str:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
     except OSError as e:
-        raise PipelineError(f"cannot read the file ({e.strerror}); restore it from the commit that added it", path) from None
+        raise error(f"cannot read {what} ({e.strerror}); {fix}", path) from None
     return h.hexdigest()

