@@ -242,7 +242,7 @@ def _rename_moved(schema: dict) -> bool:
 def _with_schema(data: bytes, schema: dict) -> bytes:
     """The skops zip ``data`` with its schema.json replaced by ``schema`` (in memory; the file is not changed)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:  # in memory only: no need to compress again
         for name in src.namelist():
             dst.writestr(name, json.dumps(schema) if name == "schema.json" else src.read(name))
     return out.getvalue()
