@@ -40,7 +40,7 @@ def result(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("bench-project")
     project = make_labelled_project(root)
     articles = load_articles(project["corpus"])
-    write_heldout(project["labels"], sorted(a.article_id for a in articles)[:3], articles, "test")
+    write_heldout(project["labels"], [(a, "hand-picked", "test") for a in sorted(x.article_id for x in articles)[:3]], articles)
     train(project["project"], grid=[{"features": "word", "C": 4.0}])
     return bench.run(root / "bench", feed=REPO / "tests" / "data" / "articles", raw=project["raw"], labels=project["labels"],
                      models=project["models"], copies=1, small=2, profile_files=2, jobs=2, one_file_chars=(2_000,), train_sizes=(50,),

@@ -12,7 +12,7 @@ from pipeline.cli import main
 from pipeline.errors import PipelineError
 from pipeline.records import LABELS
 from pipeline.analysis.trends import ALL, MIN_ARTICLES, load_tags, period_name, trends
-from pipeline.tagging.relevance import is_on_topic
+from pipeline.model.relevance import is_on_topic
 
 
 def tags_table(articles: list[dict]) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from pathlib import Path
 from pipeline.html import CSS, card, escape, figure, png, pyplot, table, td
 from pipeline.store import atomic_open, atomic_write_text
 from pipeline.analysis.trends import ALL, MIN_ARTICLES
-from pipeline.tagging.relevance import ON_TOPIC_RELEVANCE, ON_TOPIC_SYRIA
+from pipeline.model.relevance import ON_TOPIC_RELEVANCE, ON_TOPIC_SYRIA
 
 LABEL_COLOURS = {"diplomacy": "#2f6db5", "violence": "#c0392b", "humanitarian": "#2a9d8f", "blame": "#b8860b"}
 WIDTH = 9.0  # inches, every figure

@@ -24,7 +24,7 @@ import numpy as np
 from pipeline.errors import PipelineError
 from pipeline.metrics import N_BOOT, article_bootstrap, ci95
 from pipeline.records import LABELS
-from pipeline.tagging.relevance import ON_TOPIC_RELEVANCE, ON_TOPIC_SYRIA, SYRIA, is_on_topic, sentence_flags
+from pipeline.model.relevance import ON_TOPIC_RELEVANCE, ON_TOPIC_SYRIA, SYRIA, is_on_topic, sentence_flags
 
 PERIODS = ("week", "day", "month")
 ALL = "(all)"  # the outlet (or period) value of rows over all outlets (or periods)

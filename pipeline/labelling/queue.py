@@ -28,6 +28,20 @@ queue from no better than random order (2,350 labels each to reach 95% of
 the full-pool macro-F1) to 1,600 labels; floors of 0.4 to 0.6 did about as
 well, 0.3 clearly worse.
 
+**Topic.**  Most of the feed is not about Syria, and text the model is torn
+on there (a police trial, a Seattle shooting) teaches the least about the
+coverage the project exists for.  Each score is multiplied by its article's
+topic weight: 1 for coverage of the war or the talks (the tag's on-topic
+flag, or an article that names Syria:
+:func:`pipeline.model.relevance.article_topic`, with the current model's
+tags), ``topic_weight`` (default :data:`TOPIC_WEIGHT`) for the rest.  The
+random share is drawn from the whole pool, on topic or not.
+
+**Stories.**  Articles sharing a story with a held-out article
+(:mod:`pipeline.labels.stories`) are left out of the pool as the held-out
+articles are: labelling them would put the held-out story's text into
+training.
+
 **Selection** (:func:`select`, shared with the simulation in
 ``simulate.py``).  ``size - round(size * random_share)`` sentences are taken
 greedily by score among those scoring above 0, at most ``per_article`` per
@@ -64,6 +78,10 @@ CHUNK = 5_000  # sentences per predict call: memory stays flat on a 50k-sentence
 RARE_WEIGHTS: dict[str, float] = {"blame": 1.5, "humanitarian": 1.25}
 # No label at least this likely: off topic to the model, not an uncertain pick (module docstring).
 RELEVANCE_FLOOR = 0.5
+# Off-topic scores x0.25: a torn call on Syria coverage beats any off-topic one
+# above the floor, while off-topic text still fills the queue once Syria
+# coverage runs out (it is a few percent of the feed).
+TOPIC_WEIGHT = 0.25
 
 
 def uncertainty_scores(P: np.ndarray, thresholds: dict[str, float], labels=LABELS) -> np.ndarray:
@@ -134,7 +152,9 @@ def _interleave(uncertain: list[int], drawn: list[int]) -> list[tuple[int, str]]
     return out
 
 
-def check_parameters(size: int, random_share: float, per_article: int) -> None:
+def check_parameters(size: int, random_share: float, per_article: int, topic_weight: float = TOPIC_WEIGHT) -> None:
+    if not 0 <= topic_weight <= 1:
+        raise LabelError(f"--topic-weight must be between 0 and 1, not {topic_weight}")
     if size < 1:
         raise LabelError(f"--size must be 1 or more, not {size}")
     if not 0 <= random_share <= 1:
@@ -151,14 +171,18 @@ def build_queue(
     seed: int = 13,
     per_article: int = 3,
     out: str | Path | None = None,
+    topic_weight: float = TOPIC_WEIGHT,
 ) -> dict:
     """Pick the project's next sentences to label with ``model`` (None: the project's current one)
     and write them to ``out`` (default ``queue.csv`` in ``project.labels``).
 
     Returns ``rows`` (rank, sentence_id, article_id, text, reason, score,
-    ``p_<label>``, suggested: the labels the model would tag), ``counts``
-    (corpus, labelled, held-out, short, pool, uncertain, random, suggested
-    positives per label), ``path``, ``model_id`` and ``warnings``.
+    ``p_<label>``, topic: "on-topic", "syria" or "other", suggested: the
+    labels the model would tag), ``counts`` (corpus, labelled, held-out,
+    held-out stories, short, pool, pool on topic, uncertain, random, suggested
+    positives per label), ``makeup`` (per reason and in all: sentences, on the
+    tag's on-topic flag, Syria coverage, pre-ticked per label), ``path``,
+    ``model_id`` and ``warnings``.
     """
     import pandas as pd
 
@@ -169,7 +193,10 @@ def build_queue(
     from pipeline.model.loading import load_model
     from pipeline.model.selection import predict_proba
 
-    check_parameters(size, random_share, per_article)
+    from pipeline.labels.stories import corpus_stories
+    from pipeline.model.relevance import article_topic
+
+    check_parameters(size, random_share, per_article, topic_weight)
     labels_dir, corpus_root = project.labels, project.corpus
     path = Path(out) if out is not None else Path(labels_dir) / QUEUE_FILE
     if path.parent.resolve() == Path(labels_dir).resolve() and is_store_name(path.name):
@@ -179,7 +206,10 @@ def build_queue(
     labelled = {r["sentence_id"].strip() for r in rows}  # any decision counts, pending journal lines and junk included
     held = heldout_articles(labels_dir)
     is_labelled = sents["sentence_id"].isin(labelled).to_numpy()
-    is_held = ~is_labelled & sents["article_id"].isin(held).to_numpy()
+    story = sents["article_id"].map(corpus_stories(sents)) if held else sents["article_id"]
+    held_story = set(story[sents["article_id"].isin(held)])
+    in_held_story = story.isin(held_story).to_numpy()
+    is_held = ~is_labelled & in_held_story
     is_short = ~is_labelled & ~is_held & (sents["text"].str.split().str.len().fillna(0).to_numpy() < MIN_WORDS)
     pool = sents[~(is_labelled | is_held | is_short)].reset_index(drop=True)
     if pool.empty:
@@ -188,9 +218,19 @@ def build_queue(
 
     m = load_model(model, project.models)
     labels, thresholds = m["labels"], m["thresholds"]
+    # the topic is the article's, so every sentence of a pool article is tagged, labelled ones too
+    tagged = sents[sents["article_id"].isin(set(pool["article_id"]))].reset_index(drop=True)
+    all_texts = tagged["text"].tolist()
+    P_all = np.vstack([predict_proba(m["pipeline"], all_texts[i:i + CHUNK]) for i in range(0, len(all_texts), CHUNK)])
+    for j, lab in enumerate(labels):
+        tagged[lab] = (P_all[:, j] >= thresholds[lab]).astype(int)
+    topic = article_topic(tagged, labels)
+    row_of = dict(zip(tagged["sentence_id"], range(len(tagged))))
+    P = P_all[[row_of[sid] for sid in pool["sentence_id"]]]
     texts = pool["text"].tolist()
-    P = np.vstack([predict_proba(m["pipeline"], texts[i:i + CHUNK]) for i in range(0, len(texts), CHUNK)])
-    scores = uncertainty_scores(P, thresholds, labels)
+    kind = np.where(pool["article_id"].map(topic["on_topic"]).to_numpy(dtype=bool), "on-topic",
+                    np.where(pool["article_id"].map(topic["syria_coverage"]).to_numpy(dtype=bool), "syria", "other"))
+    scores = uncertainty_scores(P, thresholds, labels) * np.where(kind == "other", topic_weight, 1.0)
     picks = select(texts, pool["article_id"].tolist(), scores, size, random_share, per_article, np.random.default_rng(seed))
 
     out_rows = []
@@ -198,9 +238,9 @@ def build_queue(
         out_rows.append({
             "rank": rank, "sentence_id": pool.at[i, "sentence_id"], "article_id": pool.at[i, "article_id"], "reason": reason,
             "score": round(float(scores[i]), 4), **{f"p_{lab}": round(float(P[i, j]), 4) for j, lab in enumerate(labels)},
-            "text": texts[i], "suggested": [lab for j, lab in enumerate(labels) if P[i, j] >= thresholds[lab]],
+            "topic": str(kind[i]), "text": texts[i], "suggested": [lab for j, lab in enumerate(labels) if P[i, j] >= thresholds[lab]],
         })
-    columns = ["rank", "sentence_id", "article_id", "reason", "score", *(f"p_{lab}" for lab in labels), "text"]
+    columns = ["rank", "sentence_id", "article_id", "reason", "score", *(f"p_{lab}" for lab in labels), "topic", "text"]
     write_table(pd.DataFrame(out_rows, columns=columns), path)
     reasons = Counter(r["reason"] for r in out_rows)
     return {
@@ -209,13 +249,28 @@ def build_queue(
             "corpus": int(len(sents)),
             "labelled": int(is_labelled.sum()),
             "heldout": int(is_held.sum()),
+            "heldout_stories": int((is_held & ~sents["article_id"].isin(held).to_numpy()).sum()),
             "short": int(is_short.sum()),
             "pool": int(len(pool)),
+            "pool_topic": int((kind != "other").sum()),
             "uncertain": reasons["uncertain"],
             "random": reasons["random"],
             "suggested": {lab: sum(lab in r["suggested"] for r in out_rows) for lab in labels},
         },
+        "makeup": queue_makeup(out_rows, labels),
         "path": str(path),
         "model_id": m["card"].get("model_id"),
         "warnings": m["warnings"],
     }
+
+
+def queue_makeup(rows: list[dict], labels=LABELS) -> dict[str, dict]:
+    """Per reason ("uncertain", "random") and "all": sentences, how many are from on-topic
+    articles, from Syria coverage (on-topic or Syria named twice), and pre-ticked per label."""
+    out = {}
+    for part in ("uncertain", "random", "all"):
+        sel = [r for r in rows if part == "all" or r["reason"] == part]
+        out[part] = {"sentences": len(sel), "on_topic": sum(r["topic"] == "on-topic" for r in sel),
+                     "syria_coverage": sum(r["topic"] != "other" for r in sel),
+                     "suggested": {lab: sum(lab in r["suggested"] for r in sel) for lab in labels}}
+    return out

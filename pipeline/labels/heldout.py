@@ -23,7 +23,10 @@ from pipeline.records import LABELS, SEED
 from pipeline.store import read_table, write_table
 
 HELDOUT_FILE = "heldout.csv"
-HELDOUT_COLUMNS: tuple[str, ...] = ("article_id", "outlet", "date", "added")
+HELDOUT_COLUMNS: tuple[str, ...] = ("article_id", "outlet", "date", "method", "added")
+# How an article joined: drawn by ``init`` (stratified), drawn uniformly by ``draw`` (random),
+# chosen by a person (hand-picked), or pulled in because it shares a story with one of those (story).
+METHODS: tuple[str, ...] = ("stratified", "random", "hand-picked", "story")
 DEFAULT_SHARE = 0.2
 MIN_STRATUM = 3  # outlets with fewer labelled articles share one "other outlets" stratum
 
@@ -41,6 +44,34 @@ def heldout_articles(labels_dir: str | Path) -> set[str]:
     if "article_id" not in df.columns:
         raise LabelError(f"missing column article_id; the header must be {','.join(HELDOUT_COLUMNS)}", path, 1)
     return {a.strip() for a in df["article_id"] if a.strip()}
+
+
+def heldout_methods(labels_dir: str | Path) -> dict[str, str]:
+    """Article id -> how it joined the held-out set (:data:`METHODS`); files written before the
+    column existed: ``init`` rows are stratified, the rest hand-picked."""
+    path = heldout_path(labels_dir)
+    if not path.exists():
+        return {}
+    df = read_table(path, dtype=str)
+    if "method" not in df.columns:
+        df["method"] = ""
+    return {r["article_id"].strip(): (r["method"].strip() or ("stratified" if r["added"].startswith("init") else "hand-picked"))
+            for r in df.to_dict("records") if r["article_id"].strip()}
+
+
+def story_conflicts(project: Project) -> list:
+    """Every :class:`~pipeline.labels.stories.StoryLink` between a held-out article and a labelled
+    training article (an empty list when the split keeps each story on one side)."""
+    from pipeline.corpus.store import load_sentences
+    from pipeline.labels.gold import gold_labels
+    from pipeline.labels.stories import story_links
+
+    held = heldout_articles(project.labels)
+    labelled = set(gold_labels(project)["article_id"])
+    sents = load_sentences(project.corpus)
+    sents = sents[sents["article_id"].isin(labelled | held)]
+    texts = {a: g["text"].tolist() for a, g in sents.groupby("article_id", sort=True)}
+    return [link for link in story_links(texts) if (link.article_a in held) != (link.article_b in held)]
 
 
 def split_gold(gold, labels_dir: str | Path):
@@ -138,36 +169,70 @@ def init_heldout(project: Project, share: float = DEFAULT_SHARE, seed: int = SEE
                          heldout_path(project.labels))
     articles = load_articles(project.corpus)
     chosen = choose_heldout(gold_labels(project), articles, share=share, seed=seed)
-    return HeldoutChange(write_heldout(project.labels, chosen, articles, added=f"init share={share} seed={seed}"), chosen)
+    rows = [(a, "stratified", f"init share={share} seed={seed}") for a in chosen]
+    return HeldoutChange(write_heldout(project.labels, rows, articles), chosen)
 
 
-def add_heldout(project: Project, article_ids: list[str], reason: str) -> HeldoutChange:
-    """Add whole articles of the project's corpus to its held-out set; ``reason`` is recorded beside each.
+def add_heldout(project: Project, article_ids: list[str], reason: str, method: str = "hand-picked") -> HeldoutChange:
+    """Add whole stories of the project's corpus to its held-out set: each article with ``method`` and
+    ``reason`` recorded beside it, and every corpus article sharing its story
+    (:mod:`pipeline.labels.stories`) with method "story".
 
-    LabelError naming every id that is not in the corpus, before anything is written.
+    LabelError naming every id that is not in the corpus, or an unknown method, before anything is written.
     """
-    from pipeline.corpus.store import load_articles
+    from pipeline.corpus.store import load_articles, load_sentences
+    from pipeline.labels.stories import corpus_stories
 
+    if method not in METHODS:
+        raise LabelError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
     articles = load_articles(project.corpus)
     known = {a.article_id for a in articles}
     if missing := [a for a in article_ids if a not in known]:
         raise LabelError(f"not in the corpus: {', '.join(missing)}; see the article_id column of sentences.csv",
                          project.corpus / "sentences.csv")
     have = heldout_articles(project.labels)
-    return HeldoutChange(write_heldout(project.labels, article_ids, articles, added=reason),
-                         [a for a in dict.fromkeys(article_ids) if a not in have])
+    story = corpus_stories(load_sentences(project.corpus))
+    chosen = list(dict.fromkeys(article_ids))
+    rows = [(a, method, reason) for a in chosen]
+    for a in chosen:
+        rows += [(b, "story", f"shares a story with {a}") for b in sorted(story) if story[b] == story[a] and b not in chosen]
+    path = write_heldout(project.labels, rows, articles)
+    return HeldoutChange(path, [a for a in dict.fromkeys(r[0] for r in rows) if a not in have])
 
 
-def write_heldout(labels_dir: str | Path, article_ids: list[str], articles: list, added: str) -> Path:
-    """Add ``article_ids`` to ``labels/heldout.csv`` (kept sorted; existing rows stay)."""
+def draw_heldout(project: Project, candidates: list[str], n: int, seed: int = SEED, reason: str = "") -> HeldoutChange:
+    """Add ``n`` articles drawn uniformly (``seed``) from ``candidates``, leaving out those already held
+    out or sharing a story with a held-out article; their stories come with them (:func:`add_heldout`)."""
+    from pipeline.corpus.store import load_sentences
+    from pipeline.labels.stories import corpus_stories
+
+    if n < 1:
+        raise LabelError(f"the number of articles to draw must be 1 or more, not {n}")
+    story = corpus_stories(load_sentences(project.corpus))
+    held_stories = {story.get(a, a) for a in heldout_articles(project.labels)}
+    pool = sorted({a for a in candidates if story.get(a, a) not in held_stories})
+    if len(pool) < n:
+        raise LabelError(f"only {len(pool)} candidate article(s) outside the held-out stories; draw at most that many")
+    picked = np.random.default_rng(seed).choice(pool, size=n, replace=False).tolist()
+    why = f"uniform draw of {n} from {len(pool)} candidates, seed {seed}" + (f": {reason}" if reason else "")
+    return add_heldout(project, picked, why, method="random")
+
+
+def write_heldout(labels_dir: str | Path, rows: list[tuple[str, str, str]], articles: list) -> Path:
+    """Add ``(article_id, method, reason)`` rows to ``labels/heldout.csv`` (kept sorted; existing rows stay,
+    and a file from before the method column gets it filled in by :func:`heldout_methods`)."""
     import pandas as pd
 
     path = heldout_path(labels_dir)
     old = read_table(path, dtype=str) if path.exists() else pd.DataFrame(columns=list(HELDOUT_COLUMNS))
+    if "method" not in old.columns:
+        methods = heldout_methods(labels_dir)
+        old["method"] = old["article_id"].map(lambda a: methods.get(a.strip(), ""))
     have = set(old["article_id"])
     info = {a.article_id: a for a in articles}
-    new = [{"article_id": a, "outlet": info[a].outlet or "", "date": info[a].date or "", "added": added}
-           for a in article_ids if a not in have]
+    new = [{"article_id": a, "outlet": info[a].outlet or "", "date": info[a].date or "", "method": method, "added": reason}
+           for a, method, reason in dict.fromkeys(rows) if a not in have]
+    new = list({r["article_id"]: r for r in reversed(new)}.values())[::-1]  # an article listed twice keeps its first row
     df = pd.concat([old, pd.DataFrame(new, columns=list(HELDOUT_COLUMNS))], ignore_index=True)
     write_table(df[list(HELDOUT_COLUMNS)].sort_values("article_id", kind="stable"), path)
     return path

@@ -116,7 +116,7 @@ class SummaryAccumulator:
         return len(self.arts)
 
     def add(self, df) -> None:
-        from pipeline.tagging.relevance import sentence_flags
+        from pipeline.model.relevance import sentence_flags
 
         labelled, syria = sentence_flags(df, self.labels)
         df = df.assign(_labelled=labelled, _syria=syria)
@@ -140,7 +140,7 @@ class SummaryAccumulator:
     def frame(self):
         import pandas as pd
 
-        from pipeline.tagging.relevance import is_on_topic
+        from pipeline.model.relevance import is_on_topic
 
         rows = []
         for a in self.arts.values():
