@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipeline.tagging.relevance import ON_TOPIC_RELEVANCE, ON_TOPIC_SYRIA
+from pipeline.model.relevance import ON_TOPIC_RELEVANCE, ON_TOPIC_SYRIA
 
 HERE = Path(__file__).parent
 
