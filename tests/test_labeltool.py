@@ -215,6 +215,25 @@ def test_line_input_without_tty(tiny_corpus, tmp_path):
 # --------------------------------------------------------------------------
 # Queues and the session state machine (no terminal)
 # --------------------------------------------------------------------------
+def test_a_session_resumes_where_the_annotator_left_off(tiny_corpus, tmp_path):
+    """Two decisions, quit, start again with the same queue: the screen counts what is left of this annotator's work,
+    starts at the third sentence and says why; another annotator still gets the whole queue."""
+    project = Project(corpus=tiny_corpus, labels=tmp_path / "labels")
+    q = tmp_path / "q.txt"
+    q.write_text("\n".join(FIRST[:5]) + "\n")
+    first = run_labeller("t", project, queue=q, stdin=io.StringIO("2\n\n"), stdout=io.StringIO())
+    assert first["saved"] == 2 and first["remaining"] == 3
+    screen = io.StringIO()
+    again = run_labeller("t", project, queue=q, stdin=io.StringIO(""), stdout=screen)
+    assert again["remaining"] == 3
+    out = screen.getvalue()
+    assert "0 saved, 3 left" in out and "resuming: 2 sentence(s) you already labelled are left out" in out
+    assert FIRST[2] in out or any(t in out for t in [build_queue("t", project, queue=q)[0].text])
+    assert [i.sentence_id for i in build_queue("t", project, queue=q)] == FIRST[2:5]
+    assert len(build_queue("other", project, queue=q)) == 5
+    assert len(build_queue("t", project, queue=q, revisit=True)) == 5
+
+
 def test_queue_orders(tiny_corpus, tmp_path):
     labels = tmp_path / "labels"
     append_journal(labels, "other", save_record("other", FIRST[0], "frontmatter", "Aid convoy reaches besieged town", {"humanitarian": 1}))
@@ -226,7 +245,9 @@ def test_queue_orders(tiny_corpus, tmp_path):
     assert {i.article_id for i in build_queue("t", Project(corpus=tiny_corpus, labels=labels), "articles", article="plain")} == {"plain"}
     q = tmp_path / "q.txt"
     q.write_text(f"{FIRST[4]}\n\n{FIRST[1]}\n")
-    items = build_queue("t", Project(corpus=tiny_corpus, labels=labels), queue=q)
+    # a session resumes: what this annotator labelled is left out, unless revisited with its current decision
+    assert [i.sentence_id for i in build_queue("t", Project(corpus=tiny_corpus, labels=labels), queue=q)] == [FIRST[4]]
+    items = build_queue("t", Project(corpus=tiny_corpus, labels=labels), queue=q, revisit=True)
     assert [i.sentence_id for i in items] == [FIRST[4], FIRST[1]]
     assert items[1].values["violence"] == 1  # already labelled: shown with the current decision
     qc = tmp_path / "disagreements.csv"
@@ -374,7 +395,7 @@ def test_old_store_without_the_column_round_trips(trained_project, tmp_path):
     q = tmp_path / "q.txt"
     q.write_text(f"{sid}\n")
     screen = io.StringIO()
-    run_labeller("tester", p["project"], queue=q, stdin=io.StringIO("\n"), stdout=screen, suggestions=True)
+    run_labeller("tester", p["project"], queue=q, stdin=io.StringIO("\n"), stdout=screen, suggestions=True, revisit=True)
     assert "pre-ticked" not in screen.getvalue() and " 0." in screen.getvalue()  # probabilities still shown
     after = old.read_bytes()
     assert after.splitlines()[0] == before.splitlines()[0]  # same header: no suggested column

@@ -76,7 +76,7 @@ def test_size_random_share_per_article_and_interleaving(project):
     assert scores == sorted(scores, reverse=True)
     table = pd.read_csv(res["path"], dtype={"sentence_id": str})
     assert list(table.columns) == ["rank", "sentence_id", "article_id", "reason", "score",
-                                   "p_diplomacy", "p_violence", "p_humanitarian", "p_blame", "text"]
+                                   "p_diplomacy", "p_violence", "p_humanitarian", "p_blame", "topic", "text"]
     assert table["sentence_id"].tolist() == [r["sentence_id"] for r in rows]
     assert Path(res["path"]) == project["labels"] / "queue.csv"
 

@@ -321,6 +321,38 @@ def test_keyboard_labelling_persists_across_reload(project, browser, expect):
     assert errors == []
 
 
+def test_a_restarted_page_resumes_with_what_is_left(project, browser, expect, tmp_path):
+    """Stop the server after two decisions on a queue and start it again: the page counts what is left of this
+    annotator's work and shows the third sentence, not sentence 1 of the whole queue; --revisit shows them all."""
+    p = project
+    items, _ = suggested_queue("web", p["project"], suggestions=False)
+    queue = tmp_path / "q.txt"
+    queue.write_text("\n".join(it.sentence_id for it in items[:6]) + "\n")
+    errors: list[str] = []
+    with serving(p, queue=queue, suggestions=False) as srv:
+        ctx = browser.new_context()
+        page = open_page(ctx, srv.url, errors)
+        expect(page.locator("#progress")).to_have_text("0 saved, 6 left")
+        for k in ("2", "Enter", "Enter"):
+            page.keyboard.press(k)
+        expect(page.locator("#progress")).to_have_text("2 saved, 4 left")
+        ctx.close()
+    with serving(p, queue=queue, suggestions=False) as srv:
+        ctx = browser.new_context()
+        page = open_page(ctx, srv.url, errors)
+        expect(page.locator("#progress")).to_have_text("0 saved, 4 left")
+        assert shown_sid(page) == items[2].sentence_id
+        ctx.close()
+    with serving(p, queue=queue, suggestions=False, revisit=True) as srv:
+        ctx = browser.new_context()
+        page = open_page(ctx, srv.url, errors)
+        expect(page.locator("#progress")).to_have_text("0 saved, 6 left")
+        assert shown_sid(page) == items[0].sentence_id
+        ctx.close()
+    assert {sid: _vals(r)["violence"] for sid, r in _web_rows(p).items()} == {items[0].sentence_id: 1, items[1].sentence_id: 0}
+    assert errors == []
+
+
 # Slows one tab's saves in the page itself (fetch is wrapped before the page's script runs), so
 # the other tab runs ahead: the interleaving that made the old check fail one run in four.
 SLOW_SAVES = """

@@ -82,7 +82,7 @@ def cmd_labels_export(args: argparse.Namespace) -> int:
 
 def cmd_label(args: argparse.Namespace) -> int:
     common = dict(annotator=args.annotator, project=project_of(args), order=args.order,
-                  queue=args.queue, article=args.article, suggestions=not args.no_suggest)
+                  queue=args.queue, article=args.article, suggestions=not args.no_suggest, revisit=args.revisit)
     if args.web:
         from pipeline.labelling.web import run_web_labeller
 
@@ -163,6 +163,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "in order, or any unlabelled sentence (default: articles)")
     sp.add_argument("--queue", help="a file of sentence ids (one per line, or a CSV with sentence_id) to label in that order")
     sp.add_argument("--article", help="label only this article id")
+    sp.add_argument("--revisit", action="store_true", help="also show sentences you labelled before, with your decisions "
+                    "(by default a session resumes with what you have not labelled yet)")
     sp.add_argument("--no-suggest", action="store_true", help="do not pre-tick the model's suggestions or show its probabilities: "
                     "use it for blind passes (independent double labelling must not be anchored by the model)")
     models_opt(sp, "models folder whose current model makes the suggestions (default: models)")

@@ -103,14 +103,22 @@ def suggest(items: list[Item], models_dir: str | Path) -> str | None:
     return None
 
 
-def build_queue(annotator: str, project: Project, order: str = "articles", queue: str | Path | None = None, article: str | None = None) -> list[Item]:
-    """The project's sentences to show, in order, as :class:`Item` s.
+def build_queue(annotator: str, project: Project, order: str = "articles", queue: str | Path | None = None, article: str | None = None,
+                revisit: bool = False) -> list[Item]:
+    """The project's sentences to show, in order, as :class:`Item` s (:func:`select_items` without the count)."""
+    return select_items(annotator, project, order, queue, article, revisit)[0]
 
-    ``articles``: every sentence this annotator has not labelled, whole
-    articles in corpus order.  ``unlabelled``: sentences nobody (no
-    annotator, no adjudication) has labelled.  ``queue``: exactly the ids in
-    the file, labelled or not.  ``article`` narrows any of these to one
-    article.  Already-labelled sentences come with their current values.
+
+def select_items(annotator: str, project: Project, order: str = "articles", queue: str | Path | None = None, article: str | None = None,
+                 revisit: bool = False) -> tuple[list[Item], int]:
+    """(items, skipped): the project's sentences to show, in order, and how many this annotator had already labelled.
+
+    ``articles``: whole articles in corpus order.  ``unlabelled``: sentences
+    nobody (no annotator, no adjudication) has labelled.  ``queue``: the ids
+    in the file, in its order.  ``article`` narrows any of these to one
+    article.  Sentences this annotator has labelled (their store or pending
+    journal) are left out, so a session resumes where the last one stopped;
+    ``revisit`` keeps them, shown with their current values.
     """
     from pipeline.corpus.store import load_articles
 
@@ -134,17 +142,20 @@ def build_queue(annotator: str, project: Project, order: str = "articles", queue
     elif order == "unlabelled":
         ids = [r["sentence_id"] for r in recs if r["sentence_id"] not in anyone]
     else:
-        ids = [r["sentence_id"] for r in recs if r["sentence_id"] not in mine]
+        ids = [r["sentence_id"] for r in recs]
+    if article is not None:
+        ids = [sid for sid in ids if recs[by_id[sid][0]]["article_id"] == article]
+    skipped = 0 if revisit else sum(sid in mine for sid in ids)
     items = []
     for sid in ids:
+        if not revisit and sid in mine:
+            continue
         i, has_prev, has_next = by_id[sid]
         r = recs[i]
-        if article is not None and r["article_id"] != article:
-            continue
         m = mine.get(sid)
         values = {c: int(str(m[c]).strip() == "1") for c in VALUE_COLUMNS} if m else {}
         items.append(Item(sid, r["article_id"], r["text"], recs[i - 1]["text"] if has_prev else None, recs[i + 1]["text"] if has_next else None, titles.get(r["article_id"], ""), values))
-    return items
+    return items, skipped
 
 
 def _read_queue(path: Path, by_id: dict) -> list[str]:
@@ -330,11 +341,16 @@ def _line_keys(stream):
     yield "q"
 
 
-def suggested_queue(annotator: str, project: Project, order: str = "articles", queue: str | Path | None = None, article: str | None = None, suggestions: bool = False) -> tuple[list[Item], str | None]:
-    """(items, notice): :func:`build_queue` with, if ``suggestions``, those of the
-    current model in ``project.models`` (else blind), and the notice if there is no model."""
-    items = build_queue(annotator, project, order, queue, article)
-    return items, (suggest(items, project.models) if suggestions else None)
+def suggested_queue(annotator: str, project: Project, order: str = "articles", queue: str | Path | None = None, article: str | None = None,
+                    suggestions: bool = False, revisit: bool = False) -> tuple[list[Item], str | None]:
+    """(items, notice): :func:`select_items` with, if ``suggestions``, those of the current model in
+    ``project.models`` (else blind); the notice says how many sentences this annotator had already
+    labelled (left out unless ``revisit``) and why there are no suggestions, if so."""
+    items, skipped = select_items(annotator, project, order, queue, article, revisit)
+    notes = [f"resuming: {skipped} sentence(s) you already labelled are left out (--revisit shows them)"] if skipped else []
+    if suggestions and (why := suggest(items, project.models)):
+        notes.append(why)
+    return items, "; ".join(notes) or None
 
 
 @contextmanager
@@ -351,17 +367,20 @@ def exclusive_session(labels_dir: Path, annotator: str) -> Iterator[None]:
             compact_journal(labels_dir, annotator)
 
 
-def run_labeller(annotator: str, project: Project = Project(), order: str = "articles", queue: str | Path | None = None, article: str | None = None, suggestions: bool = False, stdin=None, stdout=None) -> dict:
+def run_labeller(annotator: str, project: Project = Project(), order: str = "articles", queue: str | Path | None = None, article: str | None = None,
+                 suggestions: bool = False, stdin=None, stdout=None, revisit: bool = False) -> dict:
     """Run an interactive session on the project; returns saved (decisions kept), path, remaining.
 
     ``suggestions``: show those of the current model in ``project.models``;
     False labels blind (an independent second pass must not be anchored by the model).
+    ``revisit``: also show the sentences this annotator labelled before (by default a
+    session resumes with what is left of the queue).
     """
     labels_dir = Path(project.labels)
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     with exclusive_session(labels_dir, annotator):
-        items, notice = suggested_queue(annotator, project, order, queue, article, suggestions)
+        items, notice = suggested_queue(annotator, project, order, queue, article, suggestions, revisit)
         session = Session(annotator, labels_dir, items)
         session.message = notice or ""
         tty = stdin.isatty()

@@ -341,18 +341,19 @@ class _Handler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------
 def run_web_labeller(annotator: str, project: Project = Project(), order: str = "articles",
                      queue: str | Path | None = None, article: str | None = None, suggestions: bool = False, port: int = 0,
-                     ready: Callable[[LabelServer, str | None], None] | None = None) -> dict:
+                     ready: Callable[[LabelServer, str | None], None] | None = None, revisit: bool = False) -> dict:
     """Serve the project's labelling page until Ctrl-C (or ``server.shutdown()`` from
     another thread); returns saved (decisions kept), path, remaining, like
     :func:`labeltool.run_labeller`.
 
     ``ready(server, notice)`` is called once the port is open (``server.url``;
     ``notice``: why there are no suggestions, if so).  ``suggestions``: pre-tick
-    those of the current model in ``project.models``; False labels blind.
+    those of the current model in ``project.models``; False labels blind.  ``revisit``:
+    also show the sentences this annotator labelled before (by default the page resumes).
     """
     labels_dir = Path(project.labels)
     with exclusive_session(labels_dir, annotator):
-        items, notice = suggested_queue(annotator, project, order, queue, article, suggestions)
+        items, notice = suggested_queue(annotator, project, order, queue, article, suggestions, revisit)
         session = WebSession(annotator, labels_dir, items)
         with LabelServer(session, port) as server:
             if ready:

@@ -5,8 +5,9 @@ back under other headlines, dates and outlets.  Two articles belong to one
 story when at least :data:`SHARED` of the shorter one's 8-word shingles
 (runs of 8 normalised words) also occur in the other; stories are the
 connected groups of that relation (so A~B and B~C puts A, B and C in one
-story).  Shingles that occur in more than :data:`COMMON` articles are site
-boilerplate or stock phrases, not a shared story, and are ignored.
+story).  Shingles that occur in more than :data:`COMMON` articles, or in more
+than a fifth of them in a small collection, are site boilerplate or stock
+phrases, not a shared story, and are ignored.
 
 The held-out split, the grouped cross-validation folds and the queue's pool
 all work on stories, so no story has text on both sides of a split.  Measured
@@ -48,7 +49,8 @@ def story_links(texts_by_article: Mapping[str, Iterable[str]], shared: float = S
     sorted by article ids."""
     sh = {a: shingles(t) for a, t in texts_by_article.items()}
     df = Counter(s for grams in sh.values() for s in grams)
-    sh = {a: {s for s in grams if df[s] <= COMMON} for a, grams in sh.items()}
+    common = max(2, min(COMMON, len(sh) // 5))
+    sh = {a: {s for s in grams if df[s] <= common} for a, grams in sh.items()}
     index: dict[str, list[str]] = defaultdict(list)
     for a in sorted(sh):
         for s in sh[a]:
