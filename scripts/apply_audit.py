@@ -9,7 +9,7 @@ re-running gives the same result); each difference becomes (or updates) a
 row of ``labels/adjudications.csv`` whose annotator is ``audit-<rule>``, so
 the rule a correction applies stays on record.  The per-rule table
 (candidates, agreed, disputed, corrections) goes to ``labels/audit/summary.json``.
-Usage: python scripts/apply_audit.py [--labels labels] [--root corpus]
+Usage: python scripts/apply_audit.py [--labels labels] [--root corpus] [--audit labels/audit-r2]
 """
 from __future__ import annotations
 
@@ -30,8 +30,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labels", default="labels")
     ap.add_argument("--root", default="corpus")
+    ap.add_argument("--audit", help="the audit folder (default: <labels>/audit; round 2's audit: labels/audit-r2)")
     args = ap.parse_args()
-    audit = Path(args.labels) / "audit"
+    audit = Path(args.audit) if args.audit else Path(args.labels) / "audit"
     gold = gold_with_junk(Project(corpus=Path(args.root), labels=Path(args.labels))).set_index("sentence_id")
     decided: dict[str, dict] = {}
     rules: dict[str, str] = {}

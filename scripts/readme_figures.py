@@ -34,6 +34,7 @@ AFTER = "tfidf-a5739769ea"
 # Round 2's two blind passes: the queue batches (ann13-20 / ann21-28), the refugee and aid articles (29-30 / 31-32),
 # the accusation-rich held-out articles (33 / 34).
 ROUND2 = {"pass1": [f"ann{n}" for n in (*range(13, 21), 29, 30, 33)], "pass2": [f"ann{n}" for n in (*range(21, 29), 31, 32, 34)]}
+ROUND3 = {"pass1": [f"ann{n}" for n in range(35, 45)], "pass2": [f"ann{n}" for n in range(45, 55)]}
 
 
 def compute(labels: Path, root: Path, models: Path) -> dict:
@@ -59,11 +60,14 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
         "current_card": {k: read_card(models, cur).get(k) for k in ("model_id", "features", "parameters", "training", "heldout")},
         "audit": json.loads((labels / "audit" / "summary.json").read_text()),
     }
-    stores = [labels / f"{n}.csv" for n in ROUND2["pass1"] + ROUND2["pass2"]]
-    if all(p.exists() for p in stores):
-        ag = agreement([str(labels / f"{n}.csv") for n in ROUND2["pass1"]], [str(labels / f"{n}.csv") for n in ROUND2["pass2"]],
-                       Path("reports") / "disagreements-r2.csv")
-        fig["round2_agreement"] = {k: ag[k] for k in ("n", "per_label", "junk_disagreements", "disagreements")}
+    if (labels / "audit-r2" / "summary.json").exists():
+        fig["audit_r2"] = json.loads((labels / "audit-r2" / "summary.json").read_text())
+    for key, rnd in (("round2_agreement", ROUND2), ("round3_agreement", ROUND3)):
+        stores = [labels / f"{n}.csv" for n in rnd["pass1"] + rnd["pass2"]]
+        if all(p.exists() for p in stores):
+            ag = agreement([str(labels / f"{n}.csv") for n in rnd["pass1"]], [str(labels / f"{n}.csv") for n in rnd["pass2"]],
+                           Path("reports") / f"disagreements-{key[:6]}.csv")
+            fig[key] = {k: ag[k] for k in ("n", "per_label", "junk_disagreements", "disagreements")}
     if (models / BEFORE).is_dir() and (models / AFTER).is_dir():
         c = compare_models(BEFORE, AFTER, project)
         fig["compare"] = {k: c[k] for k in ("a", "b", "source", "sentences", "articles", "n_boot", "difference", "heldout")}
@@ -216,15 +220,25 @@ def render(fig: dict) -> dict[str, str]:
              f"Held-out set: {held['sentences']:,} of them in {held['articles']} articles ("
              + ", ".join(f"{lab} {held['positives'][lab]}" for lab in LABELS_ORDER) + f"; version {held['sha256'][:12]}).",
              "(`talks labels stats`, `talks heldout show`)"]
-    ag = fig.get("round2_agreement")
-    if ag:
-        lines += ["", f"Round 2, pass 1 ({', '.join(ROUND2['pass1'])}) against pass 2 ({', '.join(ROUND2['pass2'])}), "
-                  f"labelled blind: over {ag['n']:,} sentences "
-                  "both passes kept as non-junk, Cohen's kappa "
-                  + ", ".join(f"{r['label']} {r['kappa']:.3f}" for r in ag["per_label"])
-                  + f"; {ag['disagreements']:,} disagreements ({ag['junk_disagreements']} about junk) went to a third reader."]
+    for key, name, rnd in (("round2_agreement", "Round 2", ROUND2), ("round3_agreement", "Round 3", ROUND3)):
+        ag = fig.get(key)
+        if ag:
+            lines += ["", f"{name}, pass 1 ({', '.join(rnd['pass1'])}) against pass 2 ({', '.join(rnd['pass2'])}), "
+                      f"labelled blind: over {ag['n']:,} sentences "
+                      "both passes kept as non-junk, Cohen's kappa "
+                      + ", ".join(f"{r['label']} {r['kappa']:.3f}" for r in ag["per_label"])
+                      + f"; {ag['disagreements']:,} disagreements ({ag['junk_disagreements']} about junk) went to a third reader."]
     lines += ["", "Rule-by-rule audit of the gold (guidelines 1.2): | " + " | ".join(
         f"{r['rule']} {r['corrections']}/{r['candidates']}" for r in fig["audit"]) + " | (corrections / candidates)"]
+    if fig.get("audit_r2"):
+        lines += ["", "Rule-by-rule audit of round 2, and the wider hypothetical search over rounds 1 and 2 (guidelines 1.3): | "
+                  + " | ".join(f"{r['rule']} {r['corrections']}/{r['candidates']}" for r in fig["audit_r2"])
+                  + " | (corrections / candidates)"]
+    hp = (fig["current_card"].get("heldout") or {}).get("parts") or {}
+    if hp:
+        lines += ["", "Held-out figures of the current model by how the articles joined the set (`talks models show`; "
+                  "macro-F1, sentences): " + "; ".join(f"{part} {v['macro_f1']:.3f} ({v['sentences']} sentences, "
+                                                         f"{v['articles']} articles)" for part, v in sorted(hp.items())) + "."]
     blocks["labels"] = "\n".join(lines)
 
     card = fig["current_card"]

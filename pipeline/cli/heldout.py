@@ -18,8 +18,23 @@ def cmd_heldout_init(args: argparse.Namespace) -> int:
 def cmd_heldout_add(args: argparse.Namespace) -> int:
     from pipeline.labels.heldout import add_heldout
 
-    res = add_heldout(project_of(args), args.articles, args.reason)
-    say(f"added {len(res.added)} article(s) to {res.path}; label all their sentences, then retrain")
+    res = add_heldout(project_of(args), args.articles, args.reason, method=args.method)
+    say(f"added {len(res.added)} article(s) to {res.path} (their stories included); label all their sentences, then retrain")
+    return 0
+
+
+def cmd_heldout_draw(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipeline.errors import LabelError
+    from pipeline.labels.heldout import draw_heldout
+
+    path = Path(args.candidates)
+    if not path.is_file():
+        raise LabelError("candidates file not found; give a file of article ids, one per line", path)
+    res = draw_heldout(project_of(args), path.read_text(encoding="utf-8").split(), args.n, seed=args.seed, reason=args.reason)
+    say(f"drew {args.n} article(s) at random; added {len(res.added)} with their stories to {res.path}; "
+        "label all their sentences, then retrain")
     return 0
 
 
@@ -45,6 +60,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp = add_command(hsub, "add", cmd_heldout_add, "Add whole articles to the held-out set (label every sentence of them).")
     sp.add_argument("articles", nargs="+", help="article ids")
     sp.add_argument("--reason", default="added by hand", help="why, recorded in the file")
+    sp.add_argument("--method", default="hand-picked", choices=["hand-picked", "random", "stratified"],
+                    help="how the articles were chosen, recorded in the file (default: hand-picked)")
+    labels_opt(sp)
+    root_opt(sp)
+    sp = add_command(hsub, "draw", cmd_heldout_draw, "Add N articles drawn uniformly at random from a file of candidate ids "
+                     "(articles sharing a story with the held-out set left out), with their stories.")
+    sp.add_argument("n", type=int, help="how many articles to draw")
+    sp.add_argument("--from", dest="candidates", required=True, help="a file of candidate article ids, one per line")
+    sp.add_argument("--seed", type=int, default=13, help="random seed (default: 13)")
+    sp.add_argument("--reason", default="", help="what the candidates are, recorded in the file")
     labels_opt(sp)
     root_opt(sp)
     sp = add_command(hsub, "show", cmd_heldout_show, "Size, label counts and version of the held-out set.")

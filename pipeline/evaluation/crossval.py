@@ -1,6 +1,6 @@
 """Nested grouped cross-validation of a gold frame (the default mode of ``evaluate``).
 
-Grouped by article with the same folds as ``train``
+Grouped by story (articles sharing their text, :mod:`pipeline.labels.stories`) with the same folds as ``train``
 (:func:`pipeline.model.selection.grouped_folds`), a fresh pipeline is fitted
 in every fold; thresholds are tuned *inside* each training fold on an inner
 grouped split, so the test fold never sets its own cut-off.  The same fits on
@@ -53,7 +53,7 @@ def cv_evaluation(gold: pd.DataFrame, features: str, C: float, n_boot: int, frac
     gold = gold.reset_index(drop=True)
     texts = np.asarray(gold["text"].astype(str).tolist(), dtype=object)
     Y = gold[list(labels)].to_numpy(dtype=int)
-    groups = gold["article_id"].astype(str).to_numpy()
+    groups = gold["story_id" if "story_id" in gold.columns else "article_id"].astype(str).to_numpy()
     folds = grouped_folds(groups)
     fractions = _norm_fractions(fractions)
     P, T, fold_thresholds, by_cell = cv_predictions(texts, Y, groups, folds, features, C, fractions, progress, jobs, labels)
@@ -70,7 +70,7 @@ def cv_evaluation(gold: pd.DataFrame, features: str, C: float, n_boot: int, frac
     res["thresholds"] = {"per_fold": fold_thresholds,
                          "median": {lab: float(np.median(v)) for lab, v in fold_thresholds.items()}}
     res["method"] = {
-        "summary": f"GroupKFold({len(folds)}) by article (seed {SEED}, the folds train uses); "
+        "summary": f"GroupKFold({len(folds)}) by story (seed {SEED}, the folds train uses); "
         f"a fresh pipeline (features={features}, C={C:g}) is fitted in each training fold.",
         "thresholds": f"tuned per label inside each training fold on the out-of-fold probabilities of an inner "
         f"GroupKFold({INNER_SPLITS}) (nested), so the test fold never sets its own cut-off.",

@@ -82,16 +82,17 @@ def simulate(
 
     ``jobs`` worker processes run the curves (None or 0: one per core; 1: none).  ``progress`` gets one tick for
     the full-pool model and one per point of each curve, a curve's worth at a time."""
-    from pipeline.labels.heldout import heldout_path, split_gold
     from pipeline.labels.gold import gold_labels, labels_hash
+    from pipeline.labels.heldout import heldout_path, split_gold
+    from pipeline.labels.stories import with_stories
 
     if start < 1 or (step is not None and step < 1) or rounds < 1 or not seeds:
         raise LabelError("--start, --step, --rounds and --seeds must all be 1 or more")
     labels_dir = project.labels
-    gold = gold_labels(project)
+    gold = with_stories(project, gold_labels(project))
     train_df, test_df = split_gold(gold, labels_dir)
     if test_df.empty:
-        tr, te = grouped_folds(gold["article_id"].to_numpy())[0]
+        tr, te = grouped_folds(gold["story_id"].to_numpy())[0]
         train_df, test_df = gold.iloc[tr].reset_index(drop=True), gold.iloc[te].reset_index(drop=True)
         test_source = (f"no held-out set ({heldout_path(labels_dir)} missing): scored on a fixed fifth of the gold articles "
                        f"(the first article-grouped fold, seed {SEED})")
@@ -104,7 +105,7 @@ def simulate(
 
     texts = np.asarray(train_df["text"].tolist(), dtype=object)
     Y = train_df[list(LABELS)].to_numpy(dtype=int)
-    groups = train_df["article_id"].to_numpy()
+    groups = train_df["story_id"].to_numpy()
     test = (test_df["text"].tolist(), test_df[list(LABELS)].to_numpy(dtype=int))
     vectors = text_vectors(texts)
     _, _, full = _fit_and_score(texts, Y, groups, np.arange(len(texts)), test)

@@ -91,3 +91,15 @@ def corpus_stories(sentences) -> dict[str, str]:
     for aid, text in zip(sentences["article_id"].astype(str), sentences["text"].astype(str)):
         texts[aid].append(text)
     return story_ids(texts)
+
+
+def with_stories(project, gold):
+    """``gold`` (a table with ``article_id``) with a ``story_id`` column: the stories of its articles'
+    corpus text, the groups of every grouped cross-validation split."""
+    from pipeline.corpus.store import load_sentences
+
+    sents = load_sentences(project.corpus)
+    ids = corpus_stories(sents[sents["article_id"].isin(set(gold["article_id"]))])
+    out = gold.copy()
+    out["story_id"] = out["article_id"].map(lambda a: ids.get(a, a))
+    return out

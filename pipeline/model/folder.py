@@ -70,7 +70,8 @@ def training_facts(gold, Y: np.ndarray, groups, labels_dir: str | Path, labels_s
         "labels_dir": str(labels_dir),
         "labels_sha256": labels_sha256,
         "sentences": int(len(gold)),
-        "articles": int(len(set(groups))),
+        "articles": int(gold["article_id"].nunique()),
+        "stories": int(len(set(groups))),
         "positives": {lab: int(Y[:, j].sum()) for j, lab in enumerate(LABELS)},
         "guidelines_version": guidelines_version(labels_dir),
     }

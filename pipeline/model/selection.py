@@ -47,7 +47,7 @@ GRID = GRIDS["cues"]  # the default: as fast as word n-grams alone, and blame mo
 
 
 def grouped_folds(groups, n_splits: int = N_SPLITS) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Article-grouped folds, shuffled with a fixed seed so they are the same on every run."""
+    """Folds grouped by ``groups`` (stories or articles), shuffled with a fixed seed so they are the same on every run."""
     from sklearn.model_selection import GroupKFold
 
     groups = np.asarray(groups)
@@ -106,15 +106,18 @@ def apply_thresholds(P: np.ndarray, thresholds: dict[str, float], labels=LABELS)
 
 
 def training_data(project: Project):
-    """The project's gold labels outside the held-out articles as (DataFrame, texts, Y, groups)."""
-    from pipeline.labels.heldout import split_gold
+    """The project's gold labels outside the held-out articles as (DataFrame with ``story_id``, texts, Y, groups):
+    the groups are stories (:mod:`pipeline.labels.stories`), so no fold has a story on both sides."""
     from pipeline.labels.gold import gold_labels
+    from pipeline.labels.heldout import split_gold
+    from pipeline.labels.stories import with_stories
 
     gold = split_gold(gold_labels(project), project.labels)[0]
     if len(gold) == 0:
         raise LabelError("no labelled sentences outside the held-out set; label some with 'talks label' first", project.labels)
+    gold = with_stories(project, gold)
     Y = gold[list(LABELS)].to_numpy(dtype=int)
-    return gold, gold["text"].tolist(), Y, gold["article_id"].to_numpy()
+    return gold, gold["text"].tolist(), Y, gold["story_id"].to_numpy()
 
 
 def train(
@@ -167,10 +170,13 @@ def train(
 
 
 def heldout_score(model, thresholds: dict[str, float], project: Project) -> dict | None:
-    """The fitted model scored as it is on the project's held-out gold, with its version; None without a held-out set."""
-    from pipeline.labels.heldout import heldout_articles, heldout_version, split_gold
+    """The fitted model scored as it is on the project's held-out gold, with its version; None without a held-out set.
+
+    ``parts``: the same scores per way the articles joined the set (stratified draw, random draw,
+    hand-picked, pulled in by story: :data:`pipeline.labels.heldout.METHODS`), point figures only."""
     from pipeline.labels.gold import gold_labels
-    from pipeline.metrics import metric_block
+    from pipeline.labels.heldout import heldout_articles, heldout_methods, heldout_version, split_gold
+    from pipeline.metrics import metric_block, scores
 
     if not heldout_articles(project.labels):
         return None
@@ -181,7 +187,15 @@ def heldout_score(model, thresholds: dict[str, float], project: Project) -> dict
     Yhat = apply_thresholds(predict_proba(model, held["text"].tolist()), thresholds)
     m = metric_block(Y, Yhat, held["article_id"].to_numpy())
     keep = ("precision", "recall", "f1", "f1_ci", "support")
-    return {**heldout_version(held),
+    method = held["article_id"].map(heldout_methods(project.labels)).fillna("hand-picked").to_numpy()
+    parts = {}
+    for part in sorted(set(method)):
+        sel = method == part
+        point = scores(Y[sel], Yhat[sel])
+        parts[part] = {"articles": int(held.loc[sel, "article_id"].nunique()), "sentences": int(sel.sum()),
+                       "positives": {lab: int(Y[sel, j].sum()) for j, lab in enumerate(LABELS)},
+                       "f1": {lab: point["per_label"][lab]["f1"] for lab in LABELS}, "macro_f1": point["macro"]["f1"]}
+    return {**heldout_version(held), "parts": parts,
             "metrics": {"per_label": {lab: {k: m["per_label"][lab][k] for k in keep} for lab in LABELS},
                         "macro": {k: m["macro"][k] for k in ("precision", "recall", "f1", "f1_ci")},
                         "micro": {k: m["micro"][k] for k in ("precision", "recall", "f1", "f1_ci")}}}
