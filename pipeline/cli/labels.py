@@ -107,15 +107,16 @@ def cmd_queue(args: argparse.Namespace) -> int:
     from pipeline.labelling.queue import MIN_WORDS, build_queue
 
     res = build_queue(project_of(args), model=args.model, size=args.size, random_share=args.random_share, seed=args.seed,
-                      per_article=args.per_article, out=args.out, topic_weight=args.topic_weight)
+                      per_article=args.per_article, out=args.out, topic_weight=args.topic_weight,
+                      positive_share=args.positive_share)
     for w in res["warnings"]:
         warn(w)
     c = res["counts"]
     say(f"pool: {c['pool']} of {c['corpus']} corpus sentences, {c['pool_topic']} of them in coverage of the war or the talks "
         f"({c['labelled']} labelled, {c['heldout']} in held-out articles or their stories "
         f"and {c['short']} shorter than {MIN_WORDS} words left out)")
-    say(f"queued {c['uncertain'] + c['random']} with model {res['model_id']}: {c['uncertain']} the model is least sure of, "
-        f"{c['random']} drawn at random")
+    say(f"queued {c['uncertain'] + c['random'] + c['likely']} with model {res['model_id']}: {c['uncertain']} the model is least sure of, "
+        f"{c['random']} drawn at random" + (f", {c['likely']} likely positives of the rare labels" if c["likely"] else ""))
     for part, mk in res["makeup"].items():
         n = max(mk["sentences"], 1)
         say(f"  {part}: {mk['sentences']} sentences, {mk['syria_coverage'] / n:.0%} from coverage of the war or the talks "
@@ -180,6 +181,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--random-share", type=float, default=0.2, help="share drawn uniformly at random, which keeps quality "
                     "estimates on queued labels unbiased (default: 0.2)")
     sp.add_argument("--per-article", type=int, default=3, help="at most this many uncertain sentences per article (default: 3)")
+    sp.add_argument("--positive-share", type=float, default=0.0, help="share given to the sentences most likely to carry the "
+                    "rare labels (blame, humanitarian), when the gold lacks their positives (default: 0)")
     sp.add_argument("--topic-weight", type=float, default=0.25, help="weight of the uncertainty of sentences from articles that "
                     "are not coverage of the war or the talks (1: no preference; 0: only the random share reaches them; default: 0.25)")
     sp.add_argument("--seed", type=int, default=13, help="random seed; the same inputs and seed give the same queue (default: 13)")

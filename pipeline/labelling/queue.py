@@ -37,6 +37,14 @@ flag, or an article that names Syria:
 tags), ``topic_weight`` (default :data:`TOPIC_WEIGHT`) for the rest.  The
 random share is drawn from the whole pool, on topic or not.
 
+**Likely positives** (``positive_share``, default 0).  Where the gold lacks
+positives of the rare labels, a share of the queue can go to the sentences
+most likely to carry them: an equal part per label of :data:`RARE_WEIGHTS`,
+each ranked by that label's probability times the topic weight, with the
+same article cap and duplicate rule ("likely" in the reason column).  It spends labels
+where each one adds a positive, at the price of a gold richer in those labels
+than the feed; the random share still estimates the feed as it is.
+
 **Stories.**  Articles sharing a story with a held-out article
 (:mod:`pipeline.labels.stories`) are left out of the pool as the held-out
 articles are: labelling them would put the held-out story's text into
@@ -141,6 +149,32 @@ def select(texts, article_ids, scores: np.ndarray, size: int, random_share: floa
     return _interleave(uncertain, [int(i) for i in drawn])
 
 
+def _with_likely(texts, article_ids, scores, P, labels, weight, size: int, random_share: float, positive_share: float,
+                 per_article: int, rng: np.random.Generator) -> list[tuple[int, str]]:
+    """:func:`select` after taking ``positive_share`` of ``size`` as likely positives of the rare labels
+    (module docstring), spread evenly through the queue."""
+    n_likely = int(round(size * positive_share))
+    if n_likely == 0:
+        return select(texts, article_ids, scores, size, random_share, per_article, rng)
+    vectors = text_vectors(texts)
+    rare = [j for j, lab in enumerate(labels) if lab in RARE_WEIGHTS]
+    likely: list[int] = []
+    for k, j in enumerate(rare):  # an equal part per rare label, each by its own probability
+        want = n_likely * (k + 1) // len(rare) - len(likely)
+        left = np.setdiff1d(np.arange(len(texts)), likely)
+        score = P[left, j] * weight[left]
+        likely += [int(left[i]) for i, why in select([texts[i] for i in left], [article_ids[i] for i in left], score, want, 0.0,
+                                                      per_article, rng, vectors[left]) if why == "uncertain"]
+    rest = np.setdiff1d(np.arange(len(texts)), likely)
+    rest_size = size - len(likely)
+    sub_share = min(1.0, size * random_share / rest_size) if rest_size else 0.0
+    others = [(int(rest[i]), why) for i, why in select([texts[i] for i in rest], [article_ids[i] for i in rest], scores[rest],
+                                                        rest_size, sub_share, per_article, rng, vectors[rest])] if rest_size else []
+    total = len(others) + len(likely)
+    it_o, it_l = iter(others), iter(likely)
+    return [(next(it_l), "likely") if (k + 1) * len(likely) // total > k * len(likely) // total else next(it_o) for k in range(total)]
+
+
 def _interleave(uncertain: list[int], drawn: list[int]) -> list[tuple[int, str]]:
     """Random picks at evenly spaced ranks (Bresenham), the uncertain ones in score order between them."""
     total = len(uncertain) + len(drawn)
@@ -152,7 +186,10 @@ def _interleave(uncertain: list[int], drawn: list[int]) -> list[tuple[int, str]]
     return out
 
 
-def check_parameters(size: int, random_share: float, per_article: int, topic_weight: float = TOPIC_WEIGHT) -> None:
+def check_parameters(size: int, random_share: float, per_article: int, topic_weight: float = TOPIC_WEIGHT,
+                     positive_share: float = 0.0) -> None:
+    if not 0 <= positive_share <= 1 or positive_share + random_share > 1:
+        raise LabelError(f"--positive-share must be between 0 and 1 - --random-share ({1 - random_share:g}), not {positive_share}")
     if not 0 <= topic_weight <= 1:
         raise LabelError(f"--topic-weight must be between 0 and 1, not {topic_weight}")
     if size < 1:
@@ -172,6 +209,7 @@ def build_queue(
     per_article: int = 3,
     out: str | Path | None = None,
     topic_weight: float = TOPIC_WEIGHT,
+    positive_share: float = 0.0,
 ) -> dict:
     """Pick the project's next sentences to label with ``model`` (None: the project's current one)
     and write them to ``out`` (default ``queue.csv`` in ``project.labels``).
@@ -196,7 +234,7 @@ def build_queue(
     from pipeline.labels.stories import corpus_stories
     from pipeline.model.relevance import article_topic
 
-    check_parameters(size, random_share, per_article, topic_weight)
+    check_parameters(size, random_share, per_article, topic_weight, positive_share)
     labels_dir, corpus_root = project.labels, project.corpus
     path = Path(out) if out is not None else Path(labels_dir) / QUEUE_FILE
     if path.parent.resolve() == Path(labels_dir).resolve() and is_store_name(path.name):
@@ -231,7 +269,9 @@ def build_queue(
     kind = np.where(pool["article_id"].map(topic["on_topic"]).to_numpy(dtype=bool), "on-topic",
                     np.where(pool["article_id"].map(topic["syria_coverage"]).to_numpy(dtype=bool), "syria", "other"))
     scores = uncertainty_scores(P, thresholds, labels) * np.where(kind == "other", topic_weight, 1.0)
-    picks = select(texts, pool["article_id"].tolist(), scores, size, random_share, per_article, np.random.default_rng(seed))
+    weight = np.where(kind == "other", topic_weight, 1.0)
+    picks = _with_likely(texts, pool["article_id"].tolist(), scores, P, labels, weight, min(size, len(pool)), random_share,
+                         positive_share, per_article, np.random.default_rng(seed))
 
     out_rows = []
     for rank, (i, reason) in enumerate(picks, 1):
@@ -255,6 +295,7 @@ def build_queue(
             "pool_topic": int((kind != "other").sum()),
             "uncertain": reasons["uncertain"],
             "random": reasons["random"],
+            "likely": reasons["likely"],
             "suggested": {lab: sum(lab in r["suggested"] for r in out_rows) for lab in labels},
         },
         "makeup": queue_makeup(out_rows, labels),
@@ -265,10 +306,11 @@ def build_queue(
 
 
 def queue_makeup(rows: list[dict], labels=LABELS) -> dict[str, dict]:
-    """Per reason ("uncertain", "random") and "all": sentences, how many are from on-topic
+    """Per reason ("uncertain", "random", "likely" when asked for) and "all": sentences, how many are from on-topic
     articles, from Syria coverage (on-topic or Syria named twice), and pre-ticked per label."""
     out = {}
-    for part in ("uncertain", "random", "all"):
+    parts = ("uncertain", "random", *(["likely"] if any(r["reason"] == "likely" for r in rows) else []), "all")
+    for part in parts:
         sel = [r for r in rows if part == "all" or r["reason"] == part]
         out[part] = {"sentences": len(sel), "on_topic": sum(r["topic"] == "on-topic" for r in sel),
                      "syria_coverage": sum(r["topic"] != "other" for r in sel),
