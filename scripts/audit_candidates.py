@@ -43,7 +43,8 @@ RULES = {
     # round 3 (guidelines 1.3): the wider hypothetical net, planned refugee policy, charges, tolls in relative clauses
     "hypothetical-violence-wide": ("violence", lambda g, t: (g["violence"] == 1) & t.str.contains(
         r"\b(?:aim(?:s|ed|ing)?\b|hop(?:e|es|ed|ing)\b|vow|poised|offer|ready to|threat|plan|would|could|unlikely|expected to|"
-        r"might|may\b|intend|prepar|seek(?:s|ing)? to|set to|going to|will\b|if\b)", case=False)),
+        r"might|may\b|intend|prepar|seek(?:s|ing)? to|set to|going to|will\b|if\b|potential|risk|deploy|ground troops|"
+        r"ground operation|readiness|willing)", case=False)),
     "planned-refugee-policy": ("humanitarian", lambda g, t: (g["humanitarian"] == 1) & t.str.contains(
         r"refugee|migrant|asylum|deport|border|quota|resettle|relocat", case=False)),
     "indictments-charges": ("blame", lambda g, t: t.str.contains(

@@ -119,3 +119,27 @@ def test_the_shipped_split_keeps_every_story_on_one_side(project_corpus):
     methods = heldout_methods(REPO / "labels")
     assert set(methods.values()) <= {"stratified", "random", "hand-picked", "story"}
     assert methods["2016-01-11-aid-convoy-enters-besieged-starving-syrian-town-reuters"] == "story"
+
+
+def test_a_grown_heldout_set_is_compared_on_what_both_models_held_out(heldout_project):
+    """Model A is trained, then articles it trained on join the held-out set and B is trained: the comparison
+    scores both only on the articles both held out (A's training articles would flatter A), and --parts picks
+    parts by how they joined."""
+    from pipeline.evaluation.compare import compare_models
+    from pipeline.model.selection import train
+
+    p = heldout_project
+    a = train(p["project"], grid=[{"features": "word", "C": 4.0}], set_current=False)
+    first = heldout_articles(p["labels"])
+    spare = sorted(set(pd.read_csv(p["labels"] / "tester.csv", dtype=str)["article_id"]) - first)[:3]
+    add_heldout(p["project"], spare, "grown after A was trained")
+    b = train(p["project"], grid=[{"features": "word", "C": 4.0}], set_current=False)
+    assert set(b["heldout"]["article_ids"]) == first | set(spare)
+    c = compare_models(a["model_id"], b["model_id"], p["project"])
+    assert c["articles"] == len(first) and "only the" in c["source"]
+    whole = compare_models(b["model_id"], b["model_id"], p["project"])
+    assert whole["articles"] == len(first) + len(spare)
+    picked = compare_models(a["model_id"], b["model_id"], p["project"], parts=("hand-picked",))
+    assert picked["articles"] == len(spare)
+    with pytest.raises(LabelError, match="unknown held-out part"):
+        compare_models(a["model_id"], b["model_id"], p["project"], parts=("lucky",))

@@ -37,7 +37,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from pipeline.evaluation.compare import compare_models
     from pipeline.store import atomic_write_text
 
-    c = compare_models(args.a, args.b, project_of(args), data=args.data)
+    parts = tuple(p.strip() for p in args.parts.split(",") if p.strip()) if args.parts else None
+    c = compare_models(args.a, args.b, project_of(args), data=args.data, parts=parts)
     for w in c["warnings"]:
         warn(w)
     if args.json:
@@ -120,6 +121,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("a", help=f"model A: {MODEL_NAME}")
     sp.add_argument("b", help=f"model B: {MODEL_NAME}")
     sp.add_argument("--data", help="a label-store CSV to score on instead of the project's held-out set")
+    sp.add_argument("--parts", help="only the held-out articles that joined the set this way (comma-separated: stratified, "
+                    "random, hand-picked, story), e.g. the parts an older model also held out")
     sp.add_argument("--show", type=int, default=20, help="changed sentences to print (default: 20)")
     sp.add_argument("--json", help="also write the whole comparison, changed sentences included, to this JSON file")
     labels_opt(sp)

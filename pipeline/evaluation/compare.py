@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import ModelError, PipelineError
-from pipeline.labels.heldout import heldout_articles, heldout_gold, heldout_version, read_heldout, split_gold
+from pipeline.errors import LabelError, ModelError, PipelineError
+from pipeline.labels.heldout import METHODS, heldout_articles, heldout_gold, heldout_methods, heldout_version, read_heldout, split_gold
 from pipeline.metrics import N_BOOT, Comparison, compare_predictions
 from pipeline.project import Project
 from pipeline.records import LABELS
@@ -34,12 +34,23 @@ from pipeline.model.loading import load_model
 MAX_CHANGED = 200  # changed sentences listed in full; the count is always exact
 
 
-def scoring_data(project: Project, data: str | Path | None = None):
-    """(gold frame, description): the project's held-out gold, or the label-store CSV ``data``."""
+def scoring_data(project: Project, data: str | Path | None = None, parts: tuple[str, ...] | None = None):
+    """(gold frame, description): the project's held-out gold (only the articles that joined it by one of
+    ``parts``, :data:`~pipeline.labels.heldout.METHODS`, if given), or the label-store CSV ``data``."""
     if data is not None:
+        if parts:
+            raise LabelError("--parts selects parts of the project's held-out set; it does not go with --data")
         df, _ = read_heldout(data, LABELS)
         return df, f"the held-out file {data}"
     df = heldout_gold(project)
+    if parts:
+        if unknown := sorted(set(parts) - set(METHODS)):
+            raise LabelError(f"unknown held-out part(s) {', '.join(unknown)}; the parts are {', '.join(METHODS)}")
+        method = df["article_id"].map(heldout_methods(project.labels))
+        df = df[method.isin(parts).to_numpy()].reset_index(drop=True)
+        if df.empty:
+            raise LabelError(f"no held-out gold in the part(s) {', '.join(parts)}", project.labels / "heldout.csv")
+        return df, f"the {' and '.join(parts)} part(s) of the project's held-out set ({project.labels}/heldout.csv)"
     return df, f"the project's held-out set ({project.labels}/heldout.csv)"
 
 
@@ -49,12 +60,15 @@ def compare_models(
     project: Project = Project(),
     data: str | Path | None = None,
     n_boot: int = N_BOOT,
+    parts: tuple[str, ...] | None = None,
 ) -> Comparison:
     """Score models ``a`` (None: current) and ``b`` as they are on the same sentences; B - A paired.
 
     Models are named by id, folder, ``current`` or ``previous`` (in
-    ``project.models``); the sentences are the project's held-out gold unless
-    ``data`` names a label-store CSV.  Returns the
+    ``project.models``); the sentences are the project's held-out gold (only
+    the articles both models held out, when their cards list them and the set
+    has grown since; only the ``parts`` named, if any) unless ``data`` names a
+    label-store CSV.  Returns the
     ``metrics.compare_predictions`` result plus ``source``, ``a``, ``b``,
     ``difference`` (B's, with its ``verdict``), ``changed`` (the sentences whose
     labels changed), ``warnings``, and with ``data``: ``overlap``, the number of
@@ -65,7 +79,16 @@ def compare_models(
     for m in models:
         if tuple(m["labels"]) != tuple(LABELS):
             raise ModelError(f"model labels {', '.join(m['labels'])} differ from {', '.join(LABELS)}; cannot compare", m["path"])
-    df, source = scoring_data(project, data)
+    df, source = scoring_data(project, data, parts)
+    if data is None and not parts:
+        # a held-out set only grows: articles added after a model was trained may be in its training data
+        held_then = [set(ids) for m in models if (ids := (m["card"].get("heldout") or {}).get("article_ids"))]
+        if len(held_then) == 2 and not set(df["article_id"]) <= set.intersection(*held_then):
+            both = set.intersection(*held_then)
+            df = df[df["article_id"].isin(both).to_numpy()].reset_index(drop=True)
+            if df.empty:
+                raise LabelError("the two models held out no articles in common; compare them with --data FILE")
+            source += f", only the {df['article_id'].nunique()} articles both models held out"
     texts = df["text"].astype(str).tolist()
     Y = df[list(LABELS)].to_numpy(dtype=int)
     groups = df["article_id"].astype(str).to_numpy()
@@ -87,6 +110,11 @@ def compare_models(
             if not m["card"].get("heldout"):
                 warnings.append(f"{row['model_id']} was trained before the held-out set existed and may have been trained on "
                                 "these articles: its figures here are optimistic")
+            elif not parts and not (m["card"].get("heldout") or {}).get("article_ids") \
+                    and row["heldout_at_training"] != heldout_version(heldout_gold(project))["sha256"]:
+                warnings.append(f"{row['model_id']} was scored at training on another version of the held-out set: articles "
+                                "added to it since may have been in its training data, so its figures here may be optimistic; "
+                                "compare on the parts it held out too (e.g. --parts stratified,hand-picked)")
         comp["heldout"] = version
         comp["heldout_articles"] = sorted(heldout_articles(project.labels))
     else:

@@ -99,6 +99,7 @@ def heldout_version(heldout_gold) -> dict:
 
     return {
         "articles": int(heldout_gold["article_id"].nunique()),
+        "article_ids": sorted(set(heldout_gold["article_id"])),
         "sentences": int(len(heldout_gold)),
         "positives": {lab: int(heldout_gold[lab].sum()) for lab in LABELS},
         "sha256": labels_hash(heldout_gold),
