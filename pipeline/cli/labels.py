@@ -108,7 +108,8 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
     res = build_queue(project_of(args), model=args.model, size=args.size, random_share=args.random_share, seed=args.seed,
                       per_article=args.per_article, out=args.out, topic_weight=args.topic_weight,
-                      positive_share=args.positive_share)
+                      positive_share=args.positive_share,
+                      positive_labels=tuple(x.strip() for x in args.positive_labels.split(",") if x.strip()))
     for w in res["warnings"]:
         warn(w)
     c = res["counts"]
@@ -183,6 +184,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--per-article", type=int, default=3, help="at most this many uncertain sentences per article (default: 3)")
     sp.add_argument("--positive-share", type=float, default=0.0, help="share given to the sentences most likely to carry the "
                     "rare labels (blame, humanitarian), when the gold lacks their positives (default: 0)")
+    sp.add_argument("--positive-labels", default="humanitarian,blame", help="the labels --positive-share looks for, "
+                    "comma-separated (default: humanitarian,blame)")
     sp.add_argument("--topic-weight", type=float, default=0.25, help="weight of the uncertainty of sentences from articles that "
                     "are not coverage of the war or the talks (1: no preference; 0: only the random share reaches them; default: 0.25)")
     sp.add_argument("--seed", type=int, default=13, help="random seed; the same inputs and seed give the same queue (default: 13)")

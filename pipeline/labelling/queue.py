@@ -39,7 +39,8 @@ random share is drawn from the whole pool, on topic or not.
 
 **Likely positives** (``positive_share``, default 0).  Where the gold lacks
 positives of the rare labels, a share of the queue can go to the sentences
-most likely to carry them: an equal part per label of :data:`RARE_WEIGHTS`,
+most likely to carry them: an equal part per label of ``positive_labels``
+(default the labels of :data:`RARE_WEIGHTS`),
 each ranked by that label's probability times the topic weight, with the
 same article cap and duplicate rule ("likely" in the reason column).  It spends labels
 where each one adds a positive, at the price of a gold richer in those labels
@@ -150,14 +151,14 @@ def select(texts, article_ids, scores: np.ndarray, size: int, random_share: floa
 
 
 def _with_likely(texts, article_ids, scores, P, labels, weight, size: int, random_share: float, positive_share: float,
-                 per_article: int, rng: np.random.Generator) -> list[tuple[int, str]]:
+                 per_article: int, rng: np.random.Generator, positive_labels=tuple(RARE_WEIGHTS)) -> list[tuple[int, str]]:
     """:func:`select` after taking ``positive_share`` of ``size`` as likely positives of the rare labels
     (module docstring), spread evenly through the queue."""
     n_likely = int(round(size * positive_share))
     if n_likely == 0:
         return select(texts, article_ids, scores, size, random_share, per_article, rng)
     vectors = text_vectors(texts)
-    rare = [j for j, lab in enumerate(labels) if lab in RARE_WEIGHTS]
+    rare = [j for j, lab in enumerate(labels) if lab in positive_labels]
     likely: list[int] = []
     for k, j in enumerate(rare):  # an equal part per rare label, each by its own probability
         want = n_likely * (k + 1) // len(rare) - len(likely)
@@ -210,6 +211,7 @@ def build_queue(
     out: str | Path | None = None,
     topic_weight: float = TOPIC_WEIGHT,
     positive_share: float = 0.0,
+    positive_labels: tuple[str, ...] = tuple(RARE_WEIGHTS),
 ) -> dict:
     """Pick the project's next sentences to label with ``model`` (None: the project's current one)
     and write them to ``out`` (default ``queue.csv`` in ``project.labels``).
@@ -235,6 +237,8 @@ def build_queue(
     from pipeline.model.relevance import article_topic
 
     check_parameters(size, random_share, per_article, topic_weight, positive_share)
+    if unknown := sorted(set(positive_labels) - set(LABELS)):
+        raise LabelError(f"unknown label(s) {', '.join(unknown)} for --positive-labels; use {', '.join(LABELS)}")
     labels_dir, corpus_root = project.labels, project.corpus
     path = Path(out) if out is not None else Path(labels_dir) / QUEUE_FILE
     if path.parent.resolve() == Path(labels_dir).resolve() and is_store_name(path.name):
@@ -271,7 +275,7 @@ def build_queue(
     scores = uncertainty_scores(P, thresholds, labels) * np.where(kind == "other", topic_weight, 1.0)
     weight = np.where(kind == "other", topic_weight, 1.0)
     picks = _with_likely(texts, pool["article_id"].tolist(), scores, P, labels, weight, min(size, len(pool)), random_share,
-                         positive_share, per_article, np.random.default_rng(seed))
+                         positive_share, per_article, np.random.default_rng(seed), positive_labels)
 
     out_rows = []
     for rank, (i, reason) in enumerate(picks, 1):
