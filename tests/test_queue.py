@@ -193,3 +193,53 @@ def test_select_caps_articles_and_fills_the_gap_at_random():
 def test_select_bad_parameters():
     with pytest.raises(LabelError, match="random-share"):
         select(TEXTS, ["a"] * 8, np.zeros(8), size=3, random_share=1.5, per_article=1, rng=np.random.default_rng(0))
+
+
+OFF_TOPIC = ("Markets report number {i} from London\n\n"
+             "The central bank accused the treasury of lying about the budget for district {i}.\n\n"
+             "Traders said shares fell sharply in the capital on Tuesday after the report {i}.\n\n"
+             "Officials blamed the regulator and condemned the decision over the port {i}.\n\n"
+             "Thousands of commuters fled the flooded station and need shelter tonight {i}.\n")
+
+
+@pytest.fixture
+def mixed_project(project) -> dict:
+    """The copy plus six articles that never name Syria (the model has seen none of them)."""
+    from pipeline.corpus.store import build_corpus
+
+    raw = project["corpus"].parent / "raw"
+    for i in range(6):
+        (raw / f"markets{i}.txt").write_text(OFF_TOPIC.format(i=i), encoding="utf-8")
+    build_corpus([raw], project["corpus"])
+    return project
+
+
+def test_the_topic_weight_keeps_uncertain_picks_on_the_war_and_reports_the_makeup(mixed_project):
+    sents = _sentences(mixed_project)
+    off = set(sents.loc[sents["article_id"].str.startswith("markets"), "sentence_id"])
+    res = _queue(mixed_project, size=40, random_share=0.5, topic_weight=0.0, per_article=10, seed=3)
+    uncertain = [r for r in res["rows"] if r["reason"] == "uncertain"]
+    assert uncertain and not {r["sentence_id"] for r in uncertain} & off  # weight 0: only the random share reaches them
+    assert {r["sentence_id"] for r in res["rows"] if r["reason"] == "random"} & off  # the random share stays uniform
+    mk = res["makeup"]
+    assert mk["uncertain"]["syria_coverage"] == mk["uncertain"]["sentences"] == len(uncertain)
+    assert mk["all"]["sentences"] == 40 and mk["random"]["syria_coverage"] < mk["random"]["sentences"]
+    assert all(r["topic"] == "other" for r in res["rows"] if r["sentence_id"] in off)
+    even = _queue(mixed_project, size=40, random_share=0.0, topic_weight=1.0, per_article=10, seed=3)
+    assert {r["sentence_id"] for r in even["rows"]} & off  # weight 1: no preference, the model's doubt decides
+    with pytest.raises(LabelError, match="topic-weight"):
+        _queue(mixed_project, topic_weight=1.5)
+
+
+def test_a_positive_share_takes_the_likeliest_rare_label_sentences(project):
+    res = _queue(project, size=20, random_share=0.2, positive_share=0.5, positive_labels=("humanitarian",), per_article=10)
+    likely = [r for r in res["rows"] if r["reason"] == "likely"]
+    assert len(likely) == 10 and res["counts"]["likely"] == 10 and res["makeup"]["likely"]["sentences"] == 10
+    others = [r for r in res["rows"] if r["reason"] != "likely"]
+    # every likely pick is at least as probable a humanitarian sentence as anything the other shares took
+    assert min(r["p_humanitarian"] for r in likely) >= np.median([r["p_humanitarian"] for r in others])
+    assert [i for i, r in enumerate(res["rows"]) if r["reason"] == "likely"] != list(range(10))  # spread, not a block
+    with pytest.raises(LabelError, match="positive-share"):
+        _queue(project, random_share=0.5, positive_share=0.6)
+    with pytest.raises(LabelError, match="positive-labels"):
+        _queue(project, positive_share=0.5, positive_labels=("joy",))
