@@ -139,7 +139,7 @@ def test_corrupt_onnx_file_is_a_model_error(tmp_path):
 def test_model_folder_holds_the_encoder_by_relative_path(trained):
     folder, card = trained["folder"], trained["card"]
     assert sorted(p.name for p in folder.iterdir()) == ["card.json", "card.md", "encoder.onnx", "model.skops"]
-    assert card["model_id"].startswith("ft-") and card["features"] in ("finetuned", "word+finetuned")
+    assert card["model_id"].startswith("ft-") and card["features"] in ("finetuned", "word+finetuned", "word+cues+finetuned")
     assert card["parameters"]["encoder"]["sha256"] == sha256_file(folder / "encoder.onnx")
     assert card["selection"]["trials"] and card["finetune"]["cross_fit"]["folds"] == 2
     with zipfile.ZipFile(folder / "model.skops") as z:

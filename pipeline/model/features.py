@@ -20,7 +20,7 @@ FEATURES = ("word", "word+char", "embeddings", "word+char+embeddings", "word+cue
 
 # Kept apart from FEATURES: these need an encoder file (make_pipeline's
 # ``encoder``), which only pipeline/finetune.py makes.
-FINETUNED_FEATURES = ("finetuned", "word+finetuned")
+FINETUNED_FEATURES = ("finetuned", "word+finetuned", "word+cues+finetuned")
 
 
 def uses_embeddings(features: str) -> bool:

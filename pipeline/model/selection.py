@@ -34,7 +34,8 @@ GRIDS: dict[str, list[dict]] = {
     "both": [{"features": "word+char+embeddings", "C": c} for c in (0.5, 2.0, 8.0)],
     "cues": [{"features": f, "C": c} for f in ("word+cues", "word+cues+static") for c in (1.0, 4.0, 16.0)],
     # A fine-tuned encoder's embeddings (pipeline/finetune.py adds "encoder": its ONNX file to each).
-    "finetuned": [{"features": f, "C": c} for f in ("finetuned", "word+finetuned") for c in (0.5, 2.0, 8.0)],
+    # word+cues+finetuned keeps the blame cues, where the encoder alone is weakest (issue 19's measurements).
+    "finetuned": [{"features": f, "C": c} for f in ("finetuned", "word+finetuned", "word+cues+finetuned") for c in (0.5, 2.0, 8.0)],
 }
 
 
