@@ -31,6 +31,11 @@ LABELS_ORDER = ("diplomacy", "violence", "humanitarian", "blame")
 BEFORE = "tfidf-69fb10c6b1"
 # The same features and grid trained on rounds 1 and 2: the loop's "after", so the comparison is the labels' doing.
 AFTER = "tfidf-a5739769ea"
+# The model current before round 3, and the same features trained on rounds 1-3 (round 3 moved articles these two
+# trained on into the held-out set, so both are compared on the parts of the set that existed before: OLD_PARTS).
+BEFORE3 = "cues-5dcf298875"
+AFTER3 = "cues-2aba5e878b"
+OLD_PARTS = ("stratified", "hand-picked")
 # Round 2's two blind passes: the queue batches (ann13-20 / ann21-28), the refugee and aid articles (29-30 / 31-32),
 # the accusation-rich held-out articles (33 / 34).
 ROUND2 = {"pass1": [f"ann{n}" for n in (*range(13, 21), 29, 30, 33)], "pass2": [f"ann{n}" for n in (*range(21, 29), 31, 32, 34)]}
@@ -68,14 +73,16 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
             ag = agreement([str(labels / f"{n}.csv") for n in rnd["pass1"]], [str(labels / f"{n}.csv") for n in rnd["pass2"]],
                            Path("reports") / f"disagreements-{key[:6]}.csv")
             fig[key] = {k: ag[k] for k in ("n", "per_label", "junk_disagreements", "disagreements")}
-    if (models / BEFORE).is_dir() and (models / AFTER).is_dir():
-        c = compare_models(BEFORE, AFTER, project)
-        fig["compare"] = {k: c[k] for k in ("a", "b", "source", "sentences", "articles", "n_boot", "difference", "heldout")}
-        fig["compare"]["models"] = [{"model_id": m["model_id"], "metrics": m["metrics"]} for m in c["models"]]
-        fig["compare"]["changed"] = {k: c["changed"][k] for k in ("sentences", "label_changes_fixed", "label_changes_broken")}
+    for key, before, after in (("compare", BEFORE, AFTER), ("compare_r3", BEFORE3, AFTER3)):
+        if (models / before).is_dir() and (models / after).is_dir():
+            c = compare_models(before, after, project, parts=OLD_PARTS)
+            fig[key] = {k: c[k] for k in ("a", "b", "source", "sentences", "articles", "n_boot", "difference")}
+            fig[key]["heldout"] = {k: v for k, v in c["heldout"].items() if k != "article_ids"}
+            fig[key]["models"] = [{"model_id": m["model_id"], "metrics": m["metrics"]} for m in c["models"]]
+            fig[key]["changed"] = {k: c["changed"][k] for k in ("sentences", "label_changes_fixed", "label_changes_broken")}
     emb = [m for m in list_models(models) if "embeddings" in (m.get("features") or "") and m.get("heldout_version")]
     if emb:  # the newest embedding model that was scored on a held-out set
-        c = compare_models(cur, emb[0]["model_id"], project)
+        c = compare_models(cur, emb[0]["model_id"], project, parts=OLD_PARTS)
         fig["embeddings"] = {k: c[k] for k in ("a", "b", "source", "sentences", "articles", "n_boot", "difference")}
         fig["embeddings"]["models"] = [{"model_id": m["model_id"], "metrics": m["metrics"]} for m in c["models"]]
     ev = evaluate(project, model=cur)
@@ -197,12 +204,21 @@ def render(fig: dict) -> dict[str, str]:
     lines = []
     if c:
         ch = c["changed"]
-        lines = [f"Round 2 of the labels, as the loop above ran it (`talks compare {c['a']} {c['b']}` on {c['source']}: "
+        lines = [f"Round 2 of the labels, as the loop above ran it (`talks compare {c['a']} {c['b']} --parts {','.join(OLD_PARTS)}` on {c['source']}: "
                  f"{c['sentences']:,} sentences of {c['articles']} articles, version {c['heldout']['sha256'][:12]}; "
                  f"F1 with 95% intervals from {c['n_boot']:,} paired article resamples):", "",
                  *_compare_table(c, "before", "after"), "",
                  f"Verdict: {c['difference']['verdict']}. {ch['sentences']} held-out sentences changed their predicted labels: "
                  f"{ch['label_changes_fixed']} label decisions fixed, {ch['label_changes_broken']} broken."]
+    c = fig.get("compare_r3")
+    if c:
+        ch = c["changed"]
+        lines += ["", f"Round 3 of the labels (`talks compare {c['a']} {c['b']} --parts {','.join(OLD_PARTS)}` on {c['source']}: "
+                  f"{c['sentences']:,} sentences of {c['articles']} articles, the held-out articles both models held out; "
+                  f"F1 with 95% intervals from {c['n_boot']:,} paired article resamples):", "",
+                  *_compare_table(c, "before", "after"), "",
+                  f"Verdict: {c['difference']['verdict']}. {ch['sentences']} held-out sentences changed their predicted labels: "
+                  f"{ch['label_changes_fixed']} label decisions fixed, {ch['label_changes_broken']} broken."]
     blocks["loop"] = "\n".join(lines)
 
     c = fig["corpus"]
