@@ -104,7 +104,8 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
-    from pipeline.labelling.queue import MIN_WORDS, build_queue
+    from pipeline.labelling.queue import build_queue
+    from pipeline.labels.pool import MIN_WORDS
 
     res = build_queue(project_of(args), model=args.model, size=args.size, random_share=args.random_share, seed=args.seed,
                       per_article=args.per_article, out=args.out, topic_weight=args.topic_weight,

@@ -16,11 +16,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     grid = [QUICK[args.features]] if args.quick else GRIDS[args.features]
     with progress(len(grid) * N_SPLITS, "cross-validating", unit="fit") as tick:
-        card = train(project_of(args), grid=grid, set_current=False, progress=tick)
+        card = train(project_of(args), grid=grid, set_current=False, progress=tick, teacher=args.teacher,
+                     soft_weight=args.soft_weight)
     cv = card["cv_metrics"]
     say(f"model {card['model_id']}: {card['features']} features, C={card['parameters']['C']}")
     say(f"trained on {card['training']['sentences']} sentences from {card['training']['articles']} articles "
         "(held-out articles left out)")
+    if d := card.get("distillation"):
+        say(f"and on {d['pool_sentences']} unlabelled sentences with the probabilities of {d['teacher']} "
+            f"(each weighted {d['soft_weight']:g})")
     say(table(card["selection"]["trials"], ["features", "C", "macro_ap", "macro_f1_tuned"]))
     say(f"(selection only: cross-validated macro-F1 {cv['macro']['f1']:.3f} with thresholds tuned on the same folds is optimistic)")
     held = card.get("heldout")
@@ -66,4 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "embeddings; needs pip install 'talks[embeddings]'), or both (word+char n-grams and embeddings)")
     sp.add_argument("--quick", action="store_true", help="one configuration instead of the grid (for trying things out; never promoted)")
     sp.add_argument("--no-current", action="store_true", help="never make the new model current")
+    sp.add_argument("--teacher", help="a more accurate model whose probabilities on the unlabelled pool the new model also "
+                    "learns from (distillation: the fast features, taught by a slow model)")
+    sp.add_argument("--soft-weight", type=float, default=None, help="weight of each unlabelled sentence against a gold one "
+                    "with --teacher (default: 0.5)")
     sp.add_argument("--force", action="store_true", help="make the new model current even if it is significantly worse")

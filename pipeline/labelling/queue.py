@@ -74,11 +74,11 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import LabelError
+from pipeline.labels.pool import MIN_WORDS
 from pipeline.project import Project
 from pipeline.records import LABELS, normalise_text
 
 QUEUE_FILE = "queue.csv"
-MIN_WORDS = 4
 NEAR_DUPLICATE = 0.8
 CHUNK = 5_000  # sentences per predict call: memory stays flat on a 50k-sentence pool
 # Rare labels carry the weakest F1 (blame 0.41, humanitarian 0.75 against
@@ -226,14 +226,12 @@ def build_queue(
     """
     import pandas as pd
 
-    from pipeline.labels.heldout import heldout_articles
-    from pipeline.labels.gold import collect_labels
+    from pipeline.labels.pool import unlabelled_pool
     from pipeline.labels.store import is_store_name
     from pipeline.store import write_table
     from pipeline.model.loading import load_model
     from pipeline.model.selection import predict_proba
 
-    from pipeline.labels.stories import corpus_stories
     from pipeline.model.relevance import article_topic
 
     check_parameters(size, random_share, per_article, topic_weight, positive_share)
@@ -244,16 +242,9 @@ def build_queue(
     if path.parent.resolve() == Path(labels_dir).resolve() and is_store_name(path.name):
         raise LabelError("a CSV with this name in the labels folder would be read as an annotator's label store; "
                          "name it queue*.csv or write it elsewhere", path)
-    rows, _, sents = collect_labels(project)
-    labelled = {r["sentence_id"].strip() for r in rows}  # any decision counts, pending journal lines and junk included
-    held = heldout_articles(labels_dir)
-    is_labelled = sents["sentence_id"].isin(labelled).to_numpy()
-    story = sents["article_id"].map(corpus_stories(sents)) if held else sents["article_id"]
-    held_story = set(story[sents["article_id"].isin(held)])
-    in_held_story = story.isin(held_story).to_numpy()
-    is_held = ~is_labelled & in_held_story
-    is_short = ~is_labelled & ~is_held & (sents["text"].str.split().str.len().fillna(0).to_numpy() < MIN_WORDS)
-    pool = sents[~(is_labelled | is_held | is_short)].reset_index(drop=True)
+    masks = unlabelled_pool(project)
+    sents, pool = masks.sentences, masks.pool
+    is_labelled, is_held, is_short = masks.labelled, masks.heldout | masks.heldout_story, masks.short
     if pool.empty:
         raise LabelError(f"nothing to queue: all {len(sents)} corpus sentences are labelled, in held-out articles or shorter "
                          f"than {MIN_WORDS} words; add articles to the corpus and run 'talks ingest'", corpus_root)
@@ -293,7 +284,7 @@ def build_queue(
             "corpus": int(len(sents)),
             "labelled": int(is_labelled.sum()),
             "heldout": int(is_held.sum()),
-            "heldout_stories": int((is_held & ~sents["article_id"].isin(held).to_numpy()).sum()),
+            "heldout_stories": int(masks.heldout_story.sum()),
             "short": int(is_short.sum()),
             "pool": int(len(pool)),
             "pool_topic": int((kind != "other").sum()),

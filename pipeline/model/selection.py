@@ -126,19 +126,31 @@ def train(
     grid: list[dict] | None = None,
     set_current: bool = True,
     progress: Callable[[int], None] | None = None,
+    teacher: str | None = None,
+    soft_weight: float | None = None,
 ) -> ModelCard:
-    """Select, fit and save a model from ``project``'s gold labels into ``project.models``; return its card."""
+    """Select, fit and save a model from ``project``'s gold labels into ``project.models``; return its card.
+
+    ``teacher`` (a model name): also learn from that model's probabilities on the unlabelled pool, each
+    pool sentence weighted ``soft_weight`` (:mod:`pipeline.model.distill`); the card records both."""
+    from sklearn.metrics import average_precision_score
+
     from pipeline.labels.gold import labels_hash
+    from pipeline.model import distill
 
     gold, texts, Y, groups = training_data(project)
     folds = grouped_folds(groups)
     grid = grid or GRID
-    from sklearn.metrics import average_precision_score
+    soft = distill.soft_labels(project, teacher) if teacher is not None else None
+    weight = distill.SOFT_WEIGHT if soft_weight is None else soft_weight
 
     trials = []
     best = None
     for params in grid:
-        P = oof_proba(lambda: make_pipeline(**params), texts, Y, folds, progress)
+        if soft is not None:
+            P = distill.distilled_oof(params, texts, Y, groups, folds, soft, weight, progress)
+        else:
+            P = oof_proba(lambda: make_pipeline(**params), texts, Y, folds, progress)
         ap = float(np.mean([average_precision_score(Y[:, j], P[:, j]) for j in range(len(LABELS)) if Y[:, j].any()]))
         th = tune_thresholds(Y, P)
         sc = scores(Y, apply_thresholds(P, th))
@@ -148,20 +160,29 @@ def train(
     _, params, P, thresholds, cv = best
 
     model = make_pipeline(**params)
-    model.fit(np.asarray(texts, dtype=object), Y)
+    if soft is not None:
+        distill.fit_distilled(model, texts, Y, soft.texts, soft.P, weight)
+    else:
+        model.fit(np.asarray(texts, dtype=object), Y)
     versions = library_versions()
     lhash = labels_hash(gold)
     prefix = {"word": "tfidf", "word+char": "tfidf", "embeddings": "emb", "word+char+embeddings": "both",
               "word+cues": "cues", "word+cues+static": "cues"}[params["features"]]
-    model_id = f"{prefix}-" + hashlib.sha256(json.dumps([lhash, params, versions["scikit-learn"]], sort_keys=True).encode()).hexdigest()[:10]
+    taught = {"teacher": soft.teacher, "soft_weight": weight, "pool_sentences": int(len(soft.texts))} if soft is not None else None
+    prefix = "dist" if taught else prefix
+    key = [lhash, params, versions["scikit-learn"]] + ([taught] if taught else [])
+    model_id = f"{prefix}-" + hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
     card = {
         **card_head(model_id, params, thresholds, _encoder_info() if uses_embeddings(params["features"]) else None),
-        "selection": {"cv": f"GroupKFold({len(folds)}) by article, seed {SEED}", "criterion": "macro average precision", "trials": trials},
+        "selection": {"cv": f"GroupKFold({len(folds)}) by story, seed {SEED}", "criterion": "macro average precision", "trials": trials},
         "cv_metrics": cv,
         "training": training_facts(gold, Y, groups, project.labels, lhash),
         "versions": versions,
         "heldout": heldout_score(model, thresholds, project),
     }
+    if taught:
+        card["distillation"] = {**taught, "method": "gold plus the teacher's probabilities on the unlabelled pool "
+                                "(held-out stories left out) as soft targets; pipeline/model/distill.py"}
     card = write_model_folder(project.models, model, card)
     if set_current:
         from pipeline.model.registry import set_current as make_current
