@@ -46,6 +46,7 @@ from pipeline.store import TABLE_FORMATS, atomic_open, neutralise_formulas, open
 from pipeline.tagging.output import ID_COLUMNS, PROVENANCE, SummaryAccumulator, Writer, conform, output_columns, visible
 from pipeline.model.selection import apply_thresholds, predict_proba
 from pipeline.model.loading import load_model
+from pipeline.model.ties import load_tie_model
 
 # One chunk size for any --jobs: chunks are ingested independently, so equal
 # chunks give byte-identical output; small enough to keep two workers busy.
@@ -128,7 +129,8 @@ def tag_model_id(model: dict) -> str:
 # Tagging a frame of sentences
 # --------------------------------------------------------------------------
 def tag_frame(model: dict, df):
-    """Add label and probability columns (and the model id) to a frame with ``text``."""
+    """Add label and probability columns, the blame ties (empty without a tie model, or where blame is 0) and the
+    model id to a frame with ``text`` and ``article_id`` (rows of one article in order: references look back)."""
     labels = model["labels"]
     P = predict_proba(model["pipeline"], df["text"].astype(str).tolist()) if len(df) else np.zeros((0, len(labels)))
     Yhat = apply_thresholds(P, model["thresholds"], labels)
@@ -137,6 +139,12 @@ def tag_frame(model: dict, df):
         out[lab] = Yhat[:, j]
     for j, lab in enumerate(labels):
         out[f"p_{lab}"] = np.round(P[:, j], 4)
+    ties = model.get("ties")
+    if ties is not None and len(df) and "blame" in labels:
+        found = ties.extract(df["text"].astype(str).tolist(), df["article_id"].astype(str).tolist(), out["blame"].to_numpy() == 1)
+        out["blame_ties"] = ["; ".join(f"{s} -> {t}" for s, t in tl) for tl in found]
+    else:
+        out["blame_ties"] = ""
     out["model_id"] = tag_model_id(model)
     return out
 
@@ -381,6 +389,7 @@ def tag(
             f = sys.stdout if out == "-" else stack.enter_context(atomic_open(out, **open_args(fmt)))
             sf = stack.enter_context(atomic_open(summary, **open_args(sum_fmt))) if summary else None
             m = with_thresholds(load_model(model, models_dir), thresholds)
+            m = {**m, "ties": load_tie_model(models_dir)}
             warnings += m["warnings"]
             inputs = [str(i) for i in inputs]
             tables = [Path(i) for i in inputs if is_table(i)]

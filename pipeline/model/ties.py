@@ -1,0 +1,257 @@
+"""The blame-tie extractor: who blames whom in a sentence the model tags blame.
+
+**Mentions.**  Every alias of the actor list (``labels/ties/actors.csv``,
+longest first, as written) is a mention of its canonical actor; other runs of
+capitalised words (not a sentence's first function word, a month or a day)
+are mentions of a named actor as written; a pronoun or a descriptor ("he",
+"the ministry", "officials") is a *reference*, resolved to the latest mention
+in the sentence before it or in the three sentences before it in the article.
+
+**Candidates.**  Every ordered pair (source, target) of distinct mentions, and
+UNKNOWN as a source for every target.
+
+**Pair classifier.**  Each pair is a string of feature tokens: the kinds of
+the two mentions, their order and distance, the words between them and the
+three on either side of each, the accusing, denying and attributing cue words
+between and around them, a passive "by" before the source, which mention
+comes first.  A ``TfidfVectorizer`` splitting on whitespace (binary, so each
+token is a 0/1 feature) and a logistic regression score it; as a scikit-learn
+``Pipeline`` of trusted classes it is saved and loaded like every model (skops,
+no code run on load).  A pair is a tie when its probability reaches the
+threshold, tuned for tie F1 by cross-validation grouped by story; a blame
+sentence with no such pair gets its most probable one (a blame sentence has
+at least one tie); a named source for a target drops UNKNOWN for it.
+
+The model folder (``models/ties/``) holds ``model.skops``, the actor list it
+was trained with and ``card.json`` (training counts, cross-validated and
+held-out tie scores).  Liang, Nicol and Zhang (AAAI 2019) extract ties from
+entity contexts with a BiLSTM at F1 0.70; this is the linear counterpart on
+this project's data.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import ModelError
+from pipeline.labels.ties import UNKNOWN, Tie, same_actor
+from pipeline.records import SEED
+
+TIES_FOLDER = "ties"
+THRESHOLDS = tuple(np.round(np.arange(0.2, 0.91, 0.05), 2))
+CONTEXT = 3  # sentences before, for references
+MAX_BETWEEN = 10
+
+_STOP = set("""a an the in on at of for from with and or but so if when after before while as by to into over under
+he she it they we i you this that these those his her its their our my your there here some many most other others
+mr mrs ms dr sen rep gov gen president monday tuesday wednesday thursday friday saturday sunday january february march
+april may june july august september october november december reuters ap afp update exclusive breaking""".split())
+_REFERENCE = re.compile(r"\b(?:he|she|they|it|his|her|its|their|the (?:ministry|group|official|officials|spokesman|"
+                        r"spokeswoman|spokesperson|president|agency|government|statement|army|military|movement|"
+                        r"prosecutors?|police|department|campaign|company|lawsuit|complaint|indictment|court|regime)|officials)\b",
+                        re.IGNORECASE)
+_NAME = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=[\"'“‘(]))((?:[A-Z][\w'’.\-]*)(?:\s+(?:(?:of|de|al|bin|van|von|der|la|le|du)\s+)?"
+                   r"[A-Z][\w'’.\-]*)*)")
+CUES = {
+    "accuse": re.compile(r"accus|blam|condemn|charg|indict|\bsu(?:e|ed|es|ing)\b|lawsuit|alleg|fault|responsib|denounc|"
+                         r"critici[sz]|slam|lambast|chastis|reproach|terroris|crime|violat|sham|sabotag|lie[sd]?\b|lying",
+                         re.IGNORECASE),
+    "deny": re.compile(r"\bden(?:y|ied|ies|ial)|reject|dismiss|refut|baseless|unfounded|false\b", re.IGNORECASE),
+    "say": re.compile(r"\b(?:said|says|say|told|tells|according|statement|quoted)\b", re.IGNORECASE),
+    "neg": re.compile(r"\b(?:not|no|never|n't)\b", re.IGNORECASE),
+}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A mention: the actor's name, where it is in the sentence, and its kind (listed, name or reference)."""
+
+    name: str
+    start: int
+    end: int
+    kind: str
+
+
+def alias_pattern(actors: dict[str, str]) -> re.Pattern:
+    """One regular expression of every alias, longest first, on word boundaries."""
+    aliases = sorted(actors, key=len, reverse=True)
+    return re.compile(r"(?<![\w])(" + "|".join(re.escape(a) for a in aliases) + r")(?![\w])")
+
+
+def mentions(text: str, actors: dict[str, str], pattern: re.Pattern, previous: list[list[Mention]]) -> list[Mention]:
+    """The sentence's mentions in order; ``previous`` are the mentions of the sentences before it (latest last)."""
+    found: list[Mention] = []
+    taken = np.zeros(len(text) + 1, dtype=bool)
+    for m in pattern.finditer(text):
+        found.append(Mention(actors[m.group(1)], m.start(), m.end(), "listed"))
+        taken[m.start():m.end()] = True
+    for m in _NAME.finditer(text):
+        words = m.group(1).split()
+        while words and words[0].lower().strip(".") in _STOP:
+            words = words[1:]
+        while words and words[-1].lower().strip(".") in _STOP:
+            words = words[:-1]
+        if not words:
+            continue
+        name = " ".join(words).rstrip("'’s").rstrip(".,")
+        start = text.find(words[0], m.start())
+        if not name or taken[start:start + len(name)].any() or len(name) < 2:
+            continue
+        found.append(Mention(name, start, start + len(name), "name"))
+        taken[start:start + len(name)] = True
+    for m in _REFERENCE.finditer(text):
+        if taken[m.start():m.end()].any():
+            continue
+        before = [x for x in found if x.end <= m.start() and x.kind != "reference"]
+        earlier = before or [x for ms in reversed(previous[-CONTEXT:]) for x in reversed(ms) if x.kind != "reference"][:1]
+        if earlier:
+            ref = before[-1] if before else earlier[0]
+            found.append(Mention(ref.name, m.start(), m.end(), "reference"))
+    found.sort(key=lambda x: x.start)
+    return found
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"[a-z']+", s.lower())
+
+
+def pair_features(text: str, src: Mention | None, tgt: Mention, all_mentions: list[Mention]) -> str:
+    """The feature tokens of a candidate (source, target); ``src`` None is UNKNOWN."""
+    toks = [f"tk={tgt.kind}", f"nm={min(len(all_mentions), 5)}"]
+    t_left, t_right = _words(text[:tgt.start])[-3:], _words(text[tgt.end:])[:3]
+    toks += [f"tl={w}" for w in t_left] + [f"tr={w}" for w in t_right]
+    toks.append("t_first" if all_mentions and all_mentions[0].start == tgt.start else "t_later")
+    if src is None:
+        toks.append("sk=unknown")
+        before = text[:tgt.start]
+        toks += [f"ub_{c}" for c, rx in CUES.items() if rx.search(before)]
+        toks += [f"ua_{c}" for c, rx in CUES.items() if rx.search(text[tgt.end:])]
+        toks.append("u_named_before" if any(m.end <= tgt.start for m in all_mentions) else "u_nothing_before")
+        return " ".join(toks)
+    toks += [f"sk={src.kind}", "s<t" if src.start < tgt.start else "t<s"]
+    a, b = sorted([(src.start, src.end), (tgt.start, tgt.end)])
+    between = text[a[1]:b[0]]
+    bw = _words(between)
+    toks += [f"b={w}" for w in bw[:MAX_BETWEEN]] + [f"dist={min(len(bw) // 4, 5)}"]
+    toks += [f"cb_{c}" for c, rx in CUES.items() if rx.search(between)]
+    toks += [f"ca_{c}" for c, rx in CUES.items() if rx.search(text[b[1]:])]
+    toks += [f"cf_{c}" for c, rx in CUES.items() if rx.search(text[:a[0]])]
+    s_left, s_right = _words(text[:src.start])[-3:], _words(text[src.end:])[:3]
+    toks += [f"sl={w}" for w in s_left] + [f"sr={w}" for w in s_right]
+    if s_left and s_left[-1] == "by":
+        toks.append("s_after_by")
+    if t_left and t_left[-1] == "by":
+        toks.append("t_after_by")
+    toks.append("s_first" if all_mentions and all_mentions[0].start == src.start else "s_later")
+    return " ".join(toks)
+
+
+def candidates(text: str, ms: list[Mention]) -> list[tuple[str, str, str]]:
+    """(source, target, feature string) for every candidate pair of a sentence, first mention of each name."""
+    first: dict[str, Mention] = {}
+    for m in ms:
+        first.setdefault(m.name, m)
+    out = []
+    for tgt in first.values():
+        out.append((UNKNOWN, tgt.name, pair_features(text, None, tgt, ms)))
+        for src in first.values():
+            if src.name != tgt.name:
+                out.append((src.name, tgt.name, pair_features(text, src, tgt, ms)))
+    return out
+
+
+def article_candidates(texts: list[str], article_ids: list[str], actors: dict[str, str]) -> list[list[tuple[str, str, str]]]:
+    """Candidates for every sentence, references resolved within each article (rows of one article in order)."""
+    pattern = alias_pattern(actors)
+    out, previous, last_article = [], [], None
+    for text, aid in zip(texts, article_ids):
+        if aid != last_article:
+            previous, last_article = [], aid
+        ms = mentions(str(text), actors, pattern, previous)
+        out.append(candidates(str(text), ms))
+        previous.append(ms)
+    return out
+
+
+def make_pair_model(C: float = 1.0):
+    """The pair classifier: binary token features, then a balanced logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("features", TfidfVectorizer(token_pattern=r"\S+", lowercase=False, binary=True, use_idf=False,
+                                                  norm=None, dtype=np.float32)),
+                     ("clf", LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear",
+                                                random_state=SEED))])
+
+
+def decode(cands: list[tuple[str, str, str]], p: np.ndarray, threshold: float, is_blame: bool) -> list[Tie]:
+    """The ties of one sentence from its candidates' probabilities (module docstring)."""
+    if not is_blame or not cands:
+        return []
+    keep = [i for i in range(len(cands)) if p[i] >= threshold] or [int(np.argmax(p))]
+    ties = [(cands[i][0], cands[i][1]) for i in keep]
+    named = {t for s, t in ties if s != UNKNOWN}
+    return sorted({(s, t) for s, t in ties if s != UNKNOWN or t not in named})
+
+
+def labelled_pairs(cands: list[list[tuple[str, str, str]]], gold: list[list[Tie]]) -> tuple[list[str], list[int], list[int]]:
+    """(feature strings, 0/1 labels, sentence index) of every candidate of the gold sentences."""
+    X, y, idx = [], [], []
+    for i, (cs, g) in enumerate(zip(cands, gold)):
+        for s, t, f in cs:
+            X.append(f)
+            y.append(int(any(same_actor(s, gs) and same_actor(t, gt) for gs, gt in g)))
+            idx.append(i)
+    return X, y, idx
+
+
+def predict_ties(model, threshold: float, cands: list[list[tuple[str, str, str]]], is_blame) -> list[list[Tie]]:
+    """Ties for every sentence (empty where ``is_blame`` is false)."""
+    flat = [f for cs in cands for _, _, f in cs]
+    P = model.predict_proba(flat)[:, 1] if flat else np.zeros(0)
+    out, k = [], 0
+    for cs, b in zip(cands, is_blame):
+        out.append(decode(cs, P[k:k + len(cs)], threshold, bool(b)))
+        k += len(cs)
+    return out
+
+
+@dataclass(frozen=True)
+class TieModel:
+    """A loaded tie extractor: the pair classifier, its threshold, the actor list and the card."""
+
+    pipeline: object
+    threshold: float
+    actors: dict[str, str]
+    card: dict
+
+    def extract(self, texts: list[str], article_ids: list[str], is_blame) -> list[list[Tie]]:
+        """Ties per sentence; rows of one article must come in article order (references look back)."""
+        return predict_ties(self.pipeline, self.threshold, article_candidates(texts, article_ids, self.actors), is_blame)
+
+
+def load_tie_model(models_dir: str | Path) -> TieModel | None:
+    """The project's tie extractor (``models/ties/``), or None when there is none; ModelError if it is broken."""
+    from pipeline.model.artefact import MODEL_FILE, load
+    from pipeline.store import read_table
+
+    folder = Path(models_dir) / TIES_FOLDER
+    if not (folder / MODEL_FILE).exists():
+        return None
+    art = load(folder / MODEL_FILE)
+    try:
+        card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+        threshold = float(art["thresholds"]["tie"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ModelError("the tie model's card or threshold cannot be read; retrain it with 'talks ties train'", folder) from None
+    if not 0 < threshold < 1:
+        raise ModelError(f"tie threshold {threshold} is outside (0, 1); retrain it with 'talks ties train'", folder)
+    df = read_table(folder / "actors.csv", dtype=str)
+    actors = {a.strip(): r["actor"].strip() for r in df.to_dict("records")
+              for a in [r["actor"], *(r["aliases"] or "").split("|")] if a and a.strip()}
+    return TieModel(art["pipeline"], threshold, actors, card)
