@@ -3,7 +3,7 @@
 One module per command group, each holding its handlers and, beside them,
 ``register(subparsers)`` that adds their options: ``corpus`` (ingest, corpus),
 ``labels`` (labels, label, queue), ``train``, ``models`` (compare, models),
-``heldout``, ``tag`` (tag, explain), ``evaluate`` (evaluate, simulate) and
+``heldout``, ``tag`` (tag, explain), ``ties`` (ties train, evaluate, agree), ``evaluate`` (evaluate, simulate) and
 ``analysis`` (trends); ``_util`` holds what they share.
 
 This package is the only part of the pipeline that prints, draws progress
@@ -17,12 +17,12 @@ import sys
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.cli import analysis, corpus, evaluate, heldout, labels, models, tag, train
+from pipeline.cli import analysis, corpus, evaluate, heldout, labels, models, tag, ties, train
 from pipeline.cli._util import resolve_defaults
 from pipeline.errors import PipelineError
 
 # In the order ``talks --help`` lists them: the workflow, ingest to trends.
-COMMAND_MODULES = (corpus, labels, train, models, heldout, tag, evaluate, analysis)
+COMMAND_MODULES = (corpus, labels, train, models, heldout, tag, ties, evaluate, analysis)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -47,10 +47,11 @@ def tie_data(project: Project):
                          project.labels)
     gold["ties"] = gold["sentence_id"].map(ties)
     train, held = split_gold(with_stories(project, gold), project.labels)
-    return _in_corpus_order(project, train), _in_corpus_order(project, held)
+    return in_corpus_order(project, train), in_corpus_order(project, held)
 
 
-def _in_corpus_order(project: Project, df):
+def in_corpus_order(project: Project, df):
+    """``df`` (with ``sentence_id``) sorted in corpus order, so references can look back within an article."""
     from pipeline.corpus.store import load_sentences
 
     order = {sid: i for i, sid in enumerate(load_sentences(project.corpus)["sentence_id"])}
