@@ -56,6 +56,12 @@ _REFERENCE = re.compile(r"\b(?:he|she|they|it|his|her|its|their|the (?:ministry|
                         re.IGNORECASE)
 _NAME = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=[\"'“‘(]))((?:[A-Z][\w'’.\-]*)(?:\s+(?:(?:of|de|al|bin|van|von|der|la|le|du)\s+)?"
                    r"[A-Z][\w'’.\-]*)*)")
+# Actors named by a common noun ("prosecutors", "rights groups", "the government"): kept as written, which the
+# tie matching (same_actor) pairs with a fuller gold name ("Montgomery County prosecutors", "Syrian government").
+_COMMON = re.compile(r"(?<!['’])\b(?:(?:[a-z]{3,}|U\.S\.|US)\s+)?(?:prosecutors?|police|activists|critics|officials|lawmakers|"
+                     r"diplomats|residents|investigators|authorities|government|regime|rebels|insurgents|militants|"
+                     r"opposition|rights groups|campaigners|Democrats|Republicans|plaintiffs|lawsuit|jihadists|coalition)\b")
+_QUOTED = re.compile(r"[\"“][^\"”]{0,80}[\"”]")
 CUES = {
     "accuse": re.compile(r"accus|blam|condemn|charg|indict|\bsu(?:e|ed|es|ing)\b|lawsuit|alleg|fault|responsib|denounc|"
                          r"critici[sz]|slam|lambast|chastis|reproach|terroris|crime|violat|sham|sabotag|lie[sd]?\b|lying",
@@ -77,8 +83,9 @@ class Mention:
 
 
 def alias_pattern(actors: dict[str, str]) -> re.Pattern:
-    """One regular expression of every alias, longest first, on word boundaries."""
-    aliases = sorted(actors, key=len, reverse=True)
+    """One regular expression of every alias, longest first, on word boundaries (an alias written in lower case
+    also matches with a capital, as at the start of a sentence)."""
+    aliases = sorted(set(actors) | {a[0].upper() + a[1:] for a in actors if a[:1].islower()}, key=len, reverse=True)
     return re.compile(r"(?<![\w])(" + "|".join(re.escape(a) for a in aliases) + r")(?![\w])")
 
 
@@ -87,8 +94,12 @@ def mentions(text: str, actors: dict[str, str], pattern: re.Pattern, previous: l
     found: list[Mention] = []
     taken = np.zeros(len(text) + 1, dtype=bool)
     for m in pattern.finditer(text):
-        found.append(Mention(actors[m.group(1)], m.start(), m.end(), "listed"))
+        alias = m.group(1)
+        found.append(Mention(actors.get(alias) or actors[alias[0].lower() + alias[1:]], m.start(), m.end(), "listed"))
         taken[m.start():m.end()] = True
+    for q in _QUOTED.finditer(text):  # a capitalised word inside a short quote is not a name ("Victory or Martyr")
+        if q.end() - q.start() < 40:
+            taken[q.start():q.end()] = True
     for m in _NAME.finditer(text):
         words = m.group(1).split()
         while words and words[0].lower().strip(".") in _STOP:
@@ -97,20 +108,37 @@ def mentions(text: str, actors: dict[str, str], pattern: re.Pattern, previous: l
             words = words[:-1]
         if not words:
             continue
-        name = " ".join(words).rstrip("'’s").rstrip(".,")
+        name = re.sub(r"(?:'s|’s|')$", "", " ".join(words)).rstrip(".,")
         start = text.find(words[0], m.start())
         if not name or taken[start:start + len(name)].any() or len(name) < 2:
             continue
+        opens = start == 0 or text[start - 1] in "\"“‘'(" or text[:start].rstrip().endswith((".", ":", "—"))
+        if len(words) == 1 and opens and name not in actors and not re.match(r"\s+(?:said|says|told|accused|blamed|denied)",
+                                                                                    text[start + len(name):]):
+            continue  # a sentence's capitalised first word is usually not a name
         found.append(Mention(name, start, start + len(name), "name"))
         taken[start:start + len(name)] = True
+    for m in _COMMON.finditer(text):
+        if not taken[m.start():m.end()].any():
+            found.append(Mention(m.group(0), m.start(), m.end(), "common"))
+            taken[m.start():m.end()] = True
     for m in _REFERENCE.finditer(text):
         if taken[m.start():m.end()].any():
             continue
-        before = [x for x in found if x.end <= m.start() and x.kind != "reference"]
-        earlier = before or [x for ms in reversed(previous[-CONTEXT:]) for x in reversed(ms) if x.kind != "reference"][:1]
-        if earlier:
-            ref = before[-1] if before else earlier[0]
+        # "he"/"she" look for a person (a name), the rest for an organisation or a country (a listed or common actor)
+        person = m.group(0).lower() in ("he", "she", "his", "her")
+        fits = (lambda x: x.kind == "name") if person else (lambda x: x.kind in ("listed", "common"))
+        before = [x for x in found if x.end <= m.start() and x.kind != "reference" and fits(x)]
+        earlier = [x for ms in reversed(previous[-CONTEXT:]) for x in reversed(ms) if x.kind != "reference" and fits(x)]
+        ref = before[-1] if before else (earlier[0] if earlier else None)
+        if ref is not None:
             found.append(Mention(ref.name, m.start(), m.end(), "reference"))
+    # the latest actors of the sentences before: a denial or a quote often answers or comes from one of them
+    seen = {x.name for x in found}
+    for x in [x for ms in reversed(previous[-CONTEXT:]) for x in reversed(ms) if x.kind in ("listed", "name")][:4]:
+        if x.name not in seen:
+            found.append(Mention(x.name, len(text), len(text), "context"))
+            seen.add(x.name)
     found.sort(key=lambda x: x.start)
     return found
 
@@ -126,18 +154,20 @@ def pair_features(text: str, src: Mention | None, tgt: Mention, all_mentions: li
     toks += [f"tl={w}" for w in t_left] + [f"tr={w}" for w in t_right]
     toks.append("t_first" if all_mentions and all_mentions[0].start == tgt.start else "t_later")
     if src is None:
-        toks.append("sk=unknown")
+        toks += ["sk=unknown", f"kinds=unknown>{tgt.kind}"]
         before = text[:tgt.start]
         toks += [f"ub_{c}" for c, rx in CUES.items() if rx.search(before)]
         toks += [f"ua_{c}" for c, rx in CUES.items() if rx.search(text[tgt.end:])]
         toks.append("u_named_before" if any(m.end <= tgt.start for m in all_mentions) else "u_nothing_before")
         return " ".join(toks)
-    toks += [f"sk={src.kind}", "s<t" if src.start < tgt.start else "t<s"]
+    order = "s<t" if src.start < tgt.start else "t<s"
+    toks += [f"sk={src.kind}", order, f"kinds={src.kind}>{tgt.kind}"]
     a, b = sorted([(src.start, src.end), (tgt.start, tgt.end)])
     between = text[a[1]:b[0]]
     bw = _words(between)
     toks += [f"b={w}" for w in bw[:MAX_BETWEEN]] + [f"dist={min(len(bw) // 4, 5)}"]
-    toks += [f"cb_{c}" for c, rx in CUES.items() if rx.search(between)]
+    cues_between = [c for c, rx in CUES.items() if rx.search(between)]
+    toks += [f"cb_{c}" for c in cues_between] + [f"{order}_cb_{c}" for c in cues_between]
     toks += [f"ca_{c}" for c, rx in CUES.items() if rx.search(text[b[1]:])]
     toks += [f"cf_{c}" for c, rx in CUES.items() if rx.search(text[:a[0]])]
     s_left, s_right = _words(text[:src.start])[-3:], _words(text[src.end:])[:3]
@@ -164,15 +194,16 @@ def candidates(text: str, ms: list[Mention]) -> list[tuple[str, str, str]]:
     return out
 
 
-def article_candidates(texts: list[str], article_ids: list[str], actors: dict[str, str]) -> list[list[tuple[str, str, str]]]:
-    """Candidates for every sentence, references resolved within each article (rows of one article in order)."""
+def article_candidates(texts: list[str], article_ids: list[str], actors: dict[str, str], want=None) -> list[list[tuple[str, str, str]]]:
+    """Candidates for every sentence (only where ``want`` is true, [] elsewhere), references resolved within each
+    article from the rows before (rows of one article in order)."""
     pattern = alias_pattern(actors)
     out, previous, last_article = [], [], None
-    for text, aid in zip(texts, article_ids):
+    for i, (text, aid) in enumerate(zip(texts, article_ids)):
         if aid != last_article:
             previous, last_article = [], aid
         ms = mentions(str(text), actors, pattern, previous)
-        out.append(candidates(str(text), ms))
+        out.append(candidates(str(text), ms) if want is None or want[i] else [])
         previous.append(ms)
     return out
 
