@@ -71,7 +71,7 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
         stores = [labels / f"{n}.csv" for n in rnd["pass1"] + rnd["pass2"]]
         if all(p.exists() for p in stores):
             ag = agreement([str(labels / f"{n}.csv") for n in rnd["pass1"]], [str(labels / f"{n}.csv") for n in rnd["pass2"]],
-                           Path("reports") / f"disagreements-{key[:6]}.csv")
+                           Path("reports") / f"disagreements-r{key[5]}.csv")
             fig[key] = {k: ag[k] for k in ("n", "per_label", "junk_disagreements", "disagreements")}
     for key, before, after in (("compare", BEFORE, AFTER), ("compare_r3", BEFORE3, AFTER3)):
         if (models / before).is_dir() and (models / after).is_dir():
