@@ -118,3 +118,29 @@ def test_a_tampered_tie_model_is_refused(tie_project):
     with pytest.raises(ModelError):
         load_tie_model(p["models"])
     assert load_tie_model(Path(p["models"]) / "nowhere") is None
+
+
+def test_trends_ties_counts_who_blames_whom_by_period(tmp_path):
+    from pipeline.analysis.ties import parse_ties, tie_table
+    from pipeline.cli import main
+
+    assert parse_ties("A -> B; C -> D; junk") == [("A", "B"), ("C", "D")]
+    rows = []
+    for day, art, ties in (("2016-02-01", "a1", "Syrian opposition -> Russia"), ("2016-02-01", "a1", "Syrian opposition -> Russia"),
+                           ("2016-02-02", "a2", "Russia -> Turkey"), ("2016-02-09", "a3", "Syrian opposition -> Russia; Russia -> Turkey")):
+        rows.append({"article_id": art, "sentence_id": f"s{len(rows)}", "position": len(rows), "text": "Syria x.", "diplomacy": 0,
+                     "violence": 0, "humanitarian": 0, "blame": 1, "p_diplomacy": 0, "p_violence": 0, "p_humanitarian": 0,
+                     "p_blame": 0.9, "blame_ties": ties, "model_id": "m", "date": day, "outlet": "Reuters"})
+    rows.append({**rows[0], "sentence_id": "s9", "blame": 0, "blame_ties": ""})
+    tags = pd.DataFrame(rows)
+    t = tie_table(tags, by="week", n_boot=200)
+    w5 = t[(t.period == "2016-W05") & (t.outlet == "(all)")].set_index(["source", "target"])
+    assert w5.loc[("Syrian opposition", "Russia"), "sentences"] == 2 and w5.loc[("Syrian opposition", "Russia"), "articles"] == 1
+    assert w5.loc[("Russia", "Turkey"), "share"] == pytest.approx(1 / 3, abs=1e-3)
+    assert (t.ci_low <= t.share).all() and (t.share <= t.ci_high).all()
+    f = tmp_path / "tags.csv"
+    tags.to_csv(f, index=False)
+    assert main(["trends", str(f), "--ties", str(tmp_path / "ties.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "ties.csv")) == len(t)
+    with pytest.raises(Exception, match="blame_ties"):
+        tie_table(tags.drop(columns="blame_ties"))

@@ -12,8 +12,9 @@ def cmd_trends(args: argparse.Namespace) -> int:
     from pipeline.analysis.trends import load_tags, trends
     from pipeline.store import table_format, write_table
 
-    if args.out:
-        table_format(args.out)  # an unknown extension stops the run before the work
+    for target in (args.out, args.ties):
+        if target:
+            table_format(target)  # an unknown extension stops the run before the work
     if args.outlets < 1:
         raise PipelineError("--outlets must be 1 or more")
     res = trends(load_tags(args.tags), by=args.by, on_topic=args.on_topic, outlets=args.outlets)
@@ -30,6 +31,14 @@ def cmd_trends(args: argparse.Namespace) -> int:
         say(f"wrote {args.plot}")
     if args.report:
         say(f"wrote {write_coverage(res, args.report)}")
+    if args.ties:
+        from pipeline.analysis.ties import tie_table
+
+        table = tie_table(load_tags(args.tags), by=args.by, on_topic=args.on_topic)
+        write_table(table, args.ties, spreadsheet=True)
+        top = table[table["outlet"] == "(all)"].groupby(["source", "target"])["sentences"].sum().nlargest(5)
+        say("who blames whom, most sentences: " + "; ".join(f"{s} -> {t} {n}" for (s, t), n in top.items()))
+        say(f"wrote {args.ties} ({len(table)} rows: period, outlet, source, target, sentences, articles, share with 95% interval)")
     return 0
 
 
@@ -45,5 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--outlets", type=int, default=6, help="outlets side by side: the N with the most sentences (default: 6)")
     sp.add_argument("--on-topic", action="store_true", help="count only the articles flagged on topic (about Syria: see the "
                     "summary's on_topic column)")
+    sp.add_argument("--ties", help="also write who blames whom by period and outlet (source, target, sentences, articles, "
+                    "share of the period's blame sentences with a 95%% article-bootstrap interval) to this .csv, .jsonl or .parquet")
     sp.add_argument("--report", help="write DIR/coverage.html, a self-contained page: counts, plots, most-tagged articles, "
                     "example sentences, a table filterable by label")
