@@ -39,7 +39,9 @@ OLD_PARTS = ("stratified", "hand-picked")
 # Round 2's two blind passes: the queue batches (ann13-20 / ann21-28), the refugee and aid articles (29-30 / 31-32),
 # the accusation-rich held-out articles (33 / 34).
 ROUND2 = {"pass1": [f"ann{n}" for n in (*range(13, 21), 29, 30, 33)], "pass2": [f"ann{n}" for n in (*range(21, 29), 31, 32, 34)]}
-ROUND3 = {"pass1": [f"ann{n}" for n in range(35, 45)], "pass2": [f"ann{n}" for n in range(45, 55)]}
+# Round 3's blind passes: the war's coverage and the queue (35-44 / 45-54), round 3b (55-59 / 60-64), round 3c (65-66 / 67-68).
+ROUND3 = {"pass1": [f"ann{n}" for n in (*range(35, 45), *range(55, 60), 65, 66)],
+          "pass2": [f"ann{n}" for n in (*range(45, 55), *range(60, 65), 67, 68)]}
 
 
 def compute(labels: Path, root: Path, models: Path) -> dict:
@@ -177,9 +179,74 @@ def settings() -> dict:
     return {"chunk_files": CHUNK_FILES, "min_chunks_per_worker": MIN_CHUNKS_PER_WORKER, "one_process_up_to": one}
 
 
+# The held-out errors of the default and of the accurate model, by the guideline rule whose text search finds them.
+ERROR_MODELS = ("current", "ACCURATE_ID")
+
+
+def errors_by_rule(models: Path) -> dict | None:
+    """Per model: its held-out false positives and false negatives per label, and how many of them each guideline
+    rule's search (scripts/audit_candidates.py RULES) finds: the rules that decide the errors."""
+    import numpy as np
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    from audit_candidates import RULES  # noqa: E402
+
+    from pipeline.labels.heldout import heldout_gold
+    from pipeline.model.loading import load_model
+    from pipeline.model.selection import apply_thresholds, predict_proba
+    from pipeline.project import Project
+    from pipeline.records import LABELS
+
+    project = Project(corpus=Path("corpus"), labels=Path("labels"), models=models)
+    held = heldout_gold(project)
+    text = held["text"]
+    out = {}
+    for name in ERROR_MODELS:
+        if name != "current" and not (models / name).is_dir():
+            continue
+        m = load_model(name, models)
+        Yhat = apply_thresholds(predict_proba(m["pipeline"], text.tolist()), m["thresholds"])
+        rows = {}
+        for rule, (decides, pick) in RULES.items():
+            if rule in ("headlines",):
+                continue
+            g = held.assign(position=0)
+            hit = pick(g, text).to_numpy(dtype=bool)
+            labs = [lab for lab in LABELS if decides in ("all", lab) or lab in decides.split()]
+            n = {}
+            for lab in labs:
+                j = LABELS.index(lab)
+                y, yh = held[lab].to_numpy(), Yhat[:, j]
+                n[lab] = {"fp": int(((yh == 1) & (y == 0) & hit).sum()), "fn": int(((yh == 0) & (y == 1) & hit).sum())}
+            rows[rule] = n
+        totals = {lab: {"fp": int(((Yhat[:, j] == 1) & (held[lab].to_numpy() == 0)).sum()),
+                        "fn": int(((Yhat[:, j] == 0) & (held[lab].to_numpy() == 1)).sum())} for j, lab in enumerate(LABELS)}
+        out[m["card"]["model_id"]] = {"rules": rows, "totals": totals, "sentences": int(len(held))}
+    return out or None
+
+
+def ties(models: Path) -> dict | None:
+    """The tie labels' agreement, the tie extractor's card and its end-to-end held-out score (talks ties agree|evaluate)."""
+    from dataclasses import asdict
+
+    from pipeline.evaluation.ties import evaluate_ties
+    from pipeline.model.tie_training import tie_agreement
+    from pipeline.model.ties import load_tie_model
+    from pipeline.project import Project
+
+    project = Project(corpus=Path("corpus"), labels=Path("labels"), models=models)
+    tm = load_tie_model(models)
+    if tm is None:
+        return None
+    ev = asdict(evaluate_ties(project))
+    ev.pop("tie_model")
+    return {"agreement": tie_agreement(project), "card": {k: tm.card[k] for k in ("C", "threshold", "training", "cv", "heldout_gold_blame")},
+            "evaluation": ev}
+
+
 # The parts `--only` can recompute without the rest (each is fast, or reads what `make run` wrote).
 PARTS = {"sample": lambda models: sample_rows(models), "cost": lambda models: cost(), "relevance": lambda models: relevance(),
-         "trends": lambda models: trends(), "settings": lambda models: settings()}
+         "trends": lambda models: trends(), "settings": lambda models: settings(), "ties": ties, "errors": errors_by_rule}
 
 
 def _compare_table(c: dict, a_name: str, b_name: str) -> list[str]:
@@ -198,8 +265,49 @@ def _compare_table(c: dict, a_name: str, b_name: str) -> list[str]:
     return lines
 
 
+def render_errors(e: dict | None) -> str:
+    if not e:
+        return "Not computed yet (`python scripts/readme_figures.py --only errors`)."
+    ids = list(e)
+    lines = [f"Held-out errors ({next(iter(e.values()))['sentences']:,} sentences) of " + " and ".join(f"`{i}`" for i in ids)
+             + ", by the guideline rule whose search finds them (false positives / false negatives of the label the rule decides; "
+             "`python scripts/readme_figures.py --only errors`):", "",
+             "| rule | label | " + " | ".join(f"`{i}` FP / FN" for i in ids) + " |", "|---|---|" + "---|" * len(ids)]
+    first = e[ids[0]]["rules"]
+    for rule, labs in first.items():
+        for lab in labs:
+            lines.append(f"| {rule} | {lab} | " + " | ".join(f"{e[i]['rules'][rule][lab]['fp']} / {e[i]['rules'][rule][lab]['fn']}"
+                                                              for i in ids) + " |")
+    for lab in ("diplomacy", "violence", "humanitarian", "blame"):
+        lines.append(f"| **all errors** | {lab} | " + " | ".join(f"{e[i]['totals'][lab]['fp']} / {e[i]['totals'][lab]['fn']}" for i in ids) + " |")
+    return "\n".join(lines)
+
+
+def render_ties(t: dict | None) -> str:
+    if not t:
+        return "No tie extractor yet (`talks ties train`)."
+    a, c, e = t["agreement"], t["card"], t["evaluation"]
+    from pipeline.metrics import format_interval
+
+    return "\n".join([
+        f"Tie labels: two blind passes over {a['sentences']:,} gold blame sentences agree at tie F1 {a['tie_f1']:.3f} "
+        f"({a['ties_pass1']:,} and {a['ties_pass2']:,} ties); {a['differing_sentences']} sentences differed and "
+        f"{a['adjudicated']} were decided by a third reader (`talks ties agree`).",
+        "",
+        f"Extractor (`talks ties train`): trained on {c['training']['ties']:,} ties of {c['training']['sentences']:,} sentences "
+        f"(C={c['C']}, threshold {c['threshold']}); {c['training']['gold_ties_among_candidates']:.0%} of the gold ties are among "
+        f"its candidate pairs; cross-validated tie F1 {c['cv']['tie_f1']:.3f} (precision {c['cv']['precision']:.3f}, "
+        f"recall {c['cv']['recall']:.3f}; folds grouped by story).",
+        "",
+        f"End to end on the held-out set (`talks ties evaluate`: blame tagged by `{e['model_id']}`, ties on the sentences it tags): "
+        f"precision {e['precision']:.3f}, recall {e['recall']:.3f}, **F1 {e['f1']:.3f}** {format_interval(e['f1_ci'])} "
+        f"({e['matched']} of {e['predicted_ties']} predicted ties match one of {e['gold_ties']} gold ties, {e['sentences']:,} sentences "
+        f"of {e['articles']} articles); on the gold blame sentences alone, tie F1 {e['extraction_only_f1']:.3f}.",
+    ])
+
+
 def render(fig: dict) -> dict[str, str]:
-    blocks = {}
+    blocks = {"ties": render_ties(fig.get("ties")), "errors": render_errors(fig.get("errors"))}
     c = fig.get("compare")
     lines = []
     if c:
