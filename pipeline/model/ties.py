@@ -82,6 +82,19 @@ class Mention:
     kind: str
 
 
+def with_surnames(actors: dict[str, str]) -> dict[str, str]:
+    """The aliases plus the last word of every two-word personal alias ("Samantha Power" -> "Power"), as articles
+    name people by surname after the first mention; a surname that is itself a word of another alias is left out."""
+    words = {w for a in actors for w in a.split()[:-1]}
+    out = dict(actors)
+    for alias, actor in actors.items():
+        parts = alias.split()
+        if len(parts) == 2 and all(p[:1].isupper() for p in parts) and parts[1] not in words and parts[1] not in out \
+                and parts[1].lower() not in _STOP:
+            out[parts[1]] = actor
+    return out
+
+
 def alias_pattern(actors: dict[str, str]) -> re.Pattern:
     """One regular expression of every alias, longest first, on word boundaries (an alias written in lower case
     also matches with a capital, as at the start of a sentence)."""
@@ -197,6 +210,7 @@ def candidates(text: str, ms: list[Mention]) -> list[tuple[str, str, str]]:
 def article_candidates(texts: list[str], article_ids: list[str], actors: dict[str, str], want=None) -> list[list[tuple[str, str, str]]]:
     """Candidates for every sentence (only where ``want`` is true, [] elsewhere), references resolved within each
     article from the rows before (rows of one article in order)."""
+    actors = with_surnames(actors)
     pattern = alias_pattern(actors)
     out, previous, last_article = [], [], None
     for i, (text, aid) in enumerate(zip(texts, article_ids)):
