@@ -276,8 +276,17 @@ class TieModel:
     card: dict
 
     def extract(self, texts: list[str], article_ids: list[str], is_blame) -> list[list[Tie]]:
-        """Ties per sentence; rows of one article must come in article order (references look back)."""
-        return predict_ties(self.pipeline, self.threshold, article_candidates(texts, article_ids, self.actors), is_blame)
+        """Ties per sentence; rows of one article must come in article order (references look back).  Only the
+        articles with a blame sentence are read: most of a feed has none, and costs nothing here."""
+        is_blame = np.asarray(is_blame, dtype=bool)
+        keep = np.isin(np.asarray(article_ids, dtype=object), np.unique(np.asarray(article_ids, dtype=object)[is_blame]))
+        idx = np.flatnonzero(keep)
+        cands = article_candidates([texts[i] for i in idx], [article_ids[i] for i in idx], self.actors, is_blame[idx])
+        found = predict_ties(self.pipeline, self.threshold, cands, is_blame[idx])
+        out: list[list[Tie]] = [[] for _ in texts]
+        for i, ties in zip(idx, found):
+            out[i] = ties
+        return out
 
 
 def load_tie_model(models_dir: str | Path) -> TieModel | None:
