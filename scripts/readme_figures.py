@@ -69,12 +69,6 @@ def compute(labels: Path, root: Path, models: Path) -> dict:
     }
     if (labels / "audit-r2" / "summary.json").exists():
         fig["audit_r2"] = json.loads((labels / "audit-r2" / "summary.json").read_text())
-    for key, rnd in (("round2_agreement", ROUND2), ("round3_agreement", ROUND3)):
-        stores = [labels / f"{n}.csv" for n in rnd["pass1"] + rnd["pass2"]]
-        if all(p.exists() for p in stores):
-            ag = agreement([str(labels / f"{n}.csv") for n in rnd["pass1"]], [str(labels / f"{n}.csv") for n in rnd["pass2"]],
-                           Path("reports") / f"disagreements-r{key[5]}.csv")
-            fig[key] = {k: ag[k] for k in ("n", "per_label", "junk_disagreements", "disagreements")}
     for key, before, after in (("compare", BEFORE, AFTER), ("compare_r3", BEFORE3, AFTER3)):
         if (models / before).is_dir() and (models / after).is_dir():
             c = compare_models(before, after, project, parts=OLD_PARTS)
@@ -225,6 +219,19 @@ def errors_by_rule(models: Path) -> dict | None:
     return out or None
 
 
+def round_agreements(labels: Path = Path("labels")) -> dict:
+    """Each labelling round's pass-against-pass agreement (talks labels agree), by round."""
+    from pipeline.labels.agreement import agreement
+
+    out = {}
+    for key, rnd in (("round2", ROUND2), ("round3", ROUND3)):
+        if all((labels / f"{n}.csv").exists() for n in rnd["pass1"] + rnd["pass2"]):
+            ag = agreement([str(labels / f"{n}.csv") for n in rnd["pass1"]], [str(labels / f"{n}.csv") for n in rnd["pass2"]],
+                           Path("reports") / f"disagreements-r{key[-1]}.csv")
+            out[key] = {k: ag[k] for k in ("n", "per_label", "junk_disagreements", "disagreements")}
+    return out
+
+
 def ties(models: Path) -> dict | None:
     """The tie labels' agreement, the tie extractor's card and its end-to-end held-out score (talks ties agree|evaluate)."""
     from dataclasses import asdict
@@ -246,7 +253,8 @@ def ties(models: Path) -> dict | None:
 
 # The parts `--only` can recompute without the rest (each is fast, or reads what `make run` wrote).
 PARTS = {"sample": lambda models: sample_rows(models), "cost": lambda models: cost(), "relevance": lambda models: relevance(),
-         "trends": lambda models: trends(), "settings": lambda models: settings(), "ties": ties, "errors": errors_by_rule}
+         "trends": lambda models: trends(), "settings": lambda models: settings(), "ties": ties, "errors": errors_by_rule,
+         "agreement": lambda models: round_agreements()}
 
 
 def _compare_table(c: dict, a_name: str, b_name: str) -> list[str]:
@@ -344,8 +352,8 @@ def render(fig: dict) -> dict[str, str]:
              f"Held-out set: {held['sentences']:,} of them in {held['articles']} articles ("
              + ", ".join(f"{lab} {held['positives'][lab]}" for lab in LABELS_ORDER) + f"; version {held['sha256'][:12]}).",
              "(`talks labels stats`, `talks heldout show`)"]
-    for key, name, rnd in (("round2_agreement", "Round 2", ROUND2), ("round3_agreement", "Round 3", ROUND3)):
-        ag = fig.get(key)
+    for key, name, rnd in (("round2", "Round 2", ROUND2), ("round3", "Round 3 (3, 3b, 3c)", ROUND3)):
+        ag = (fig.get("agreement") or {}).get(key)
         if ag:
             lines += ["", f"{name}, pass 1 ({', '.join(rnd['pass1'])}) against pass 2 ({', '.join(rnd['pass2'])}), "
                       f"labelled blind: over {ag['n']:,} sentences "
