@@ -109,11 +109,11 @@ def test_a_tampered_tie_model_is_refused(tie_project):
 
     p = tie_project
     res = train_ties(p["project"])
-    card = json.loads((res.path / "card.json").read_text())
-    (res.path / "card.json").write_text("{not json")
+    card = json.loads((res.path / "ties.json").read_text())
+    (res.path / "ties.json").write_text("{not json")
     with pytest.raises(ModelError, match="card"):
         load_tie_model(p["models"])
-    (res.path / "card.json").write_text(json.dumps(card))
+    (res.path / "ties.json").write_text(json.dumps(card))
     (res.path / "model.skops").write_bytes(b"PK\x03\x04 not a zip")
     with pytest.raises(ModelError):
         load_tie_model(p["models"])
@@ -144,3 +144,16 @@ def test_trends_ties_counts_who_blames_whom_by_period(tmp_path):
     assert len(pd.read_csv(tmp_path / "ties.csv")) == len(t)
     with pytest.raises(Exception, match="blame_ties"):
         tie_table(tags.drop(columns="blame_ties"))
+
+
+def test_the_shipped_tie_extractor_loads_as_data_and_keeps_its_quality():
+    """models/ties/ is not a sentence model (talks models list leaves it out), loads through the trusted-types
+    check, and its recorded scores do not fall below what round 1 of the tie labels gave."""
+    from pipeline.model.registry import list_models
+
+    repo = Path(__file__).parent.parent
+    tm = load_tie_model(repo / "models")
+    assert tm is not None and 0 < tm.threshold < 1 and "Syrian government" in tm.actors.values()
+    assert "ties" not in {m["model_id"] for m in list_models(repo / "models")}
+    assert tm.card["cv"]["tie_f1"] >= 0.15 and tm.card["heldout_gold_blame"]["f1"] >= 0.2
+    assert tm.extract(["The opposition accused Russia of bombing Aleppo."], ["a"], [True])[0]

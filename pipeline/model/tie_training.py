@@ -63,7 +63,7 @@ def train_ties(project: Project = Project()) -> TieTraining:
     from pipeline.labels.ties import actors_path, load_actors, tie_scores
     from pipeline.model.artefact import MODEL_FILE, save
     from pipeline.model.selection import grouped_folds
-    from pipeline.model.ties import TIES_FOLDER, THRESHOLDS, article_candidates, labelled_pairs, make_pair_model, predict_ties
+    from pipeline.model.ties import TIE_CARD, TIES_FOLDER, THRESHOLDS, article_candidates, labelled_pairs, make_pair_model, predict_ties
     from pipeline.store import atomic_folder, atomic_write_text
 
     actors = load_actors(project.labels)
@@ -112,7 +112,7 @@ def train_ties(project: Project = Project()) -> TieTraining:
     with atomic_folder(path) as staging:
         save({"labels": ["tie"], "thresholds": {"tie": threshold}, "pipeline": model}, staging / MODEL_FILE)
         shutil.copyfile(actors_path(project.labels), staging / "actors.csv")
-        atomic_write_text(staging / "card.json", json.dumps(card, indent=2) + "\n")
+        atomic_write_text(staging / TIE_CARD, json.dumps(card, indent=2) + "\n")
     return TieTraining(path, card)
 
 

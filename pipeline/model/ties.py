@@ -23,7 +23,7 @@ sentence with no such pair gets its most probable one (a blame sentence has
 at least one tie); a named source for a target drops UNKNOWN for it.
 
 The model folder (``models/ties/``) holds ``model.skops``, the actor list it
-was trained with and ``card.json`` (training counts, cross-validated and
+was trained with and ``ties.json`` (training counts, cross-validated and
 held-out tie scores).  Liang, Nicol and Zhang (AAAI 2019) extract ties from
 entity contexts with a BiLSTM at F1 0.70; this is the linear counterpart on
 this project's data.
@@ -42,6 +42,8 @@ from pipeline.labels.ties import UNKNOWN, Tie, same_actor
 from pipeline.records import SEED
 
 TIES_FOLDER = "ties"
+# Not card.json: the folder is not a sentence model, and the registry lists only folders with one.
+TIE_CARD = "ties.json"
 THRESHOLDS = tuple(np.round(np.arange(0.2, 0.91, 0.05), 2))
 CONTEXT = 3  # sentences before, for references
 MAX_BETWEEN = 10
@@ -299,7 +301,7 @@ def load_tie_model(models_dir: str | Path) -> TieModel | None:
         return None
     art = load(folder / MODEL_FILE)
     try:
-        card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+        card = json.loads((folder / TIE_CARD).read_text(encoding="utf-8"))
         threshold = float(art["thresholds"]["tie"])
     except (OSError, ValueError, KeyError, TypeError):
         raise ModelError("the tie model's card or threshold cannot be read; retrain it with 'talks ties train'", folder) from None
