@@ -62,3 +62,32 @@ def test_coverage_page_in_chromium(coverage_page, browser):
     assert page.locator("a[href^='javascript']").count() == 0
     assert page.locator("main img").count() == 3  # the <img> of the sentence is not an element
 
+
+
+def test_who_blames_whom_on_the_coverage_page(tmp_path, browser):
+    """Tags with blame ties give the page a source-by-target matrix and per-period ties; actor names with markup
+    are text; no console error under the page's Content-Security-Policy."""
+    from pipeline.analysis.coverage import write_coverage
+    from pipeline.analysis.trends import trends
+
+    arts = [art(f"a{i}", f"2016-02-{1 + i:02d}", outlet="Reuters", blame=2, n=4) for i in range(6)]
+    tags = tags_table(arts)
+    ties = ["Syrian opposition -> Russia", "Russia -> Turkey; <b>Rebels</b> -> Syrian government"]
+    tags["blame_ties"] = [ties[i % 2] if b == 1 else "" for i, b in enumerate(tags["blame"])]
+    res = trends(tags, n_boot=100)
+    assert res["ties"] is not None and len(res["ties"])
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(Path(write_coverage(res, tmp_path)).resolve().as_uri(), wait_until="load")
+    assert problems == []
+    sources = page.eval_on_selector_all("#tie-matrix tbody th", "ths => ths.map(t => t.textContent)")
+    targets = page.eval_on_selector_all("#tie-matrix thead th", "ths => ths.slice(1).map(t => t.textContent)")
+    assert set(sources) == {"Syrian opposition", "Russia", "<b>Rebels</b>"} and "Turkey" in targets
+    n = tags["blame_ties"].str.count("Syrian opposition -> Russia").sum()
+    row = sources.index("Syrian opposition")
+    col = targets.index("Russia")
+    cell = page.eval_on_selector_all("#tie-matrix tbody tr", f"trs => trs[{row}].cells[{col + 1}].textContent")
+    assert cell == str(n)
+    assert page.locator("#tie-periods tbody tr").count() > 0

@@ -235,6 +235,7 @@ def coverage_html(res: dict) -> str:
              "most confident sentences of the period it rose to.", "spikes", wide=True),
         "</div>",
         "<h2>Label shares by outlet</h2>", _outlet_table(res),
+        *(["<h2>Who blames whom</h2>", _ties_html(res["ties"])] if res.get("ties") is not None and len(res["ties"]) else []),
         "<h2>Spikes</h2>", _spikes_html(res),
         "<h2>Most-tagged articles</h2>", _articles_table(res),
         "<h2>Example sentences per label</h2>", _examples_html(res),
@@ -243,6 +244,40 @@ def coverage_html(res: dict) -> str:
         "</main></body></html>",
     ]
     return "\n".join(parts)
+
+
+TOP_ACTORS = 8
+
+
+def _ties_html(ties) -> str:
+    """A source-by-target matrix of the blame sentences over the whole span (all outlets), the busiest actors
+    only, each cell shaded by its count; then each period's most frequent ties with their shares."""
+    allo = ties[ties["outlet"] == "(all)"]
+    totals = allo.groupby(["source", "target"])["sentences"].sum()
+    sources = list(totals.groupby(level=0).sum().nlargest(TOP_ACTORS).index)
+    targets = list(totals.groupby(level=1).sum().nlargest(TOP_ACTORS).index)
+    top = max(int(totals.max()), 1)
+    head = "".join(f"<th scope='col'>{escape(t)}</th>" for t in targets)
+    rows = []
+    for src in sources:
+        cells = []
+        for tgt in targets:
+            n = int(totals.get((src, tgt), 0))
+            cells.append(f"<td style='background:rgba(207,34,46,{0.08 + 0.6 * n / top:.2f})' title='{escape(src)} -> {escape(tgt)}: "
+                         f"{n} sentences'>{n}</td>" if n else "<td></td>")
+        rows.append(f"<tr><th scope='row'>{escape(src)}</th>{''.join(cells)}</tr>")
+    matrix = (f"<table class='ties' id='tie-matrix'><caption>Blame sentences per source (rows) and target (columns), all "
+              f"periods and outlets; the {TOP_ACTORS} busiest of each</caption><thead><tr><th>source \\ target</th>{head}</tr>"
+              f"</thead><tbody>{''.join(rows)}</tbody></table>")
+    per = []
+    for period, g in allo.groupby("period", sort=True):
+        for r in g.nlargest(3, "sentences").to_dict("records"):
+            per.append(f"<tr><td>{escape(period)}</td><td>{escape(r['source'])} &rarr; {escape(r['target'])}</td>"
+                       f"<td>{r['sentences']}</td><td>{r['share']:.3f}<br><span class='ci'>[{r['ci_low']:.2f}, {r['ci_high']:.2f}]"
+                       "</span></td></tr>")
+    table = ("<table id='tie-periods'><thead><tr><th>period</th><th>tie</th><th>sentences</th><th>share of the period's blame "
+             f"sentences</th></tr></thead><tbody>{''.join(per)}</tbody></table>")
+    return matrix + table
 
 
 def _share_cell(row) -> str:

@@ -113,7 +113,8 @@ def trends(tags, by: str = "week", on_topic: bool = False, outlets: int = 6, n_b
     ``(all)`` for rows over all of them; ``change`` is the share minus the
     previous period's, empty when the outlet had no articles in it),
     ``outlets`` (the ``outlets`` largest by sentences), ``overall``,
-    ``spikes``, ``examples``, ``articles``, ``sentences`` and ``counts``.
+    ``spikes``, ``examples``, ``articles``, ``sentences``, ``counts`` and ``ties`` (who blames whom by period
+    and outlet, :func:`pipeline.analysis.ties.tie_table`, when the tags carry blame ties; else None).
     """
     import pandas as pd
 
@@ -156,8 +157,13 @@ def trends(tags, by: str = "week", on_topic: bool = False, outlets: int = 6, n_b
     overall = table[(table.outlet == ALL) & (table.period == ALL)].set_index("label")
     counts.update(articles=len(arts), sentences=int(arts["sentences"].sum()), outlets=len(by_outlet),
                   periods=int(arts["period"].nunique()), first=str(arts["day"].min().date()), last=str(arts["day"].max().date()))
+    ties = None
+    if "blame_ties" in tags.columns and tags["blame_ties"].fillna("").astype(str).str.contains("->").any():
+        from pipeline.analysis.ties import tie_table
+
+        ties = tie_table(tags, by=by, on_topic=on_topic, n_boot=n_boot)
     return {
-        "by": by, "labels": labels, "on_topic_only": on_topic, "counts": counts, "table": table,
+        "by": by, "labels": labels, "on_topic_only": on_topic, "counts": counts, "table": table, "ties": ties,
         "model_ids": sorted(tags["model_id"].dropna().astype(str).unique()) if "model_id" in tags else [],
         "outlets": [o for o in by_outlet.index if o != UNKNOWN_OUTLET][:outlets],
         "overall": {lab: {"share": float(overall.loc[lab, "share"]), "ci": [float(overall.loc[lab, "ci_low"]), float(overall.loc[lab, "ci_high"])],

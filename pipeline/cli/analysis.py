@@ -32,9 +32,10 @@ def cmd_trends(args: argparse.Namespace) -> int:
     if args.report:
         say(f"wrote {write_coverage(res, args.report)}")
     if args.ties:
-        from pipeline.analysis.ties import tie_table
-
-        table = tie_table(load_tags(args.tags), by=args.by, on_topic=args.on_topic)
+        table = res["ties"]
+        if table is None:
+            raise PipelineError("the tags carry no blame ties; tag the articles again with a tie extractor in models/ties/ "
+                                "('talks ties train')", args.tags)
         write_table(table, args.ties, spreadsheet=True)
         top = table[table["outlet"] == "(all)"].groupby(["source", "target"])["sentences"].sum().nlargest(5)
         say("who blames whom, most sentences: " + "; ".join(f"{s} -> {t} {n}" for (s, t), n in top.items()))
