@@ -11,7 +11,8 @@ import pytest
 from pipeline.cli import main
 from pipeline.errors import PipelineError
 from pipeline.records import LABELS
-from pipeline.analysis.trends import ALL, MIN_ARTICLES, load_tags, period_name, trends
+from pipeline.analysis.periods import period_name
+from pipeline.analysis.trends import ALL, MIN_ARTICLES, load_tags, trends
 from pipeline.model.relevance import is_on_topic
 
 

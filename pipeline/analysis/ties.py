@@ -35,7 +35,7 @@ def tie_table(tags, by: str = "week", on_topic: bool = False, n_boot: int = N_BO
     ties carried by fewer than ``min_sentences`` sentences in a cell are left out."""
     import pandas as pd
 
-    from pipeline.analysis.trends import PERIODS, article_table, period_name, period_start
+    from pipeline.analysis.periods import PERIODS, article_table, period_name, period_start
 
     if "blame_ties" not in tags.columns or "blame" not in tags.columns:
         raise PipelineError("the tags file has no blame_ties column; tag the articles again with a tie extractor in "

@@ -24,9 +24,8 @@ import numpy as np
 from pipeline.errors import PipelineError
 from pipeline.metrics import N_BOOT, article_bootstrap, ci95
 from pipeline.records import LABELS
-from pipeline.model.relevance import ON_TOPIC_RELEVANCE, ON_TOPIC_SYRIA, SYRIA, is_on_topic, sentence_flags
+from pipeline.analysis.periods import PERIODS, next_start, article_table, period_name, period_start
 
-PERIODS = ("week", "day", "month")
 ALL = "(all)"  # the outlet (or period) value of rows over all outlets (or periods)
 UNKNOWN_OUTLET = "(unknown)"
 MIN_ARTICLES = 5  # a period with fewer articles is too noisy to call a rise from or to
@@ -35,21 +34,6 @@ TOP_ARTICLES = 20
 TABLE_SENTENCES = 500  # rows of the coverage page's filterable table (the most confident tagged sentences)
 TABLE_COLUMNS = ["outlet", "period", "start", "label", "articles", "sentences", "tagged", "share", "ci_low", "ci_high",
                  "change", "change_low", "change_high"]
-
-
-def article_table(tags, labels=LABELS):
-    """One row per article: counts, relevance, syria_share, on_topic, and its first row's provenance."""
-    labelled, syria = sentence_flags(tags, labels)
-    t = tags.assign(_labelled=labelled, _syria=syria)
-    g = t.groupby("article_id", sort=True)
-    arts = g.agg(sentences=("text", "size"), labelled=("_labelled", "sum"), syria=("_syria", "sum"),
-                 **{f"n_{lab}": (lab, "sum") for lab in labels})
-    first = g[[c for c in ("title", "date", "outlet", "url", "model_id") if c in tags.columns]].first()
-    arts = arts.join(first)
-    arts["relevance"] = (arts["labelled"] / arts["sentences"]).round(4)
-    arts["syria_share"] = (arts["syria"] / arts["sentences"]).round(4)
-    arts["on_topic"] = is_on_topic(arts["relevance"], arts["syria_share"])
-    return arts
 
 
 # --------------------------------------------------------------------------
@@ -67,36 +51,6 @@ def load_tags(path: str | Path):
         raise PipelineError(f"not a tags file with dates (no {what}); make one with 'talks tag ARTICLES --out FILE' "
                             "(article files give every row its date and outlet)", path)
     return df
-
-
-# --------------------------------------------------------------------------
-# Periods
-# --------------------------------------------------------------------------
-def period_start(dates, by: str):
-    """The first day of each date's period: the day, the Monday of its ISO week, the first of its month."""
-    import pandas as pd
-
-    if by == "day":
-        return dates
-    if by == "week":
-        return dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
-    if by == "month":
-        return dates.dt.to_period("M").dt.start_time
-    raise PipelineError(f"--by {by}: use one of {', '.join(PERIODS)}")
-
-
-def period_name(start, by: str) -> str:
-    """``2016-02-03``, ``2016-W05`` (ISO week: 2016-01-01 is in 2015-W53) or ``2016-02``."""
-    if by == "week":
-        year, week, _ = start.isocalendar()
-        return f"{year}-W{week:02d}"
-    return start.strftime("%Y-%m" if by == "month" else "%Y-%m-%d")
-
-
-def _next_start(start, by: str):
-    import pandas as pd
-
-    return start + (pd.DateOffset(months=1) if by == "month" else pd.Timedelta(days=7 if by == "week" else 1))
 
 
 # --------------------------------------------------------------------------
@@ -143,7 +97,7 @@ def trends(tags, by: str = "week", on_topic: bool = False, outlets: int = 6, n_b
         prev = None
         for start, p in a.groupby("start", sort=True):
             rows, shares_b = _cells(p, outlet, p["period"].iloc[0], start, labels, n_boot)
-            if prev is not None and start == _next_start(prev[0], by):
+            if prev is not None and start == next_start(prev[0], by):
                 for j, r in enumerate(rows):
                     lo, hi = ci95(shares_b[:, j] - prev[1][:, j])
                     r.update(change=round(r["share"] - prev[2][j]["share"], 4), change_low=round(lo, 4), change_high=round(hi, 4))
