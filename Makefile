@@ -95,7 +95,7 @@ run: $(RUN_STAMP)
 	$(BIN)/talks tag corpus/new --out $(OUT)/tags.csv --summary $(OUT)/summary.csv
 	$(BIN)/talks evaluate --report $(OUT)/report
 	$(TAG_FEED)
-	$(BIN)/talks trends $(OUT)/feed-tags.parquet --on-topic --out $(OUT)/feed-trends.csv --report $(OUT)/coverage
+	$(BIN)/talks trends $(OUT)/feed-tags.parquet --on-topic --out $(OUT)/feed-trends.csv --report $(OUT)/coverage --ties $(OUT)/feed-ties.csv
 
 ## The README's trends picture (docs/trends-2016q1.png), from the tagged feed.
 trends-figure: $(RUN_STAMP)

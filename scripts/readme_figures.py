@@ -247,8 +247,20 @@ def ties(models: Path) -> dict | None:
         return None
     ev = asdict(evaluate_ties(project))
     ev.pop("tie_model")
-    return {"agreement": tie_agreement(project), "card": {k: tm.card[k] for k in ("C", "threshold", "training", "cv", "heldout_gold_blame")},
-            "evaluation": ev}
+    out = {"agreement": tie_agreement(project), "card": {k: tm.card[k] for k in ("C", "threshold", "training", "cv", "heldout_gold_blame")},
+           "evaluation": ev}
+    feed = Path("out") / "feed-ties.csv"  # written by `make run`: the on-topic feed's ties by week
+    if feed.exists():
+        import pandas as pd
+
+        t = pd.read_csv(feed, dtype={"period": str}, keep_default_na=False)
+        t = t[t["outlet"] == "(all)"]
+        weeks = sorted(set(t["period"]))
+        around = [w for w in weeks if w <= SUSPENSION_WEEK][-2:] + [w for w in weeks if w > SUSPENSION_WEEK][:1]
+        out["suspension"] = {w: t[t["period"] == w].nlargest(4, "sentences")[["source", "target", "sentences", "articles", "share",
+                                                                               "ci_low", "ci_high", "blame_sentences"]].to_dict("records")
+                             for w in around}
+    return out
 
 
 # The parts `--only` can recompute without the rest (each is fast, or reads what `make run` wrote).
@@ -297,6 +309,17 @@ def render_ties(t: dict | None) -> str:
     a, c, e = t["agreement"], t["card"], t["evaluation"]
     from pipeline.metrics import format_interval
 
+    lines = []
+    for week, rows in (t.get("suspension") or {}).items():
+        if rows:
+            lines.append(f"| {week} | " + "; ".join(f"{r['source']} -> {r['target']} {r['sentences']} ({r['share']:.2f} "
+                                                    f"[{r['ci_low']:.2f}, {r['ci_high']:.2f}])" for r in rows)
+                         + f" | {rows[0]['blame_sentences']} |")
+    example = (["", f"Worked example: the on-topic articles of the Jan-Mar 2016 feed around the suspension of the Geneva talks "
+                f"(3 February 2016, week {SUSPENSION_WEEK}), the most frequent ties per week with their share of the week's "
+                "blame sentences and 95% intervals (`make run` writes `out/feed-ties.csv`; tagged by the extractor above, so "
+                "read them with its error in mind):", "", "| week | ties (sentences, share [95% CI]) | blame sentences |",
+                "|---|---|---|", *lines] if lines else [])
     return "\n".join([
         f"Tie labels: two blind passes over {a['sentences']:,} gold blame sentences agree at tie F1 {a['tie_f1']:.3f} "
         f"({a['ties_pass1']:,} and {a['ties_pass2']:,} ties); {a['differing_sentences']} sentences differed and "
@@ -311,6 +334,7 @@ def render_ties(t: dict | None) -> str:
         f"precision {e['precision']:.3f}, recall {e['recall']:.3f}, **F1 {e['f1']:.3f}** {format_interval(e['f1_ci'])} "
         f"({e['matched']} of {e['predicted_ties']} predicted ties match one of {e['gold_ties']} gold ties, {e['sentences']:,} sentences "
         f"of {e['articles']} articles); on the gold blame sentences alone, tie F1 {e['extraction_only_f1']:.3f}.",
+        *example,
     ])
 
 
