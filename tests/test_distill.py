@@ -64,3 +64,19 @@ def test_a_student_moves_towards_its_teacher_and_its_card_says_so(pool_project):
 
     loaded = load_model(card["model_id"], p["models"])  # an ordinary model folder: loads, checked, tags
     assert predict_proba(loaded["pipeline"], ["The envoy met the delegation in Geneva."]).shape == (1, 4)
+
+
+def test_only_the_taught_labels_learn_from_the_teacher(pool_project):
+    p = pool_project
+    gold_only = train(p["project"], grid=[{"features": "word", "C": 4.0}], set_current=False)
+    soft = soft_labels(p["project"], gold_only["model_id"])
+    texts = pd.read_csv(p["labels"] / "tester.csv", dtype=str, keep_default_na=False)
+    Y = texts[["diplomacy", "violence", "humanitarian", "blame"]].astype(int).to_numpy()
+    P = soft.P.copy()
+    P[:, :] = 1.0
+    none = fit_distilled(make_pipeline("word", 4.0), texts["text"].tolist(), Y, soft.texts, P, 1.0, taught=())
+    blame = fit_distilled(make_pipeline("word", 4.0), texts["text"].tolist(), Y, soft.texts, P, 1.0, taught=("blame",))
+    a, b = predict_proba(none, list(soft.texts)), predict_proba(blame, list(soft.texts))
+    assert np.allclose(a[:, :3], b[:, :3]) and b[:, 3].mean() > a[:, 3].mean() + 0.1
+    with pytest.raises(ModelError, match="unknown label"):
+        fit_distilled(make_pipeline("word", 4.0), texts["text"].tolist(), Y, soft.texts, P, 1.0, taught=("joy",))

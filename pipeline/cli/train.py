@@ -17,7 +17,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     grid = [QUICK[args.features]] if args.quick else GRIDS[args.features]
     with progress(len(grid) * N_SPLITS, "cross-validating", unit="fit") as tick:
         card = train(project_of(args), grid=grid, set_current=False, progress=tick, teacher=args.teacher,
-                     soft_weight=args.soft_weight)
+                     soft_weight=args.soft_weight, **({"taught": tuple(args.teach.split(","))} if args.teach else {}))
     cv = card["cv_metrics"]
     say(f"model {card['model_id']}: {card['features']} features, C={card['parameters']['C']}")
     say(f"trained on {card['training']['sentences']} sentences from {card['training']['articles']} articles "
@@ -72,6 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--no-current", action="store_true", help="never make the new model current")
     sp.add_argument("--teacher", help="a more accurate model whose probabilities on the unlabelled pool the new model also "
                     "learns from (distillation: the fast features, taught by a slow model)")
+    sp.add_argument("--teach", help="with --teacher, only these labels (comma-separated) learn from it, e.g. the ones "
+                    "where it beats the gold-trained model (default: all)")
     sp.add_argument("--soft-weight", type=float, default=None, help="weight of each unlabelled sentence against a gold one "
                     "with --teacher (default: 0.5)")
     sp.add_argument("--force", action="store_true", help="make the new model current even if it is significantly worse")

@@ -68,9 +68,11 @@ def soft_labels(project: Project, teacher: str) -> SoftLabels:
                       pool["article_id"].map(story).to_numpy(), P)
 
 
-def fit_distilled(pipeline, texts, Y: np.ndarray, soft_texts, P: np.ndarray, soft_weight: float = SOFT_WEIGHT):
+def fit_distilled(pipeline, texts, Y: np.ndarray, soft_texts, P: np.ndarray, soft_weight: float = SOFT_WEIGHT,
+                  taught: tuple[str, ...] = LABELS):
     """Fit ``pipeline`` (a fresh ``make_pipeline``) on gold ``texts``/``Y`` and soft labels ``P`` for
-    ``soft_texts`` (module docstring); returns the fitted pipeline."""
+    ``soft_texts`` (module docstring); only the ``taught`` labels learn from the teacher, the others from the
+    gold alone (a teacher weaker than the gold on a label should not teach it).  Returns the fitted pipeline."""
     import scipy.sparse as sp
     from sklearn.base import clone
 
@@ -83,7 +85,12 @@ def fit_distilled(pipeline, texts, Y: np.ndarray, soft_texts, P: np.ndarray, sof
     n = len(texts)
     clf.fit(F[:n], Y)  # the label binarizer and one estimator per label, replaced below
     rows = sp.vstack([F[:n], F[n:], F[n:]], format="csr")
+    unknown = sorted(set(taught) - set(LABELS))
+    if unknown:
+        raise ModelError(f"unknown label(s) {', '.join(unknown)} to teach; the labels are {', '.join(LABELS)}")
     for j in range(Y.shape[1]):
+        if LABELS[j] not in taught:
+            continue
         p = np.clip(P[:, j], 0.0, 1.0)
         y = np.concatenate([Y[:, j], np.ones(len(p), int), np.zeros(len(p), int)])
         w = np.concatenate([np.ones(n), soft_weight * p, soft_weight * (1 - p)])
@@ -97,7 +104,7 @@ def fit_distilled(pipeline, texts, Y: np.ndarray, soft_texts, P: np.ndarray, sof
 
 
 def distilled_oof(params: dict, texts, Y: np.ndarray, groups, folds, soft: SoftLabels,
-                  soft_weight: float = SOFT_WEIGHT, progress=None) -> np.ndarray:
+                  soft_weight: float = SOFT_WEIGHT, progress=None, taught: tuple[str, ...] = LABELS) -> np.ndarray:
     """Out-of-fold gold probabilities, each fold fitted on its training gold plus the soft labels of pool
     sentences outside its test stories."""
     from pipeline.model.features import make_pipeline
@@ -107,7 +114,7 @@ def distilled_oof(params: dict, texts, Y: np.ndarray, groups, folds, soft: SoftL
     out = np.zeros(Y.shape, dtype=float)
     for tr, te in folds:
         keep = ~np.isin(soft.story_ids, np.unique(groups[te]))
-        model = fit_distilled(make_pipeline(**params), texts[tr], Y[tr], soft.texts[keep], soft.P[keep], soft_weight)
+        model = fit_distilled(make_pipeline(**params), texts[tr], Y[tr], soft.texts[keep], soft.P[keep], soft_weight, taught)
         out[te] = predict_proba(model, texts[te])
         if progress:
             progress(1)

@@ -128,11 +128,13 @@ def train(
     progress: Callable[[int], None] | None = None,
     teacher: str | None = None,
     soft_weight: float | None = None,
+    taught: tuple[str, ...] = LABELS,
 ) -> ModelCard:
     """Select, fit and save a model from ``project``'s gold labels into ``project.models``; return its card.
 
     ``teacher`` (a model name): also learn from that model's probabilities on the unlabelled pool, each
-    pool sentence weighted ``soft_weight`` (:mod:`pipeline.model.distill`); the card records both."""
+    pool sentence weighted ``soft_weight``, for the ``taught`` labels (:mod:`pipeline.model.distill`); the card
+    records all three."""
     from sklearn.metrics import average_precision_score
 
     from pipeline.labels.gold import labels_hash
@@ -148,7 +150,7 @@ def train(
     best = None
     for params in grid:
         if soft is not None:
-            P = distill.distilled_oof(params, texts, Y, groups, folds, soft, weight, progress)
+            P = distill.distilled_oof(params, texts, Y, groups, folds, soft, weight, progress, taught)
         else:
             P = oof_proba(lambda: make_pipeline(**params), texts, Y, folds, progress)
         ap = float(np.mean([average_precision_score(Y[:, j], P[:, j]) for j in range(len(LABELS)) if Y[:, j].any()]))
@@ -161,16 +163,18 @@ def train(
 
     model = make_pipeline(**params)
     if soft is not None:
-        distill.fit_distilled(model, texts, Y, soft.texts, soft.P, weight)
+        distill.fit_distilled(model, texts, Y, soft.texts, soft.P, weight, taught)
     else:
         model.fit(np.asarray(texts, dtype=object), Y)
     versions = library_versions()
     lhash = labels_hash(gold)
     prefix = {"word": "tfidf", "word+char": "tfidf", "embeddings": "emb", "word+char+embeddings": "both",
               "word+cues": "cues", "word+cues+static": "cues"}[params["features"]]
-    taught = {"teacher": soft.teacher, "soft_weight": weight, "pool_sentences": int(len(soft.texts))} if soft is not None else None
-    prefix = "dist" if taught else prefix
-    key = [lhash, params, versions["scikit-learn"]] + ([taught] if taught else [])
+    teaching = {"teacher": soft.teacher, "soft_weight": weight, "pool_sentences": int(len(soft.texts))} if soft is not None else None
+    if teaching and tuple(taught) != tuple(LABELS):
+        teaching["labels"] = list(taught)
+    prefix = "dist" if teaching else prefix
+    key = [lhash, params, versions["scikit-learn"]] + ([teaching] if teaching else [])
     model_id = f"{prefix}-" + hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
     card = {
         **card_head(model_id, params, thresholds, _encoder_info() if uses_embeddings(params["features"]) else None),
@@ -180,8 +184,8 @@ def train(
         "versions": versions,
         "heldout": heldout_score(model, thresholds, project),
     }
-    if taught:
-        card["distillation"] = {**taught, "method": "gold plus the teacher's probabilities on the unlabelled pool "
+    if teaching:
+        card["distillation"] = {**teaching, "method": "gold plus the teacher's probabilities on the unlabelled pool "
                                 "(held-out stories left out) as soft targets; pipeline/model/distill.py"}
     card = write_model_folder(project.models, model, card)
     if set_current:
