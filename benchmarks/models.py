@@ -147,7 +147,7 @@ def render(res: dict) -> str:
         m = ft["minutes"]
         lines += ["", f"Fine-tuning `{ft['model_id']}` (`make finetune`, {ft['threads']} threads, figures from "
                   f"`reports/finetune.json`): {m['all']:.0f} minutes in all, of which {m['cross_fit_total']:.0f} cross-fitting "
-                  f"{len(m['fold_fine_tunes'])} article-grouped folds (an encoder fine-tuned per fold, to choose C and the "
+                  f"{len(m['fold_fine_tunes'])} story-grouped folds (an encoder fine-tuned per fold, to choose C and the "
                   f"thresholds without the held-out set) and {m['final_fine_tune']:.0f} the final encoder; cross-fitted macro-F1 "
                   f"{ft['cross_fitted']['macro_f1_tuned']:.3f}; the training extra adds "
                   f"{ft['install']['finetune_extra_beyond_base']['bytes'] / 2**30:.2f} GB (PyTorch), tagging needs only the "

@@ -26,7 +26,7 @@ An encoder fitted to the training labels makes embeddings of its own
 training sentences cleaner than those of new text, so cross-validating only
 the logistic regression on them would be optimistic and tune thresholds for
 text the model has memorised.  The selection and the thresholds therefore
-come from cross-fitting: per article-grouped fold an encoder is fine-tuned
+come from cross-fitting: per story-grouped fold an encoder is fine-tuned
 on the other folds and the whole pipeline scores the fold, exactly as the
 final model meets new text.  The final encoder is then fine-tuned on all of
 the training part.  Held-out articles are never seen (``train.training_data``).
