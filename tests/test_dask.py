@@ -151,3 +151,18 @@ def test_cli_engine_dask_starts_a_local_cluster(trained_project, tmp_path, capsy
         rc = main(["tag", str(raw), *argv, "--models", str(models)])
         err = capsys.readouterr().err
         assert rc == 1 and err.startswith("error:") and msg in err and "Traceback" not in err, err
+
+
+def test_dask_fills_blame_ties_as_the_local_engine_does(trained_project, tmp_path, scheduler):
+    """With a tie extractor in the models folder (the shipped one), every worker loads it from its files' bytes
+    and the blame_ties column is the local engine's, row for row."""
+    models = trained_project["models"]
+    shutil.copytree(Path(__file__).parent.parent / "models" / "ties", models / "ties")
+    local = tmp_path / "local.parquet"
+    tag([trained_project["raw"]], str(local), models_dir=models)
+    out = tmp_path / "tags"
+    b = tag_dask([trained_project["raw"]], out, models_dir=models, scheduler=scheduler, files_per_partition=CHUNK_FILES)
+    assert b["written"]
+    expected = pd.read_parquet(local)
+    assert (expected.loc[expected.blame == 1, "blame_ties"] != "").any()
+    pd.testing.assert_frame_equal(pd.read_parquet(out), expected)

@@ -138,7 +138,7 @@ def tag_dask(
                     res["workers"] = len(client.nthreads())
                     _check_inputs_visible(client, files[0])
                     started = time.monotonic()
-                    for i, (blob, errs, n, rows) in _run(client, data, sha, m, parts):
+                    for i, (blob, errs, n, rows) in _run(client, data, sha, m, parts, tie_folder_bytes(models_dir)):
                         with atomic_open(staging / names[i], "wb") as f:
                             f.write(blob)
                         results[i] = (errs, n, rows)
@@ -222,7 +222,17 @@ def _check_inputs_visible(client, first: Path) -> None:
                             "and give absolute paths", first)
 
 
-def _run(client, data: bytes, sha: str, m: dict, parts: list) -> Iterator[tuple[int, tuple]]:
+def tie_folder_bytes(models_dir) -> dict[str, bytes] | None:
+    """The tie extractor's files (``models/ties/``) as bytes, for the workers; None when there is none."""
+    from pipeline.model.ties import TIES_FOLDER
+
+    folder = Path(models_dir) / TIES_FOLDER
+    if not folder.is_dir():
+        return None
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _run(client, data: bytes, sha: str, m: dict, parts: list, ties: dict | None = None) -> Iterator[tuple[int, tuple]]:
     """(partition index, result) as partitions finish, in any order."""
     from distributed import KilledWorker, as_completed
 
@@ -231,8 +241,9 @@ def _run(client, data: bytes, sha: str, m: dict, parts: list) -> Iterator[tuple[
     model_future = client.scatter(data, broadcast=True)
     card = {k: m["card"].get(k) for k in ("model_id", "features", "sha256")}
     run = secrets.token_hex(4)  # keys of their own: two runs on one cluster must not share results
-    futures = {client.submit(_tag_partition, model_future, sha, card, m.get("overrides"), part, key=f"talks-tag-{run}-{i}"): i
-               for i, part in enumerate(parts)}
+    ties_future = client.scatter([ties], broadcast=True)[0] if ties else None  # a list: a dict would be scattered value by value
+    futures = {client.submit(_tag_partition, model_future, sha, card, m.get("overrides"), part, ties_future,
+                             key=f"talks-tag-{run}-{i}"): i for i, part in enumerate(parts)}
     try:
         for fut in as_completed(futures):
             i = futures[fut]
@@ -246,6 +257,8 @@ def _run(client, data: bytes, sha: str, m: dict, parts: list) -> Iterator[tuple[
     finally:
         client.cancel(list(futures))
         model_future.release()
+        if ties_future is not None:
+            ties_future.release()
 
 
 # --------------------------------------------------------------------------
@@ -284,13 +297,28 @@ def _load_bytes(data: bytes, sha: str, card: dict) -> dict:
     return {"card": card, "pipeline": art["pipeline"], "thresholds": art["thresholds"], "labels": tuple(art["labels"])}
 
 
-def _tag_partition(data: bytes, sha: str, card: dict, overrides: dict | None, chunks: list[list[str]]):
+def _worker_ties(files: dict[str, bytes] | None):
+    """The tie extractor from its folder's bytes, loaded (as data) from a folder private to this call."""
+    if not files:
+        return None
+    from pipeline.model.ties import TIES_FOLDER, load_tie_model
+
+    with tempfile.TemporaryDirectory(prefix="talks-ties-") as d:
+        folder = Path(d) / TIES_FOLDER
+        folder.mkdir()
+        for name, blob in files.items():
+            (folder / Path(name).name).write_bytes(blob)
+        return load_tie_model(d)
+
+
+def _tag_partition(data: bytes, sha: str, card: dict, overrides: dict | None, chunks: list[list[str]],
+                   ties: dict[str, bytes] | None = None):
     """Tag a partition chunk by chunk with the local engine's function; its rows as Parquet bytes,
     with the errors, the article files read and the row count."""
     from pipeline.tagging.tag import tag_files
     from pipeline.tagging.output import Writer, conform
 
-    m = with_thresholds(_worker_model(data, sha, card), overrides)
+    m = {**with_thresholds(_worker_model(data, sha, card), overrides), "ties": _worker_ties(ties)}
     columns = output_columns(m["labels"])
     buf = io.BytesIO()
     writer = Writer(buf, "parquet", columns, m["labels"], {}, spreadsheet=False)
