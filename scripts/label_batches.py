@@ -24,6 +24,18 @@ from pipeline.project import Project
 from pipeline.store import atomic_write_text, read_table, write_table
 
 
+def deal(targets: dict[str, set[str]], n: int) -> tuple[list[list[str]], list[int]]:
+    """(article ids per batch, sentences per batch): articles dealt, largest first, to the batch with the fewest
+    sentences so far, so no article is split and the batches come out about equal."""
+    batches: list[list[str]] = [[] for _ in range(n)]
+    sizes = [0] * n
+    for aid in sorted(targets, key=lambda a: (-len(targets[a]), a)):
+        k = sizes.index(min(sizes))
+        batches[k].append(aid)
+        sizes[k] += len(targets[aid])
+    return batches, sizes
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--queue", help="queue CSV with a sentence_id column")
@@ -61,14 +73,7 @@ def main() -> None:
             if ids:
                 targets[aid] = ids
     by_article = {aid: g.reset_index(drop=True) for aid, g in sents[sents["article_id"].isin(list(targets))].groupby("article_id")}
-    # deal articles, largest first, to the batch with the fewest sentences so far
-    order = sorted(targets, key=lambda a: (-len(targets[a]), a))
-    batches: list[list[str]] = [[] for _ in range(args.batches)]
-    sizes = [0] * args.batches
-    for aid in order:
-        k = sizes.index(min(sizes))
-        batches[k].append(aid)
-        sizes[k] += len(targets[aid])
+    batches, sizes = deal(targets, args.batches)
     out = Path(args.out)
     for k, arts in enumerate(batches, 1):
         ids, md = [], [f"# Batch {k:02d}: {sizes[k - 1]} sentences to label\n",

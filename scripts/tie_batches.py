@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from label_batches import deal  # noqa: E402  (scripts/ is on the path when a script runs)
+
 from pipeline.corpus.store import load_articles, load_sentences
 from pipeline.labels.gold import gold_labels
 from pipeline.project import Project
@@ -34,13 +36,7 @@ def main() -> None:
     titles = {a.article_id: (a.title, a.outlet or "", a.date or "") for a in load_articles(project.corpus)}
     targets = {aid: set(g["sentence_id"]) for aid, g in blame.groupby("article_id")}
     by_article = {aid: g.reset_index(drop=True) for aid, g in sents[sents["article_id"].isin(list(targets))].groupby("article_id")}
-    order = sorted(targets, key=lambda a: (-len(targets[a]), a))
-    batches: list[list[str]] = [[] for _ in range(args.batches)]
-    sizes = [0] * args.batches
-    for aid in order:
-        k = sizes.index(min(sizes))
-        batches[k].append(aid)
-        sizes[k] += len(targets[aid])
+    batches, sizes = deal(targets, args.batches)
     out = Path(args.out)
     for k, arts in enumerate(batches, 1):
         ids, md = [], [f"# Tie batch {k:02d}: {sizes[k - 1]} blame sentences\n",

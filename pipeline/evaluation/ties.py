@@ -45,7 +45,7 @@ def evaluate_ties(project: Project = Project(), model: str | None = None, n_boot
     from pipeline.labels.ties import match_ties, tie_scores
     from pipeline.model.loading import load_model
     from pipeline.model.selection import apply_thresholds, predict_proba
-    from pipeline.model.tie_training import in_corpus_order, tie_data
+    from pipeline.model.tie_training import in_context, tie_data
     from pipeline.model.ties import load_tie_model
     from pipeline.labels.heldout import heldout_gold
 
@@ -55,13 +55,15 @@ def evaluate_ties(project: Project = Project(), model: str | None = None, n_boot
     m = load_model(model, project.models)
     _, held_ties = tie_data(project)
     gold = dict(zip(held_ties["sentence_id"], held_ties["ties"]))
-    held = heldout_gold(project)
-    held = in_corpus_order(project, held)
-    texts = held["text"].astype(str).tolist()
+    # the held-out articles read whole, as tagging reads them; only their gold sentences are scored
+    ctx = in_context(project, heldout_gold(project)["sentence_id"].tolist())
+    texts, ctx_arts, want = ctx["text"].astype(str).tolist(), ctx["article_id"].astype(str).tolist(), ctx["want"].to_numpy()
     blame = apply_thresholds(predict_proba(m["pipeline"], texts), m["thresholds"], m["labels"])[:, list(m["labels"]).index("blame")]
-    found = tm.extract(texts, held["article_id"].astype(str).tolist(), blame == 1)
+    found = tm.extract(texts, ctx_arts, want & (blame == 1))
+    on_gold = tm.extract(texts, ctx_arts, ctx["sentence_id"].isin(gold).to_numpy())
+    held = ctx[want]
     sids = held["sentence_id"].tolist()
-    predicted = {sid: ties for sid, ties in zip(sids, found) if ties}
+    predicted = {sid: ties for sid, ties, w in zip(ctx["sentence_id"], found, want) if w and ties}
     sc = tie_scores(gold, predicted)
     # per-article counts for the bootstrap: gold ties, predicted ties, matched ties
     arts = held["article_id"].astype(str).to_numpy()
@@ -73,10 +75,7 @@ def evaluate_ties(project: Project = Project(), model: str | None = None, n_boot
     C = np.array([per[a] for a in names])  # (articles, 3)
     tot = W @ C                             # (n_boot, 3)
     f1 = prf(tot[:, 2], tot[:, 1] - tot[:, 2], tot[:, 0] - tot[:, 2])[2]
-    only = tie_scores(gold, {sid: ties for sid, ties in zip(held_ties["sentence_id"],
-                                                               tm.extract(held_ties["text"].tolist(),
-                                                                          held_ties["article_id"].tolist(),
-                                                                          [True] * len(held_ties)))})
+    only = tie_scores(gold, {sid: ties for sid, ties in zip(ctx["sentence_id"], on_gold) if sid in gold})
     return TieEvaluation(round(sc.precision, 4), round(sc.recall, 4), round(sc.f1, 4), [round(x, 4) for x in ci95(f1)],
                          sc.gold, sc.predicted, sc.matched, len(held), int(len(names)), round(only.f1, 4),
                          m["card"].get("model_id"), tm.card)

@@ -231,9 +231,12 @@ def write_heldout(labels_dir: str | Path, rows: list[tuple[str, str, str]], arti
         old["method"] = old["article_id"].map(lambda a: methods.get(a.strip(), ""))
     have = set(old["article_id"])
     info = {a.article_id: a for a in articles}
-    new = [{"article_id": a, "outlet": info[a].outlet or "", "date": info[a].date or "", "method": method, "added": reason}
-           for a, method, reason in dict.fromkeys(rows) if a not in have]
-    new = list({r["article_id"]: r for r in reversed(new)}.values())[::-1]  # an article listed twice keeps its first row
+    new = []
+    for a, method, reason in rows:  # an article listed twice keeps its first row
+        if a not in have:
+            have.add(a)
+            new.append({"article_id": a, "outlet": info[a].outlet or "", "date": info[a].date or "", "method": method,
+                        "added": reason})
     df = pd.concat([old, pd.DataFrame(new, columns=list(HELDOUT_COLUMNS))], ignore_index=True)
     write_table(df[list(HELDOUT_COLUMNS)].sort_values("article_id", kind="stable"), path)
     return path

@@ -24,9 +24,11 @@ MIN_WORDS = 4
 class Pool:
     """The corpus sentences (corpus order) and, aligned with them, boolean masks: labelled by anyone; not
     labelled and in a held-out article (``heldout``) or in another article of a held-out story
-    (``heldout_story``); neither and shorter than :data:`MIN_WORDS` words (``short``)."""
+    (``heldout_story``); neither and shorter than :data:`MIN_WORDS` words (``short``); and every article's story
+    (``stories``: article id -> story id)."""
 
     sentences: pd.DataFrame
+    stories: dict
     labelled: np.ndarray
     heldout: np.ndarray
     heldout_story: np.ndarray
@@ -49,9 +51,10 @@ def unlabelled_pool(project: Project) -> Pool:
     labelled = sents["sentence_id"].isin({r["sentence_id"].strip() for r in rows}).to_numpy()
     held = heldout_articles(project.labels)
     in_held = sents["article_id"].isin(held).to_numpy()
-    story = sents["article_id"].map(corpus_stories(sents)) if held else sents["article_id"]
+    stories = corpus_stories(sents)
+    story = sents["article_id"].map(stories)
     in_held_story = story.isin(set(story[in_held])).to_numpy() & ~in_held
     words = sents["text"].str.split().str.len().fillna(0).to_numpy()
     heldout, heldout_story = ~labelled & in_held, ~labelled & in_held_story
     short = ~labelled & ~heldout & ~heldout_story & (words < MIN_WORDS)
-    return Pool(sents, labelled, heldout, heldout_story, short)
+    return Pool(sents, stories, labelled, heldout, heldout_story, short)

@@ -30,8 +30,13 @@ def actors_path(labels_dir: str | Path) -> Path:
 
 
 def load_actors(labels_dir: str | Path) -> dict[str, str]:
-    """Alias -> canonical name for every listed actor (each canonical name is its own alias)."""
-    path = actors_path(labels_dir)
+    """Alias -> canonical name for every listed actor of the project (:func:`read_actors` of its list)."""
+    return read_actors(actors_path(labels_dir))
+
+
+def read_actors(path: str | Path) -> dict[str, str]:
+    """Alias -> canonical name for every actor of an actor list (each canonical name is its own alias)."""
+    path = Path(path)
     if not path.exists():
         raise LabelError("no actor list; it is a CSV with the columns actor,aliases (aliases separated by |)", path)
     df = read_table(path, dtype=str)

@@ -51,7 +51,6 @@ class SoftLabels:
 def soft_labels(project: Project, teacher: str) -> SoftLabels:
     """The teacher model's probabilities for every sentence of the project's unlabelled pool."""
     from pipeline.labels.pool import unlabelled_pool
-    from pipeline.labels.stories import corpus_stories
     from pipeline.model.loading import load_model
     from pipeline.model.selection import predict_proba
 
@@ -60,12 +59,11 @@ def soft_labels(project: Project, teacher: str) -> SoftLabels:
         raise ModelError(f"teacher labels {', '.join(m['labels'])} differ from {', '.join(LABELS)}", m["path"])
     masks = unlabelled_pool(project)
     pool = masks.pool
-    story = corpus_stories(masks.sentences)
     texts = pool["text"].astype(str).tolist()
     P = np.vstack([predict_proba(m["pipeline"], texts[i:i + CHUNK]) for i in range(0, len(texts), CHUNK)]) if texts \
         else np.zeros((0, len(LABELS)))
     return SoftLabels(m["card"].get("model_id") or str(teacher), np.asarray(texts, dtype=object),
-                      pool["article_id"].map(story).to_numpy(), P)
+                      pool["article_id"].map(masks.stories).to_numpy(), P)
 
 
 def fit_distilled(pipeline, texts, Y: np.ndarray, soft_texts, P: np.ndarray, soft_weight: float = SOFT_WEIGHT,

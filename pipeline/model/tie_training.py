@@ -33,7 +33,7 @@ class TieTraining:
 
 def tie_data(project: Project):
     """(training frame, held-out frame) of gold blame sentences with gold ties: sentence_id, article_id, text,
-    story_id, ties; each in corpus order, so references can look back within an article."""
+    story_id, ties."""
     from pipeline.labels.gold import gold_labels
     from pipeline.labels.heldout import split_gold
     from pipeline.labels.stories import with_stories
@@ -46,16 +46,29 @@ def tie_data(project: Project):
         raise LabelError("no gold ties yet; label who blames whom first (labels/ties/, the guidelines' tie section)",
                          project.labels)
     gold["ties"] = gold["sentence_id"].map(ties)
-    train, held = split_gold(with_stories(project, gold), project.labels)
-    return in_corpus_order(project, train), in_corpus_order(project, held)
+    return split_gold(with_stories(project, gold), project.labels)
 
 
-def in_corpus_order(project: Project, df):
-    """``df`` (with ``sentence_id``) sorted in corpus order, so references can look back within an article."""
+def in_context(project: Project, sentence_ids) -> "object":
+    """The corpus sentences of the articles of ``sentence_ids``, in corpus order, with ``want`` marking those ids:
+    what the extractor reads, as tagging reads whole articles (references look back at the sentences before)."""
     from pipeline.corpus.store import load_sentences
 
-    order = {sid: i for i, sid in enumerate(load_sentences(project.corpus)["sentence_id"])}
-    return df.assign(_o=df["sentence_id"].map(order)).sort_values("_o").drop(columns="_o").reset_index(drop=True)
+    sents = load_sentences(project.corpus)
+    ids = set(sentence_ids)
+    arts = set(sents.loc[sents["sentence_id"].isin(ids), "article_id"])
+    out = sents[sents["article_id"].isin(arts)].reset_index(drop=True)
+    return out.assign(want=out["sentence_id"].isin(ids))
+
+
+def tie_candidates(project: Project, aliases, sentence_ids: list[str]) -> list:
+    """Each sentence's candidate pairs (:func:`pipeline.model.ties.article_candidates`), read in its article."""
+    from pipeline.model.ties import article_candidates
+
+    ctx = in_context(project, sentence_ids)
+    cands = article_candidates(ctx["text"].tolist(), ctx["article_id"].tolist(), aliases, ctx["want"].to_numpy())
+    by_id = dict(zip(ctx["sentence_id"], cands))
+    return [by_id[sid] for sid in sentence_ids]
 
 
 def train_ties(project: Project = Project()) -> TieTraining:
@@ -63,12 +76,12 @@ def train_ties(project: Project = Project()) -> TieTraining:
     from pipeline.labels.ties import actors_path, load_actors, tie_scores
     from pipeline.model.artefact import MODEL_FILE, save
     from pipeline.model.selection import grouped_folds
-    from pipeline.model.ties import TIE_CARD, TIES_FOLDER, THRESHOLDS, article_candidates, labelled_pairs, make_pair_model, predict_ties
+    from pipeline.model.ties import TIE_CARD, TIES_FOLDER, THRESHOLDS, Aliases, labelled_pairs, make_pair_model, predict_ties
     from pipeline.store import atomic_folder, atomic_write_text
 
-    actors = load_actors(project.labels)
+    aliases = Aliases.of(load_actors(project.labels))
     train, held = tie_data(project)
-    cands = article_candidates(train["text"].tolist(), train["article_id"].tolist(), actors)
+    cands = tie_candidates(project, aliases, train["sentence_id"].tolist())
     gold = train["ties"].tolist()
     folds = grouped_folds(train["story_id"].to_numpy())
     trials, best = [], None
@@ -90,8 +103,7 @@ def train_ties(project: Project = Project()) -> TieTraining:
     model = make_pair_model(C).fit(X, y)
     held_scores = None
     if len(held):
-        hc = article_candidates(held["text"].tolist(), held["article_id"].tolist(), actors)
-        hp = predict_ties(model, threshold, hc, [True] * len(held))
+        hp = predict_ties(model, threshold, tie_candidates(project, aliases, held["sentence_id"].tolist()), [True] * len(held))
         held_scores = tie_scores(dict(zip(held["sentence_id"], held["ties"])), dict(zip(held["sentence_id"], hp))).__dict__
     from pipeline.labels.ties import match_ties
 

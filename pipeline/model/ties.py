@@ -209,11 +209,23 @@ def candidates(text: str, ms: list[Mention]) -> list[tuple[str, str, str]]:
     return out
 
 
-def article_candidates(texts: list[str], article_ids: list[str], actors: dict[str, str], want=None) -> list[list[tuple[str, str, str]]]:
+@dataclass(frozen=True)
+class Aliases:
+    """The actor list as the extractor reads it: aliases (surnames added) and their one compiled pattern."""
+
+    actors: dict[str, str]
+    pattern: re.Pattern
+
+    @classmethod
+    def of(cls, actors: dict[str, str]) -> "Aliases":
+        expanded = with_surnames(actors)
+        return cls(expanded, alias_pattern(expanded))
+
+
+def article_candidates(texts: list[str], article_ids: list[str], aliases: Aliases, want=None) -> list[list[tuple[str, str, str]]]:
     """Candidates for every sentence (only where ``want`` is true, [] elsewhere), references resolved within each
     article from the rows before (rows of one article in order)."""
-    actors = with_surnames(actors)
-    pattern = alias_pattern(actors)
+    actors, pattern = aliases.actors, aliases.pattern
     out, previous, last_article = [], [], None
     for i, (text, aid) in enumerate(zip(texts, article_ids)):
         if aid != last_article:
@@ -276,6 +288,11 @@ class TieModel:
     threshold: float
     actors: dict[str, str]
     card: dict
+    aliases: Aliases
+
+    @classmethod
+    def of(cls, pipeline, threshold: float, actors: dict[str, str], card: dict) -> "TieModel":
+        return cls(pipeline, threshold, actors, card, Aliases.of(actors))
 
     def extract(self, texts: list[str], article_ids: list[str], is_blame) -> list[list[Tie]]:
         """Ties per sentence; rows of one article must come in article order (references look back).  Only the
@@ -283,7 +300,7 @@ class TieModel:
         is_blame = np.asarray(is_blame, dtype=bool)
         keep = np.isin(np.asarray(article_ids, dtype=object), np.unique(np.asarray(article_ids, dtype=object)[is_blame]))
         idx = np.flatnonzero(keep)
-        cands = article_candidates([texts[i] for i in idx], [article_ids[i] for i in idx], self.actors, is_blame[idx])
+        cands = article_candidates([texts[i] for i in idx], [article_ids[i] for i in idx], self.aliases, is_blame[idx])
         found = predict_ties(self.pipeline, self.threshold, cands, is_blame[idx])
         out: list[list[Tie]] = [[] for _ in texts]
         for i, ties in zip(idx, found):
@@ -293,8 +310,8 @@ class TieModel:
 
 def load_tie_model(models_dir: str | Path) -> TieModel | None:
     """The project's tie extractor (``models/ties/``), or None when there is none; ModelError if it is broken."""
+    from pipeline.labels.ties import read_actors
     from pipeline.model.artefact import MODEL_FILE, load
-    from pipeline.store import read_table
 
     folder = Path(models_dir) / TIES_FOLDER
     if not (folder / MODEL_FILE).exists():
@@ -307,7 +324,4 @@ def load_tie_model(models_dir: str | Path) -> TieModel | None:
         raise ModelError("the tie model's card or threshold cannot be read; retrain it with 'talks ties train'", folder) from None
     if not 0 < threshold < 1:
         raise ModelError(f"tie threshold {threshold} is outside (0, 1); retrain it with 'talks ties train'", folder)
-    df = read_table(folder / "actors.csv", dtype=str)
-    actors = {a.strip(): r["actor"].strip() for r in df.to_dict("records")
-              for a in [r["actor"], *(r["aliases"] or "").split("|")] if a and a.strip()}
-    return TieModel(art["pipeline"], threshold, actors, card)
+    return TieModel.of(art["pipeline"], threshold, read_actors(folder / "actors.csv"), card)
