@@ -10,6 +10,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,7 +30,8 @@ from pipeline.labels.store import format_suggested
 from pipeline.labelling.terminal import run_labeller, suggested_queue
 from pipeline.project import Project
 from pipeline.records import LABELS
-from pipeline.labelling.web import BadRequest, WebSession, run_web_labeller
+from pipeline.labelling import web
+from pipeline.labelling.web import MAX_BODY, BadRequest, WebSession, run_web_labeller
 
 REPO = Path(__file__).parent.parent
 ZERO = {c: 0 for c in (*LABELS, "junk")}
@@ -89,12 +91,13 @@ def serving(p: dict, annotator: str = "web", **kw):
         t.join(10)
 
 
-def call(port: int, token: str, path: str, body: dict | None = None, method: str = "POST", **headers) -> tuple[int, dict | str, dict]:
-    """One request with the page's headers unless overridden (None drops a header)."""
+def call(port: int, token: str, path: str, body: dict | None = None, method: str = "POST", body_bytes: bytes | None = None,
+         **headers) -> tuple[int, dict | str, dict]:
+    """One request with the page's headers unless overridden (None drops a header); ``body_bytes`` is sent as it is."""
     h = {"Host": f"127.0.0.1:{port}", "Origin": f"http://127.0.0.1:{port}", "X-Talks-Token": token, "Content-Type": "application/json"}
     h.update({k.replace("_", "-"): v for k, v in headers.items()})
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request(method, path, body=None if body is None else json.dumps(body), headers={k: v for k, v in h.items() if v is not None})
+    conn.request(method, path, body=body_bytes if body is None else json.dumps(body), headers={k: v for k, v in h.items() if v is not None})
     r = conn.getresponse()
     raw = r.read().decode("utf-8")
     conn.close()
@@ -214,6 +217,68 @@ def test_requests_from_other_sites_are_refused(project):
         assert call(port, token, "/api/save", save, Host=f"localhost:{port}", Origin=f"http://localhost:{port}")[0] == 200
         assert call(port, token, "/api/save", {**save, "values": {"junk": 2}})[0] == 400
     assert len(read_store(project["labels"] / "web.csv")) == 1
+
+
+def _raw(port: int, request: bytes) -> bytes:
+    """Send bytes as they are (no client library to clean them) and return the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        return b"".join(iter(lambda: sock.recv(65536), b""))
+
+
+def test_hostile_tokens_and_bodies_get_an_answer_not_a_traceback(project, capfd):
+    """A token with non-ASCII characters and JSON nested 30,000 deep (under the
+    body limit) are refused with a status, and nothing reaches the terminal."""
+    with serving(project) as srv:
+        port, token = srv.port, srv.token
+        head = f"POST /api/state HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        body = json.dumps({"client": "tab-aaaaaaaa"}).encode()
+        for bad in ("t\u00f6ken".encode("latin-1"), "\u202e\u00e9".encode("utf-8"), token.encode()[:-1] + b"\xff"):
+            answer = _raw(port, head.encode() + b"X-Talks-Token: " + bad + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+            assert answer.startswith(b"HTTP/1.0 403 ") and b"wrong token" in answer, answer[:200]
+        deep = b"[" * 30_000 + b"]" * 30_000
+        assert len(deep) < MAX_BODY
+        status, answer, _ = call(port, token, "/api/state", None, body_bytes=deep)
+        assert status == 400 and answer == {"error": "body is not valid JSON"}
+        assert call(port, token, "/api/state", {"client": "tab-aaaaaaaa"})[0] == 200  # still serving
+        assert srv.errors == []
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and err == "", err
+
+
+def _status_or_none(srv) -> int | None:
+    """The state request's status; None when a busy server closed the connection before reading it."""
+    try:
+        return call(srv.port, srv.token, "/api/state", {"client": "tab-aaaaaaaa"})[0]
+    except ConnectionError:
+        return None
+
+
+def test_stalled_connections_hold_no_more_than_a_few_threads(project, monkeypatch):
+    """300 clients that connect and send nothing: the server keeps at most
+    MAX_CONNECTIONS threads, answers the rest 503 at once, closes the silent
+    ones after the read timeout and then serves the page again."""
+    monkeypatch.setattr(web, "READ_TIMEOUT", 2.0)
+    with serving(project) as srv:
+        before, most = threading.active_count(), 0
+        stalled = []
+        try:
+            for _ in range(300):
+                stalled.append(socket.create_connection(("127.0.0.1", srv.port), timeout=10))
+                most = max(most, threading.active_count() - before)
+            time.sleep(0.3)
+            most = max(most, threading.active_count() - before)
+            assert most <= web.MAX_CONNECTIONS
+            deadline = time.monotonic() + 20
+            while _status_or_none(srv) != 200:
+                assert time.monotonic() < deadline, "the silent connections were never closed"
+                time.sleep(0.2)
+            answers = [s.recv(1024) for s in stalled]
+        finally:
+            for s in stalled:
+                s.close()
+        assert set(answers) <= {b"", web._BUSY} and answers.count(web._BUSY) >= 100  # closed silently, or told at once
+        assert srv.errors == []
 
 
 # --------------------------------------------------------------------------

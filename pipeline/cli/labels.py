@@ -93,6 +93,9 @@ def cmd_label(args: argparse.Namespace) -> int:
             sys.stdout.flush()  # whoever started us (a script, a test) waits for this line
 
         res = run_web_labeller(**common, port=args.port or 0, ready=ready)
+        if res["errors"]:
+            warn(f"{len(res['errors'])} request(s) failed unexpectedly (first: {res['errors'][0]}); "
+                 "please report it as a bug")
     else:
         from pipeline.labelling.terminal import run_labeller
 

@@ -24,6 +24,7 @@ import hmac
 import json
 import re
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -43,6 +44,13 @@ from pipeline.records import LABELS
 # of a tab that was closed without saving.  It is renewed on every request.
 LEASE_SECONDS = 30 * 60.0
 MAX_BODY = 64 * 1024
+# A page needs a few connections at a time; more than this are answered 503 at
+# once, so stalled or hostile clients cannot make the server start a thread each.
+MAX_CONNECTIONS = 32
+# Seconds a connection may stay silent in the middle of a request before it is
+# closed: a client that connects and sends nothing frees its slot.
+READ_TIMEOUT = 10.0
+_BUSY = b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 TOKEN_HEADER = "X-Talks-Token"
 _CLIENT = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -228,9 +236,14 @@ class WebSession:
 # HTTP
 # --------------------------------------------------------------------------
 class LabelServer(ThreadingHTTPServer):
-    """Serves one :class:`WebSession` on 127.0.0.1 only (never another interface)."""
+    """Serves one :class:`WebSession` on 127.0.0.1 only (never another interface),
+    to at most ``MAX_CONNECTIONS`` connections at a time, each closed after
+    ``READ_TIMEOUT`` seconds of silence.  ``errors``: one line per request
+    that failed in an unexpected way (a bug), for the caller to report."""
 
     daemon_threads = True
+    # connections waiting to be accepted: the default 5 drops a burst of the page's requests
+    request_queue_size = 64
 
     def __init__(self, session: WebSession, port: int = 0):
         try:
@@ -246,10 +259,44 @@ class LabelServer(ThreadingHTTPServer):
         # only a page this server rendered knows it: other sites' forms and fetches do not
         self.token = secrets.token_urlsafe(32)
         self.page = files("pipeline").joinpath("data/label.html").read_text(encoding="utf-8")
+        self.read_timeout = READ_TIMEOUT
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.errors: list[str] = []
+
+    def process_request(self, request, client_address) -> None:
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.sendall(_BUSY)
+            except OSError:
+                pass  # the client is gone already: nothing to tell it
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()  # no thread started: nobody else gives the slot back
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hung up or fell silent is not an error; anything else is kept
+        in ``errors`` (socketserver would print a traceback on the annotator's terminal)."""
+        e = sys.exc_info()[1]
+        if not isinstance(e, (ConnectionError, TimeoutError)):
+            self.errors.append(f"{type(e).__name__}: {e}")
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: LabelServer
+
+    @property
+    def timeout(self) -> float:  # read by StreamRequestHandler.setup to time out the socket's reads
+        return self.server.read_timeout
 
     def version_string(self) -> str:
         return "talks-label"  # no Python version for a visitor to fingerprint
@@ -301,7 +348,9 @@ class _Handler(BaseHTTPRequestHandler):
             origin = f"{ref.scheme}://{ref.netloc}"
         if origin not in self.server.origins:
             return self._json(403, {"error": "request from another site refused"})
-        if not hmac.compare_digest(self.headers.get(TOKEN_HEADER, ""), self.server.token):
+        # as bytes: compare_digest refuses str with non-ASCII characters, which a header may carry
+        sent = self.headers.get(TOKEN_HEADER, "").encode("utf-8", "replace")
+        if not hmac.compare_digest(sent, self.server.token.encode("ascii")):
             return self._json(403, {"error": "missing or wrong token; reload the page"})
         if self.headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
             return self._json(415, {"error": "send JSON (Content-Type: application/json)"})
@@ -313,7 +362,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(413, {"error": "request too large"})
         try:
             body = json.loads(self.rfile.read(length) or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep for the parser
             return self._json(400, {"error": "body is not valid JSON"})
         if not isinstance(body, dict) or not _CLIENT.match(str(body.get("client", ""))):
             return self._json(400, {"error": "body must be a JSON object with a client id"})
@@ -344,7 +393,7 @@ def run_web_labeller(annotator: str, project: Project = Project(), order: str = 
                      ready: Callable[[LabelServer, str | None], None] | None = None, revisit: bool = False) -> dict:
     """Serve the project's labelling page until Ctrl-C (or ``server.shutdown()`` from
     another thread); returns saved (decisions kept), path, remaining, like
-    :func:`labeltool.run_labeller`.
+    :func:`labeltool.run_labeller`, and errors (:attr:`LabelServer.errors`).
 
     ``ready(server, notice)`` is called once the port is open (``server.url``;
     ``notice``: why there are no suggestions, if so).  ``suggestions``: pre-tick
@@ -364,4 +413,5 @@ def run_web_labeller(annotator: str, project: Project = Project(), order: str = 
                 pass  # Ctrl-C is how the annotator stops
             finally:
                 session.close()  # no write may race the journal fold that follows
-    return {"saved": len(session.saved), "path": str(store_path(labels_dir, annotator)), "remaining": session.remaining}
+    return {"saved": len(session.saved), "path": str(store_path(labels_dir, annotator)), "remaining": session.remaining,
+            "errors": server.errors}
