@@ -439,6 +439,28 @@ def test_disagreements_csv_is_formula_safe_and_data_files_are_not_changed(traine
     assert [r["text"] for r in read_csv_raw(out)] == ["'=1+1"]
 
 
+def test_queue_csv_is_formula_safe_and_still_a_queue(trained_project, tmp_path, capsys):
+    """labels/queue.csv is opened in spreadsheets too: formula-like text gets a
+    ' there, and `talks label --queue` still reads its sentence ids."""
+    from pipeline.corpus.store import build_corpus
+    from pipeline.labelling.terminal import build_queue as label_queue
+
+    p = trained_project
+    formulas = ["=HYPERLINK(1) was shown to the envoys at the Geneva talks on Monday.",
+                "@UN officials said the Geneva talks would resume after a short pause.",
+                "-2 degrees at night made the camps near Aleppo even harder to bear, aid groups said."]
+    (p["raw"] / "formulas.txt").write_text("Formulas\n\n" + "\n\n".join(formulas) + "\n", encoding="utf-8")
+    build_corpus([p["raw"]], p["corpus"])
+    out = tmp_path / "queue.csv"
+    rc, _, _ = run(capsys, "queue", "--size", "200", "--out", out, "--root", p["corpus"], "--labels", p["labels"], "--models", p["models"])
+    assert rc == 0
+    rows = read_csv_raw(out)
+    assert sorted(r["text"] for r in rows if r["text"][1:] in formulas) == sorted("'" + f for f in formulas)
+    assert all(not r["text"].startswith(("=", "+", "-", "@")) for r in rows)
+    ids = [it.sentence_id for it in label_queue("t", p["project"], queue=out)]
+    assert ids == [r["sentence_id"] for r in rows]
+
+
 CONTROL = "Talks\x00 resumed\x1b[31m in Geneva\x1b[0m,\r said\x07 the\x7f envoy\x9b.\tTab\nline"
 VISIBLE = "Talks\u2400 resumed\u241b[31m in Geneva\u241b[0m,\u240d said\u2407 the\u2421 envoy\ufffd.\tTab\nline"
 

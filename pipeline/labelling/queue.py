@@ -276,7 +276,8 @@ def build_queue(
             "topic": str(kind[i]), "text": texts[i], "suggested": [lab for j, lab in enumerate(labels) if P[i, j] >= thresholds[lab]],
         })
     columns = ["rank", "sentence_id", "article_id", "reason", "score", *(f"p_{lab}" for lab in labels), "topic", "text"]
-    write_table(pd.DataFrame(out_rows, columns=columns), path)
+    # Opened in spreadsheets too: formula-like text is neutralised (`talks label --queue` reads only sentence_id).
+    write_table(pd.DataFrame(out_rows, columns=columns), path, spreadsheet=True)
     reasons = Counter(r["reason"] for r in out_rows)
     return {
         "rows": out_rows,
