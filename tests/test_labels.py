@@ -252,7 +252,7 @@ def test_import_labelstudio(tmp_path, corpus, capsys):
     assert any("task 3" in w and "matches no corpus sentence" in w for w in res["warnings"])
     assert any("2 item(s) without annotations" in w for w in res["warnings"])
     assert check_labels(Project(corpus=corpus, labels=labels)) == []
-    assert main(["labels", "import", str(LABEL_DATA / "import" / "labelstudio.json"), "--format", "labelstudio", "--annotator", "ls", "--labels", str(labels), "--root", str(corpus)]) == 0
+    assert main(["labels", "import", str(LABEL_DATA / "import" / "labelstudio.json"), "--format", "labelstudio", "--annotator", "ls", "--labels", str(labels), "--root", str(corpus)]) == 1  # task 3 was skipped
     assert "matches no corpus sentence" in capsys.readouterr().err
 
 
@@ -271,10 +271,10 @@ def test_import_doccano_merges_into_existing_store(good, corpus):
 
 def test_import_rejects_bad_files(tmp_path, corpus):
     p = tmp_path / "x.jsonl"
-    p.write_text('{"text": "a", "label": []}\nnot json\n')
+    p.write_text('not json\n[1]\n')  # no line is a JSON object: not JSONL at all
     with pytest.raises(LabelError) as e:
         import_labels(p, "doccano", "x", Project(corpus=corpus, labels=tmp_path / "labels"))
-    assert e.value.line == 2
+    assert e.value.line == 1
     with pytest.raises(LabelError):
         import_labels(p, "prodigy", "x", Project(corpus=corpus, labels=tmp_path / "labels"))
 

@@ -205,7 +205,7 @@ def test_malformed_label_studio_task_is_one_warning(tmp_path, corpus, capsys, ta
     labels = tmp_path / "labels"
     code, out, err = _cli(capsys, "labels", "import", str(src), "--format", "labelstudio", "--annotator", "ls",
                           "--labels", str(labels), "--root", str(corpus))
-    assert code == 0 and "imported 1 labelled sentences" in out
+    assert code == 1 and "imported 1 labelled sentences" in out  # a skipped task fails the run
     assert err.strip().splitlines() == [f"warning: {src}: task 1: {why}; skipped"]
     assert list(read_store(labels / "ls.csv")["sentence_id"]) == ["s0960e75ab157"]  # the well-formed task still counts
 
@@ -217,7 +217,8 @@ def test_doccano_label_of_the_wrong_type_is_one_warning(tmp_path, corpus, capsys
     code, out, err = _cli(capsys, "labels", "import", str(src), "--format", "doccano", "--annotator", "dc",
                           "--labels", str(tmp_path / "labels"), "--root", str(corpus))
     lines = err.strip().splitlines()
-    assert code == 0 and "imported 0 labelled sentences" in out
+    assert code == 1 and out == f"nothing imported; {tmp_path / 'labels' / 'dc.csv'} not created\n"
+    assert not (tmp_path / "labels" / "dc.csv").exists()
     assert len(lines) == 1 and lines[0].startswith(f"warning: {src}: line 1: unknown choice(s)") and "skipped" in lines[0]
 
 
@@ -235,6 +236,29 @@ def test_unreadable_export_is_one_error_line(tmp_path, corpus, capsys, fmt, cont
                         "--labels", str(tmp_path / "labels"), "--root", str(corpus))
     assert code == 1
     _one_error_line(err, str(src), *words)
+
+
+@pytest.mark.parametrize("content", [{"data": {"text": "Mr. Kerry called Lavrov on Sunday."}}, {"label_config": "<View/>"}])
+def test_a_json_object_instead_of_a_task_list_is_an_error(tmp_path, corpus, capsys, content):
+    src = tmp_path / "export.json"
+    src.write_text(json.dumps(content))
+    code, out, err = _cli(capsys, "labels", "import", str(src), "--format", "labelstudio", "--annotator", "ls",
+                          "--labels", str(tmp_path / "labels"), "--root", str(corpus))
+    assert code == 1 and out == ""  # no "imported 0 ... into" line
+    _one_error_line(err, str(src), "expected a JSON list of tasks, not a JSON object", "[ ]")
+    assert not (tmp_path / "labels").exists()
+
+
+def test_one_line_that_is_not_json_in_a_doccano_file_is_one_warning(tmp_path, corpus, capsys):
+    src = tmp_path / "data.jsonl"
+    good = [{"sentence_id": "s6d3b8460a828", "label": ["diplomacy"]}, {"sentence_id": "s0960e75ab157", "label": ["blame"]}]
+    src.write_text(json.dumps(good[0]) + "\n{'label': 'not json'}\n" + json.dumps(good[1]) + "\n")
+    code, out, err = _cli(capsys, "labels", "import", str(src), "--format", "doccano", "--annotator", "dc",
+                          "--labels", str(tmp_path / "labels"), "--root", str(corpus))
+    assert code == 1 and "imported 2 labelled sentences" in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"warning: {src}: line 2: not a JSON object (") and lines[0].endswith("; skipped")
+    assert sorted(read_store(tmp_path / "labels" / "dc.csv")["sentence_id"]) == ["s0960e75ab157", "s6d3b8460a828"]
 
 
 def test_import_of_a_folder_or_a_bom_file(tmp_path, corpus, capsys):

@@ -66,10 +66,14 @@ def cmd_labels_import(args: argparse.Namespace) -> int:
     from pipeline.labels.interop import import_labels
 
     res = import_labels(args.file, args.format, args.annotator, project_of(args))
-    say(f"imported {res['rows']} labelled sentences into {res['path']}")
-    for w in res.get("warnings", []):
+    if res["rows"]:
+        say(f"imported {res['rows']} labelled sentences into {res['path']}")
+    else:
+        say(f"nothing imported; {res['path']} " + ("left as it was" if res["total"] else "not created"))
+    for w in res["warnings"]:
         warn(w)
-    return 0
+    # a skipped item is a label the user meant to bring in
+    return 1 if res["skipped"] or not res["rows"] else 0
 
 
 def cmd_labels_export(args: argparse.Namespace) -> int:

@@ -80,12 +80,20 @@ def _read_export(path: Path, fmt: str) -> list[dict]:
             tasks = json.loads(raw)
         except (ValueError, RecursionError) as e:
             raise LabelError(f"not valid JSON ({e}); export the project from Label Studio as JSON", path) from None
-        if isinstance(tasks, dict):
-            tasks = [tasks]
         if not isinstance(tasks, list):
-            raise LabelError("expected a JSON list of tasks; export the project from Label Studio as JSON", path)
+            # an object (a project's settings, one task) would otherwise read as one task with no annotation
+            got = "a JSON object" if isinstance(tasks, dict) else f"a JSON {type(tasks).__name__}"
+            raise LabelError(f"expected a JSON list of tasks, not {got}; export the project from Label Studio as JSON "
+                             "(a single task goes in [ ])", path)
         return [{"line": i, "where": f"task {i}", **_labelstudio_task(t)} for i, t in enumerate(tasks, 1)]
-    out = []
+    return _read_doccano(raw, path)
+
+
+def _read_doccano(raw: str, path: Path) -> list[dict]:
+    """doccano JSONL lines as import items.  A line that is not a JSON object
+    is one bad item (the rest of the file still counts); a file where no line
+    is one is not JSONL at all, an error at its first line."""
+    out, first_bad = [], None
     for n, line in enumerate(raw.splitlines(), 1):
         if not line.strip():
             continue
@@ -94,12 +102,17 @@ def _read_export(path: Path, fmt: str) -> list[dict]:
             if not isinstance(obj, dict):
                 raise ValueError("not an object")
         except (ValueError, RecursionError) as e:
-            raise LabelError(f"not a JSON object ({e}); export the dataset from doccano as JSONL", path, n) from None
+            first_bad = first_bad or (n, str(e))
+            out.append({"line": n, "where": f"line {n}", "text": None, "sentence_id": None, "article_id": None, "choices": None,
+                        "timestamp": None, "note": None, "bad": f"not a JSON object ({e})"})
+            continue
         choices = obj.get("label", obj.get("labels"))
         if choices is not None and not isinstance(choices, list):
             choices = [choices]
         out.append({"line": n, "where": f"line {n}", "text": obj.get("text"), "sentence_id": obj.get("sentence_id"),
                     "article_id": obj.get("article_id"), "choices": choices, "timestamp": None, "note": None, "bad": None})
+    if first_bad and all(it["bad"] for it in out):
+        raise LabelError(f"not a JSON object ({first_bad[1]}); export the dataset from doccano as JSONL", path, first_bad[0])
     return out
 
 
@@ -142,8 +155,10 @@ def import_labels(path: str | Path, fmt: str, annotator: str, project: Project) 
     nothing, match several sentences, or carry unknown or contradictory
     choices are skipped and listed in ``warnings``.  Imported rows replace the
     store's rows for the same sentences; the rest of the store is kept.
-    Returns ``rows`` (imported), ``replaced``, ``matched_by_text``, ``total``
-    (rows in the store now), ``path`` (the store) and ``warnings``.
+    Returns ``rows`` (imported), ``skipped`` (items left out for a reason
+    named in ``warnings``: items without annotations are not counted),
+    ``replaced``, ``matched_by_text``, ``total`` (rows in the store now),
+    ``path`` (the store) and ``warnings``.
     """
     import pandas as pd
     from pipeline.corpus.store import load_sentences
@@ -161,12 +176,13 @@ def import_labels(path: str | Path, fmt: str, annotator: str, project: Project) 
     known = {lab.lower(): lab for lab in (*LABELS, "junk")}
     warns: list[str] = []
     new: dict[str, dict] = {}
-    unannotated = by_text_n = 0
+    unannotated = by_text_n = skipped = 0
     now = now_utc()
     for it in items:
         where = f"{path}: {it['where']}"
         if it["bad"]:
             warns.append(f"{where}: {it['bad']}; skipped")
+            skipped += 1
             continue
         if it["choices"] is None:
             unannotated += 1
@@ -179,16 +195,19 @@ def import_labels(path: str | Path, fmt: str, annotator: str, project: Project) 
             if len(cands) != 1:
                 why = "matches no corpus sentence" if not cands else f"matches {len(cands)} corpus sentences"
                 warns.append(f"{where}: {why} (id {it['sentence_id'] or '-'}, text {str(it['text'] or '')[:60]!r}); skipped")
+                skipped += 1
                 continue
             s = cands[0]
             by_text_n += 1
         bad = [c for c in it["choices"] if str(c).strip().lower() not in known]
         if bad:
             warns.append(f"{where}: unknown choice(s) {', '.join(map(str, bad))} (expected {', '.join(known)}); skipped")
+            skipped += 1
             continue
         chosen = {known[str(c).strip().lower()] for c in it["choices"]}
         if "junk" in chosen and len(chosen) > 1:
             warns.append(f"{where}: junk together with labels {', '.join(sorted(chosen - {'junk'}))}; skipped")
+            skipped += 1
             continue
         if it["note"]:
             warns.append(f"{where}: {it['note']}")
@@ -214,5 +233,5 @@ def import_labels(path: str | Path, fmt: str, annotator: str, project: Project) 
         merged = pd.concat([kept, pd.DataFrame(list(new.values()), columns=list(ALL_COLUMNS))], ignore_index=True)
         if new or spath.exists():
             write_store(merged, spath)
-    return {"rows": len(new), "replaced": replaced, "matched_by_text": by_text_n, "total": int(len(merged)), "path": str(spath), "warnings": warns}
+    return {"rows": len(new), "skipped": skipped, "replaced": replaced, "matched_by_text": by_text_n, "total": int(len(merged)), "path": str(spath), "warnings": warns}
 
