@@ -179,6 +179,8 @@ def test_unreadable_folder_is_reported_as_unreadable(tmp_path, locked):
     assert p.returncode == 1 and "Traceback" not in p.stderr
     assert f"warning: {locked}: cannot read folder (Permission denied); check its permissions" in p.stderr
     assert "holds no article files" not in p.stderr
+    assert "error: no article file found in the inputs; the corpus was left unchanged" in p.stderr
+    assert "none of the 0 file(s)" not in p.stderr  # no files to blame: the folder was the problem
 
 
 def _ingest_with_a_locked_folder(raw: Path, corpus: Path):
@@ -202,6 +204,65 @@ def test_unreadable_subfolder_and_pdf_in_a_folder_are_reported(tmp_path):
     assert f"{raw / 'locked'}: cannot read folder (Permission denied)" in p.stderr
     assert f"{raw / 'report.pdf'}: a PDF document, not text" in p.stderr
     assert [a.article_id for a in load_articles(tmp_path / "corpus")] == ["good"]
+
+
+def test_files_of_other_types_in_a_folder_are_counted_not_passed_over(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "page_files").mkdir(parents=True)
+    (raw / "good.txt").write_text(GOOD, encoding="utf-8")
+    (raw / "random.bin").write_bytes(os.urandom(300))
+    (raw / "page_files" / "logo.png").write_bytes(b"\x89PNG\r\n")
+    (raw / "page_files" / "app.js").write_text("x = 1")
+    (raw / "page_files" / "more.js").write_text("y = 2")
+    (raw / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    p = _talks("ingest", str(raw), "--root", str(tmp_path / "corpus"))
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr.splitlines() == [f"warning: {raw}: 5 file(s) of other types ignored (.js: 2, .bin: 1, .png: 1, hidden: 1): "
+                                     "ingest reads .txt, .md, .html and files without an extension; convert or rename those "
+                                     "that are articles (skipped)"]
+    assert [a.article_id for a in load_articles(tmp_path / "corpus")] == ["good"]
+    (raw / "good.txt").unlink()
+    p = _talks("ingest", str(raw / "*"), "--root", str(tmp_path / "other"))  # a glob says so too
+    assert p.returncode == 1 and "5 file(s) of other types ignored" in p.stderr and "no such file" not in p.stderr
+
+
+def test_a_hidden_article_file_in_a_folder_is_reported(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "good.txt").write_text(GOOD, encoding="utf-8")
+    (raw / ".hidden.txt").write_text(GOOD.replace("Geneva", "Vienna"), encoding="utf-8")
+    p = _talks("ingest", str(raw), "--root", str(tmp_path / "corpus"))
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr.splitlines() == [f"warning: {raw / '.hidden.txt'}: hidden file (its name starts with '.'), not ingested; "
+                                     "rename it without the dot to ingest it, or move it out of the folder (skipped)"]
+    assert [a.article_id for a in load_articles(tmp_path / "corpus")] == ["good"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_with_a_byte_order_mark_is_read_like_utf8(tmp_path, encoding):
+    text = GOOD.replace("Geneva", "Genève").replace("\n", "\r\n")
+    bom = b"\xfe\xff" if encoding == "utf-16-be" else b""  # Python's utf-16 and utf-32 write their own mark
+    for name, data in (("utf8", text.encode("utf-8")), ("wide", bom + text.encode(encoding))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "article.txt").write_bytes(data)
+        build_corpus([tmp_path / name], tmp_path / name / "corpus")
+    utf8, wide = (load_sentences(tmp_path / n / "corpus") for n in ("utf8", "wide"))
+    assert list(wide.text) == ["Envoys meet in Genève", "The U.N. envoy met both delegations on Monday.",
+                               "Talks resume on Tuesday, officials said."]
+    assert list(wide.sentence_id) == list(utf8.sentence_id)  # the same ids as the UTF-8 copy: labels carry over
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_gets_re_encoding_advice(tmp_path, encoding):
+    (tmp_path / "article.txt").write_bytes(GOOD.encode(encoding))
+    with pytest.raises(CorpusError) as e:
+        read_article(tmp_path / "article.txt")
+    enc = encoding.replace("-le", "le").replace("-be", "be")
+    assert str(e.value) == (f"{tmp_path / 'article.txt'}: looks like {enc.upper()} text without a byte order mark; "
+                            f"re-save the file as UTF-8, e.g. iconv -f {enc} -t utf-8")
+    (tmp_path / "article.txt").write_bytes(b"\xff\xfe" + GOOD.encode("utf-16-le")[:-1])  # cut in a character
+    with pytest.raises(CorpusError, match="UTF-16 text .byte order mark. that does not decode; re-save the file as UTF-8"):
+        read_article(tmp_path / "article.txt")
 
 
 @pytest.mark.parametrize("name", ["report.pdf", "report.txt"])

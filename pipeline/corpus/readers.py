@@ -12,6 +12,7 @@ before it is cleaned.  Everything wrong with a file is a
 """
 from __future__ import annotations
 
+import codecs
 import html
 import re
 from pathlib import Path
@@ -72,7 +73,20 @@ def read_text(path: Path) -> str:
         raise CorpusError(NOT_TEXT[".pdf"], path)
     if data.startswith(b"PK\x03\x04"):
         raise CorpusError(f"a ZIP archive or an office document (.docx, .odt, .epub), not text; {SAVE_AS_TEXT}", path)
+    # Only a byte order mark makes a file UTF-16 or UTF-32: UTF-8 never starts with one, so no UTF-8 file reads otherwise.
+    wide = next((enc for bom, enc in _WIDE_BOMS if data.startswith(bom)), None)
+    if wide:
+        try:
+            data = data.decode(wide).encode("utf-8")  # then read like any UTF-8 file
+        except UnicodeError:
+            raise CorpusError(f"{wide.upper()} text (byte order mark) that does not decode; re-save the file as UTF-8, "
+                              f"e.g. iconv -f {wide} -t utf-8", path) from None
     if b"\x00" in data[:4096]:
+        head = data[:4096]
+        for zeros, enc in ((head[1::2], "utf-16le"), (head[0::2], "utf-16be")):
+            if zeros.count(0) > 0.9 * len(zeros):  # Latin text in UTF-16: every other byte is zero
+                raise CorpusError(f"looks like {enc.upper()} text without a byte order mark; re-save the file as UTF-8, "
+                                  f"e.g. iconv -f {enc} -t utf-8", path)
         raise CorpusError("file is binary, not text; only .txt, .md and .html articles can be ingested", path)
     try:
         text = data.decode("utf-8-sig")
@@ -88,6 +102,9 @@ def read_text(path: Path) -> str:
     return text.translate(_CONTROLS) if _CONTROL.search(text) else text
 
 
+# UTF-32's marks first: the UTF-16 little-endian mark begins the UTF-32 one.
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # a quick look first: translate() is slow on long text
 _CONTROLS = {c: None for c in (*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0))} | {0x0B: "\n", 0x0C: "\n", 0x0D: "\n"}
 

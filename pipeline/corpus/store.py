@@ -102,6 +102,8 @@ def build_corpus(
     if not new_rows and not duplicates:
         # Never replace a corpus with an empty one because every input failed.
         why = f" ({errors[0]})" if errors else ""
+        if not files:  # an unreadable folder, only PDFs: "none of the 0 files" would blame files that are not there
+            raise CorpusError(f"no article file found in the inputs{why}; the corpus was left unchanged")
         raise CorpusError(f"none of the {len(files)} file(s) could be read{why}; the corpus was left unchanged")
     kept = load_sentences(root) if keep_corpus else pd.DataFrame(columns=list(SENTENCE_FIELDS))
     kept = kept[~kept["article_id"].isin(new_rows)]
