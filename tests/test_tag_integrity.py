@@ -480,3 +480,21 @@ def test_control_characters_are_made_visible(trained_project, tmp_path, capsys, 
               ".parquet": pd.read_parquet}[ext](out)
     assert df.text.tolist() == [VISIBLE, "Plain."]
     assert df["note\u241b[2J"].tolist() == ["\u241b]0;title\u2407", "ok"]
+
+
+def test_bidi_controls_in_a_file_name_and_text_are_made_visible(trained_project, tmp_path, capsys):
+    """U+202E in a file name would show "news\u202etxt.exe" reversed in a spreadsheet or terminal;
+    every bidi embedding, override and isolate is shown as U+FFFD, like the C1 controls."""
+    bidi = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    art = folder / "news\u202etxt.exe.txt"
+    art.write_text(f"Talks resume{bidi[4]} in Geneva\n\nThe envoy{bidi} met both sides on Monday, officials said.\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    rc, _, _ = tag_cli(capsys, trained_project, folder, "--out", out)
+    assert rc == 0
+    rows = read_csv_raw(out)
+    assert {r["source"] for r in rows} == {str(art).replace("\u202e", "\ufffd")}
+    assert [r["text"] for r in rows] == ["Talks resume\ufffd in Geneva", "The envoy" + "\ufffd" * 9 + " met both sides on Monday, officials said."]
+    assert not any(set(bidi) & set(v) for r in rows for v in r.values())
+

@@ -19,8 +19,11 @@ PROVENANCE = ("title", "date", "outlet", "url", "source")
 
 # C0 controls but tab and newline (NUL, CR, ESC, which starts terminal escape
 # sequences), DEL and the C1 controls: shown as Unicode control pictures
-# (NUL -> U+2400, ESC -> U+241B, DEL -> U+2421), C1 as U+FFFD.
-_VISIBLE = {c: v for c, v in CONTROL_PICTURES.items() if c not in (9, 10)} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+# (NUL -> U+2400, ESC -> U+241B, DEL -> U+2421), C1 as U+FFFD.  So are the
+# bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069):
+# U+202E in a file name shows "evil\u202etxt.exe" as "evilexe.txt".
+_BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_VISIBLE = {c: v for c, v in CONTROL_PICTURES.items() if c not in (9, 10)} | {c: 0xFFFD for c in (*range(0x80, 0xA0), *_BIDI)}
 
 
 def output_columns(labels=LABELS) -> list[str]:
