@@ -45,12 +45,16 @@ def atomic_open(path: str | Path, mode: str = "w", **kw):
     under a file, a folder that cannot be written.  A replaced file keeps its
     permission bits, a new one gets the umask's (as ``open`` would).  A
     symlink is followed: the file it points to is replaced and the link kept.
-    A device or FIFO (``/dev/null``, ``/dev/stdout`` on a pipe) is written
-    directly, since renaming over it would put a regular file in its place.
+    A device or FIFO (``/dev/null``, ``/dev/stdout`` on a pipe), or any path
+    under ``/dev/`` (``/dev/stdout`` redirected to a file), is written
+    directly, since renaming over it would put a regular file in its place
+    or leave the shell's redirection writing to the replaced one.
     """
     path = Path(path)
     st = _stat_target(path)
-    if st is not None and not stat.S_ISREG(st.st_mode):
+    if st is not None and (not stat.S_ISREG(st.st_mode) or _under_dev(path)):
+        # a regular file behind /dev/stdout is the shell's redirection: appended to, so `>>` keeps what it holds
+        mode = mode.replace("w", "a") if stat.S_ISREG(st.st_mode) else mode
         try:
             f = open(path, mode, **kw)  # noqa: SIM115 -- only open's own error becomes a PipelineError, not the caller's
         except OSError as e:
@@ -99,6 +103,21 @@ def _stat_target(path: Path) -> os.stat_result | None:
     if stat.S_ISDIR(st.st_mode):
         raise PipelineError("is a folder; give a file name", path)
     return st
+
+
+def _under_dev(path: Path) -> bool:
+    """A path the system hands out for a stream (``/dev/stdout``, ``/dev/fd/3``), judged as typed: it may link to a regular file."""
+    return Path(os.path.abspath(path)).parts[:2] == ("/", "dev")
+
+
+def is_stream(path: str | Path) -> bool:
+    """Whether ``path`` is written as a stream (see :func:`atomic_open`): an existing
+    device, FIFO or socket, or a path under ``/dev/``."""
+    path = Path(path)
+    try:
+        return _under_dev(path) or not stat.S_ISREG(path.stat().st_mode) and not path.is_dir()
+    except OSError:
+        return False
 
 
 def check_parents(path: Path) -> None:
@@ -218,10 +237,13 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def table_format(path: str | Path) -> str:
-    """``csv``, ``jsonl`` or ``parquet`` from the file name; PipelineError otherwise."""
+    """``csv``, ``jsonl`` or ``parquet`` from the file name; ``csv`` for a stream
+    without one (``/dev/stdout``, a named pipe), as for ``-``; PipelineError otherwise."""
     fmt = TABLE_FORMATS.get(Path(path).suffix.lower())
+    if fmt is None and is_stream(path):
+        return "csv"
     if fmt is None:
-        raise PipelineError("unknown output format; use a .csv, .jsonl or .parquet file name", path)
+        raise PipelineError("unknown output format; use a .csv, .jsonl or .parquet file name, or '-' for CSV on stdout", path)
     return fmt
 
 

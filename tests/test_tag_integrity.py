@@ -25,7 +25,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.records import LABELS
-from pipeline.store import atomic_open, write_table
+from pipeline.store import atomic_open, is_stream, write_table
 from pipeline.tagging.output import output_columns
 
 COLUMNS = output_columns(LABELS)
@@ -303,6 +303,30 @@ def test_labels_export_onto_a_device_writes_it_directly(trained_project, capsys,
                    "--labels", trained_project["labels"], "--root", trained_project["corpus"])
     assert rc == 0 and is_kind(os.stat(path).st_mode)
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_out_dev_stdout_writes_csv_to_stdout_on_a_pipe_or_a_redirection(trained_project, tmp_path):
+    """`--out /dev/stdout` gives what `--out -` gives, with no message mixed in,
+    on a pipe, a file (`>`) and a file appended to (`>>`, its lines kept)."""
+    def tag(out: str, stdout) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pipeline", "tag", str(trained_project["raw"]), "--out", out,
+                               "--models", str(trained_project["models"])],
+                              cwd=Path(__file__).parent.parent, stdout=stdout, stderr=subprocess.PIPE, timeout=300, check=False)
+
+    dash = tag("-", subprocess.PIPE)
+    assert dash.returncode == 0 and dash.stdout.startswith(b"article_id,sentence_id,")
+    piped = tag("/dev/stdout", subprocess.PIPE)
+    assert (piped.returncode, piped.stdout, piped.stderr) == (0, dash.stdout, b"")
+    redirected, appended = tmp_path / "redirected.csv", tmp_path / "appended.csv"
+    appended.write_bytes(b"# an earlier run\n")
+    with redirected.open("wb") as f:
+        assert tag("/dev/stdout", f).returncode == 0
+    with appended.open("ab") as f:
+        assert tag("/dev/stdout", f).returncode == 0
+    assert redirected.read_bytes() == dash.stdout
+    assert appended.read_bytes() == b"# an earlier run\n" + dash.stdout
+    for path in ("/dev/stdout", "/dev/fd/1", tmp_path / "nowhere"):
+        assert is_stream(path) == (path != tmp_path / "nowhere")
 
 
 def _dead_pid() -> int:

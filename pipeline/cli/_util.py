@@ -6,6 +6,8 @@ codes; the library returns values and raises :class:`PipelineError`.
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +23,19 @@ def say(*args) -> None:
 
 def warn(msg: str) -> None:
     print(f"warning: {msg}", file=sys.stderr)
+
+
+def is_stdout(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is this process's standard output: ``-``, ``/dev/stdout``,
+    or the file stdout is redirected to.  Then only the output goes there, not
+    the command's own messages."""
+    if str(path) == "-":
+        return True
+    try:
+        out, target = os.fstat(sys.stdout.fileno()), os.stat(path)
+    except (OSError, ValueError, io.UnsupportedOperation):  # no such file, or stdout is not a file (captured)
+        return False
+    return (out.st_dev, out.st_ino) == (target.st_dev, target.st_ino)
 
 
 @contextmanager

@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from pipeline.cli._util import (MODEL_NAME, Default, add_command, add_group, labels_opt, models_opt, project_of, root_opt, say,
-                                table, warn)
+from pipeline.cli._util import (MODEL_NAME, Default, add_command, add_group, is_stdout, labels_opt, models_opt, project_of,
+                                root_opt, say, table, warn)
 from pipeline.errors import PipelineError
 
 
@@ -80,7 +80,8 @@ def cmd_labels_export(args: argparse.Namespace) -> int:
     from pipeline.labels.interop import export_labels
 
     res = export_labels(args.out, args.format, project_of(args), all_sentences=args.all)
-    say(f"exported {res['rows']} sentences to {res['path']} ({args.format})")
+    if not is_stdout(args.out):  # on stdout only the export
+        say(f"exported {res['rows']} sentences to {res['path']} ({args.format})")
     return 0
 
 

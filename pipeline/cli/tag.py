@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from pipeline.cli._util import MODEL_NAME, add_command, labels_opt, models_opt, progress, project_of, root_opt, say, warn
+from pipeline.cli._util import MODEL_NAME, add_command, is_stdout, labels_opt, models_opt, progress, project_of, root_opt, say, warn
 from pipeline.errors import PipelineError
 
 
@@ -30,7 +30,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
     with progress(None, "tagging") as tick:
         res = tag(args.inputs, args.out, summary=args.summary, model=args.model, models_dir=args.models,
                   jobs=1 if args.jobs is None else args.jobs, progress=tick, raw_csv=args.raw_csv, thresholds=_thresholds(args.threshold))
-    wrote = f": wrote {res['out']}" if args.out != "-" else None  # on stdout only the tags
+    on_stdout = is_stdout(args.out)  # then only the tags go there
+    wrote = None if on_stdout else f": wrote {res['out']}"
     return _tag_outcome(res, wrote, "the outputs were left as they were", None if args.out == "-" else args.out)
 
 
