@@ -50,7 +50,7 @@ MAX_CONNECTIONS = 32
 # Seconds a connection may stay silent in the middle of a request before it is
 # closed: a client that connects and sends nothing frees its slot.
 READ_TIMEOUT = 10.0
-_BUSY = b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+BUSY_ANSWER = b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 TOKEN_HEADER = "X-Talks-Token"
 _CLIENT = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -266,7 +266,7 @@ class LabelServer(ThreadingHTTPServer):
     def process_request(self, request, client_address) -> None:
         if not self.slots.acquire(blocking=False):
             try:
-                request.sendall(_BUSY)
+                request.sendall(BUSY_ANSWER)
             except OSError:
                 pass  # the client is gone already: nothing to tell it
             self.shutdown_request(request)
