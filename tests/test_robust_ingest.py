@@ -218,8 +218,8 @@ def test_files_of_other_types_in_a_folder_are_counted_not_passed_over(tmp_path):
     p = _talks("ingest", str(raw), "--root", str(tmp_path / "corpus"))
     assert p.returncode == 1 and "Traceback" not in p.stderr
     assert p.stderr.splitlines() == [f"warning: {raw}: 5 file(s) of other types ignored (.js: 2, .bin: 1, .png: 1, hidden: 1): "
-                                     "ingest reads .txt, .md, .html and files without an extension; convert or rename those "
-                                     "that are articles (skipped)"]
+                                     "only .txt, .md, .html and files without an extension are read as articles; convert or "
+                                     "rename those that are articles (skipped)"]
     assert [a.article_id for a in load_articles(tmp_path / "corpus")] == ["good"]
     (raw / "good.txt").unlink()
     p = _talks("ingest", str(raw / "*"), "--root", str(tmp_path / "other"))  # a glob says so too

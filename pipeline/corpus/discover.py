@@ -131,5 +131,5 @@ NOT_TEXT = {
 def _ignored(others: Counter[str], where: str) -> CorpusError:
     """One problem for the files of other types a folder or glob holds, counted by type."""
     kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(others.items(), key=lambda kv: (-kv[1], kv[0])))
-    return CorpusError(f"{sum(others.values())} file(s) of other types ignored ({kinds}): ingest reads .txt, .md, .html "
-                       "and files without an extension; convert or rename those that are articles", where)
+    return CorpusError(f"{sum(others.values())} file(s) of other types ignored ({kinds}): only .txt, .md, .html and files "
+                       "without an extension are read as articles; convert or rename those that are articles", where)
