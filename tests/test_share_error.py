@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from test_trends import art, row, tags_table
 
-from pipeline.analysis.share_error import HeldoutTags, _quapy, share_error, tagging_model, untrained_heldout
+from pipeline.analysis.share_error import (HeldoutTags, _quapy, adopted_corrections, corrected_share, tagging_model,
+                                           untrained_heldout)
 from pipeline.analysis.trends import ALL, trends
 from pipeline.cli import main
 from pipeline.errors import LabelError
@@ -64,6 +65,39 @@ def test_trends_finds_the_model_that_tagged_the_file(tmp_path):
     assert tagging_model(Project(models=tmp_path), tags)[1] == "the tags come from 2 models"
     tags["model_id"] = "cues-1+blame=high"
     assert "is not <model>+<label>=<threshold>" in tagging_model(Project(models=tmp_path), tags)[1]
+
+
+def test_a_correction_only_for_the_labels_it_was_adopted_for(tmp_path, capsys):
+    # held-out: 8 sentences in 4 articles; blame tagged on 4, of which 2 right; 2 of the 4 untagged are positive
+    Y = np.zeros((8, len(LABELS)), dtype=int)
+    Yhat = np.zeros_like(Y)
+    j = LABELS.index("blame")
+    Y[[0, 1, 4, 5], j] = 1
+    Yhat[[0, 1, 2, 3], j] = 1
+    ht = heldout(Y, Yhat, ["h0", "h0", "h1", "h1", "h2", "h2", "h3", "h3"])
+    # precision 0.5, false omission rate 0.5: a share of 0.3 tagged implies 0.3 * 0.5 + 0.7 * 0.5
+    assert corrected_share(ht, "blame", "rates", 3, 10, 3.0) == pytest.approx(0.5)
+    # ACC: tpr 2/4 = fpr 2/4 cannot be inverted: the share stays as tagged rather than failing
+    assert corrected_share(ht, "blame", "acc", 3, 10, 3.0) == pytest.approx(0.3)
+    res = trends(_feed(), n_boot=100, heldout=ht, corrections={"blame": "rates"})
+    t = res["table"]
+    assert (t.loc[t.label == "blame", "corrected"] == 0.5).all()  # 0.5 tagged: 0.5 * 0.5 + 0.5 * 0.5
+    assert t.loc[t.label != "blame", "corrected"].isna().all()
+    with pytest.raises(Exception, match="needs the held-out tags"):
+        trends(_feed(), n_boot=100, corrections={"blame": "rates"})
+    # the adopted corrections come from a share-error file of the same model
+    f = tmp_path / "share-error.json"
+    f.write_text(json.dumps({"model_id": "m-1", "labels": {"blame": {"adopted": "acc"}, "violence": {"adopted": None}}}))
+    assert adopted_corrections(f, "m-1") == {"blame": "acc"}
+    with pytest.raises(Exception, match="measured for model m-1, but the tags are m-2's"):
+        adopted_corrections(f, "m-2")
+    f.write_text("[1, 2]")
+    with pytest.raises(Exception, match="not a share-error file"):
+        adopted_corrections(f, "m-1")
+    src = tmp_path / "tags.csv"
+    _feed().to_csv(src, index=False)
+    assert main(["trends", str(src), "--share-error", str(f)]) == 1
+    assert "--share-error: the corrections need the model that tagged the file" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------

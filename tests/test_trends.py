@@ -158,7 +158,7 @@ def test_trends_command_writes_table_plot_and_report(tmp_path, capsys):
     assert "12 articles, 60 sentences from 2 outlets" in printed
     t = pd.read_csv(out)
     assert list(t.columns) == ["outlet", "period", "start", "label", "articles", "sentences", "tagged", "share", "ci_low", "ci_high",
-                               "err_low", "err_high", "change", "change_low", "change_high"]
+                               "err_low", "err_high", "corrected", "change", "change_low", "change_high"]
     assert len(t) == (1 + 2) * 2 * len(LABELS)  # (all, Reuters, AFP) x (all, 2016-W05) x labels
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (report / "coverage.html").read_text().startswith("<!doctype html>")

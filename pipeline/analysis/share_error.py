@@ -158,15 +158,36 @@ def tagging_model(project: Project, tags) -> tuple[HeldoutTags | None, str | Non
         return None, str(e)
 
 
+def adopted_corrections(path: str | Path, model_id: str) -> dict[str, str]:
+    """Label -> correction adopted for it in a ``talks share-error --out`` file of model ``model_id`` (labels where
+    raw shares stood are absent)."""
+    import json
+
+    try:
+        res = json.loads(Path(path).read_text(encoding="utf-8"))
+        adopted = {lab: e["adopted"] for lab, e in res["labels"].items() if e["adopted"]}
+        measured = res["model_id"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise PipelineError(f"not a share-error file ({type(e).__name__}: {e}); write one with 'talks share-error --out FILE'",
+                            path) from None
+    if measured != model_id:
+        raise PipelineError(f"measured for model {measured}, but the tags are {model_id}'s; run 'talks share-error --model "
+                            f"{model_id} --out FILE'", path)
+    if bad := sorted(set(adopted.values()) - set(CORRECTIONS)):
+        raise PipelineError(f"unknown correction(s) {', '.join(map(str, bad))}; the corrections are {', '.join(CORRECTIONS)}", path)
+    return adopted
+
+
 def _quapy(method: str, fit_yhat, fit_p, fit_y, yhat, p) -> float:
     """QuaPy's ACC (on tags) or PACC (on probabilities) fitted on one set of sentences, applied to another: the
     estimated share of positives."""
     from sklearn.dummy import DummyClassifier
     from quapy.method.aggregative import ACC, PACC
 
-    # The tags are already made: QuaPy only needs a fitted classifier that names the two classes.
+    # The tags are already made: QuaPy only needs a fitted classifier that names the two classes.  Where the rates
+    # cannot be inverted (as many true as false positives among the tagged), exact-cc keeps the share uncorrected.
     named = DummyClassifier().fit([[0], [1]], [0, 1])
-    q = (ACC if method == "acc" else PACC)(named, fit_classifier=False, val_split=None, solver="exact-raise")
+    q = (ACC if method == "acc" else PACC)(named, fit_classifier=False, val_split=None, solver="exact-cc")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if method == "acc":
@@ -176,13 +197,31 @@ def _quapy(method: str, fit_yhat, fit_p, fit_y, yhat, p) -> float:
         return float(q.aggregate(np.c_[1 - p, p])[1])
 
 
+def _corrections(ht: HeldoutTags, fit: np.ndarray, j: int, yhat: np.ndarray, p: np.ndarray,
+                 methods: tuple[str, ...] = CORRECTIONS) -> dict[str, float]:
+    """The ``methods`` of correcting label j's share among sentences tagged ``yhat`` with probabilities ``p``, each
+    fitted on the held-out sentences ``fit`` (indices)."""
+    y_fit, yh_fit, p_fit = ht.Y[fit, j], ht.Yhat[fit, j], ht.P[fit, j]
+    out = {m: _quapy(m, yh_fit, p_fit, y_fit, yhat, p) for m in methods if m != "rates"}
+    if "rates" in methods:
+        ppv, for_, _, _ = error_rates(y_fit[:, None], yh_fit[:, None], ht.article_ids[fit], n_boot=1)
+        out["rates"] = float(with_error(yhat.mean(), ppv[0], for_[0]))
+    return out
+
+
 def _estimates(ht: HeldoutTags, inside: np.ndarray, outside: np.ndarray, j: int) -> dict[str, float]:
     """Each estimate of label j's share over the sentences ``inside`` (indices), corrections fitted on ``outside``."""
-    y, yh, p = ht.Y[:, j], ht.Yhat[:, j], ht.P[:, j]
-    ppv, for_, _, _ = error_rates(ht.Y[outside][:, [j]], ht.Yhat[outside][:, [j]], ht.article_ids[outside], n_boot=1)
-    raw = float(yh[inside].mean())
-    return {"gold": float(y[inside].mean()), "raw": raw, "rates": float(with_error(raw, ppv[0], for_[0])),
-            **{m: _quapy(m, yh[outside], p[outside], y[outside], yh[inside], p[inside]) for m in ("acc", "pacc")}}
+    return {"gold": float(ht.Y[inside, j].mean()), "raw": float(ht.Yhat[inside, j].mean()),
+            **_corrections(ht, outside, j, ht.Yhat[inside, j], ht.P[inside, j])}
+
+
+def corrected_share(ht: HeldoutTags, label: str, method: str, tagged: int, sentences: int, p_sum: float) -> float:
+    """Label's share among ``sentences`` of which ``tagged`` carry it and whose probabilities sum to ``p_sum``, corrected
+    by ``method`` (one of :data:`CORRECTIONS`) fitted on all of ``ht``: each method depends only on the share tagged
+    (rates, ACC) or the mean probability (PACC), so the counts stand for the sentences."""
+    yhat = np.r_[np.ones(tagged), np.zeros(sentences - tagged)]
+    return _corrections(ht, np.arange(len(ht.Y)), ht.labels.index(label), yhat, np.full(sentences, p_sum / sentences),
+                        (method,))[method]
 
 
 def share_error(project: Project, model: str | Path | None = None, by: str = "month", parts: tuple[str, ...] | None = None,

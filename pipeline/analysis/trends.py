@@ -35,7 +35,7 @@ FIRST_YEAR, LAST_YEAR = 1900, 2100
 TOP_SENTENCES = 5
 TOP_ARTICLES = 20
 TABLE_COLUMNS = ["outlet", "period", "start", "label", "articles", "sentences", "tagged", "share", "ci_low", "ci_high",
-                 "err_low", "err_high", "change", "change_low", "change_high"]
+                 "err_low", "err_high", "corrected", "change", "change_low", "change_high"]
 
 
 # --------------------------------------------------------------------------
@@ -76,7 +76,7 @@ def _checked(col, name: str, path, what: str, ok):
 # The trends
 # --------------------------------------------------------------------------
 def trends(tags, by: str = "week", on_topic: bool = False, outlets: int = 6, n_boot: int = N_BOOT,
-           top: int = TOP_SENTENCES, heldout=None) -> dict:
+           top: int = TOP_SENTENCES, heldout=None, corrections: dict[str, str] | None = None) -> dict:
     """Label shares per outlet and period with 95% article-bootstrap intervals, spikes, and what the coverage page shows.
 
     ``tags`` is a tags table (:func:`load_tags`).  Articles without a usable
@@ -88,7 +88,9 @@ def trends(tags, by: str = "week", on_topic: bool = False, outlets: int = 6, n_b
     ``err_low``/``err_high`` is the 95% interval that also carries the model's error, when ``heldout`` (the tagging
     model's :class:`~pipeline.analysis.share_error.HeldoutTags`) is given: each article resample's share is taken
     through the error rates of one resample of the held-out articles (:func:`pipeline.metrics.with_error`), else
-    empty), ``outlets`` (the ``outlets`` largest by sentences among those of at least :data:`MIN_OUTLET_ARTICLES` articles: the
+    empty; ``corrected`` is the share corrected by ``corrections[label]``, a method of
+    :func:`pipeline.analysis.share_error.corrected_share` that ``talks share-error`` adopted for the label, fitted
+    on ``heldout``; empty for the other labels), ``outlets`` (the ``outlets`` largest by sentences among those of at least :data:`MIN_OUTLET_ARTICLES` articles: the
     plot's panels), ``other`` (the rows of the other outlets taken together, or None), ``missing_labels``, ``overall``,
     ``spikes``, ``examples``, ``articles``, ``sentences``, ``counts`` and ``ties`` (who blames whom by period
     and outlet, :func:`pipeline.analysis.ties.tie_table`, when the tags carry blame ties; else None).
@@ -119,12 +121,21 @@ def trends(tags, by: str = "week", on_topic: bool = False, outlets: int = 6, n_b
 
     rates = None if heldout is None else error_rates(heldout.Y[:, [LABELS.index(lab) for lab in labels]],
                                                      heldout.Yhat[:, [LABELS.index(lab) for lab in labels]], heldout.article_ids, n_boot)[2:]
+    correct = None
+    if corrections:
+        if heldout is None:
+            raise PipelineError("a corrected share needs the held-out tags of the model that tagged the file")
+        from pipeline.analysis.share_error import corrected_share
+
+        def correct(lab, tagged, n, p_sum):
+            return None if lab not in corrections else round(corrected_share(heldout, lab, corrections[lab], tagged, n, p_sum), 4)
+    adjust = (rates, correct)
     cells = []
     for outlet, a in [(ALL, arts), *arts.groupby("outlet", sort=True)]:
-        cells += _cells(a, outlet, ALL, None, labels, n_boot, rates)[0]
+        cells += _cells(a, outlet, ALL, None, labels, n_boot, adjust)[0]
         prev = None
         for start, p in a.groupby("start", sort=True):
-            rows, shares_b = _cells(p, outlet, p["period"].iloc[0], start, labels, n_boot, rates)
+            rows, shares_b = _cells(p, outlet, p["period"].iloc[0], start, labels, n_boot, adjust)
             if prev is not None and start == next_start(prev[0], by):
                 for j, r in enumerate(rows):
                     lo, hi = ci95(shares_b[:, j] - prev[1][:, j])
@@ -140,8 +151,8 @@ def trends(tags, by: str = "week", on_topic: bool = False, outlets: int = 6, n_b
     if len(panels) and len(rest):
         other = []
         for start, p in rest.groupby("start", sort=True):
-            other += _cells(p, OTHER, p["period"].iloc[0], start, labels, n_boot, rates)[0]
-        other = pd.DataFrame(other + _cells(rest, OTHER, ALL, None, labels, n_boot, rates)[0], columns=TABLE_COLUMNS)
+            other += _cells(p, OTHER, p["period"].iloc[0], start, labels, n_boot, adjust)[0]
+        other = pd.DataFrame(other + _cells(rest, OTHER, ALL, None, labels, n_boot, adjust)[0], columns=TABLE_COLUMNS)
 
     sent = tags[tags["article_id"].isin(arts.index)].merge(arts[["outlet", "period", "start"]], left_on="article_id",
                                                            right_index=True, suffixes=("_row", ""))
@@ -171,9 +182,11 @@ def trends(tags, by: str = "week", on_topic: bool = False, outlets: int = 6, n_b
     }
 
 
-def _cells(a, outlet: str, period: str, start, labels, n_boot: int, rates=None):
+def _cells(a, outlet: str, period: str, start, labels, n_boot: int, adjust=(None, None)):
     """The rows of one cell (its articles ``a``), one per label, and the resampled shares (n_boot, labels);
-    ``rates``: the held-out resamples of precision and false omission rate, (n_boot, labels) each."""
+    ``adjust``: the held-out resamples of precision and false omission rate, (n_boot, labels) each, or None; and the
+    function giving a label's corrected share, or None."""
+    rates, correct = adjust
     # A seed per cell from its name: a cell's interval does not depend on what other cells the file has,
     # and two periods' resamples are independent, so a difference between them has an honest interval.
     seed = int(hashlib.sha1(f"{outlet}\x1f{period}".encode()).hexdigest()[:8], 16)
@@ -191,7 +204,8 @@ def _cells(a, outlet: str, period: str, start, labels, n_boot: int, rates=None):
         elo, ehi = (None, None) if err_b is None else (round(v, 4) for v in ci95(err_b[:, j]))
         rows.append({"outlet": outlet, "period": period, "start": None if start is None else start.date().isoformat(), "label": lab,
                      "articles": len(a), "sentences": int(n.sum()), "tagged": int(t[:, j].sum()), "share": round(float(share[j]), 4),
-                     "ci_low": round(lo, 4), "ci_high": round(hi, 4), "err_low": elo, "err_high": ehi})
+                     "ci_low": round(lo, 4), "ci_high": round(hi, 4), "err_low": elo, "err_high": ehi,
+                     "corrected": None if correct is None else correct(lab, int(t[:, j].sum()), int(n.sum()), float(a[f"psum_{lab}"].sum()))})
     return rows, shares_b
 
 

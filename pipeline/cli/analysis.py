@@ -10,7 +10,7 @@ from pipeline.errors import PipelineError
 
 def cmd_trends(args: argparse.Namespace) -> int:
     from pipeline.analysis.coverage import trends_text, write_coverage, write_plot
-    from pipeline.analysis.share_error import tagging_model
+    from pipeline.analysis.share_error import adopted_corrections, tagging_model
     from pipeline.analysis.trends import FIRST_YEAR, LAST_YEAR, UNKNOWN_OUTLET, load_tags, trends
     from pipeline.store import table_format, write_table
 
@@ -23,7 +23,14 @@ def cmd_trends(args: argparse.Namespace) -> int:
     heldout, why = tagging_model(project_of(args), tags)
     if why:
         warn(f"{args.tags}: the intervals leave out the model's error (err_low, err_high empty): {why}")
-    res = trends(tags, by=args.by, on_topic=args.on_topic, outlets=args.outlets, heldout=heldout)
+    corrections = None
+    if args.share_error:
+        if heldout is None:
+            raise PipelineError(f"--share-error: the corrections need the model that tagged the file ({why})", args.tags)
+        corrections = adopted_corrections(args.share_error, heldout.model_id)
+        say("corrected shares: " + (", ".join(f"{lab} by {m}" for lab, m in corrections.items()) or
+                                    f"none (no correction beat raw shares in {args.share_error})"))
+    res = trends(tags, by=args.by, on_topic=args.on_topic, outlets=args.outlets, heldout=heldout, corrections=corrections)
     res["source"] = args.tags
     if res["counts"]["undated"]:
         warn(f"{args.tags}: {res['counts']['undated']} article(s) without a date (YYYY-MM-DD) left out; tag article files, "
@@ -89,7 +96,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("tags", help="a tags file written by 'talks tag' from article files (.csv/.jsonl/.parquet): its rows carry date and outlet")
     sp.add_argument("--by", default="week", choices=["week", "day", "month"], help="period (default: week, ISO weeks from Monday)")
     sp.add_argument("--out", help="write the tidy table (outlet, period, start, label, articles, sentences, tagged, share, "
-                    "ci_low, ci_high, err_low, err_high, change, change_low, change_high) to this .csv, .jsonl or .parquet")
+                    "ci_low, ci_high, err_low, err_high, corrected, change, change_low, change_high) to this .csv, .jsonl or .parquet")
+    sp.add_argument("--share-error", help="a 'talks share-error --out' file of the tagging model: fill the corrected column "
+                    "for the labels where a correction beat raw shares on held-out text")
     sp.add_argument("--plot", help="write the plots (shares over time, outlets side by side, spikes) to this PNG")
     sp.add_argument("--outlets", type=int, default=6, help="outlets side by side: the N with the most sentences (default: 6)")
     sp.add_argument("--on-topic", action="store_true", help="count only the articles flagged on topic (about Syria: see the "
