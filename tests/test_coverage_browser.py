@@ -113,3 +113,7 @@ def test_who_blames_whom_on_the_coverage_page(tmp_path, browser):
     cell = page.eval_on_selector_all("#tie-matrix tbody tr", f"trs => trs[{row}].cells[{col + 1}].textContent")
     assert cell == str(n)
     assert page.locator("#tie-periods tbody tr").count() > 0
+    # each blame sentence of the table shows its ties, as text
+    page.select_option("#label-filter", "blame")
+    ties_shown = page.eval_on_selector_all("#sentences tbody tr", "trs => trs.map(t => t.cells[2].textContent)")
+    assert sorted(set(ties_shown)) == sorted(ties) and len(ties_shown) == int((tags["blame"] == 1).sum())
