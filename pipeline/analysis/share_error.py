@@ -27,7 +27,7 @@ import numpy as np
 from pipeline.analysis.periods import PERIODS, period_name, period_start
 from pipeline.errors import LabelError, PipelineError
 from pipeline.labels.heldout import METHODS, heldout_gold, heldout_methods
-from pipeline.metrics import article_bootstrap, ci95, error_rates, with_error
+from pipeline.metrics import N_BOOT, article_bootstrap, ci95, error_rates, with_error
 from pipeline.project import Project
 from pipeline.records import LABELS, SEED
 
@@ -276,13 +276,13 @@ def _cell(ht: HeldoutTags, name: str, lab: str, j: int, inside, outside, est: di
     """One period and label: the estimates, and the raw share's intervals without and with the error rates
     (the period's articles and the other periods' resampled independently, as ``talks trends`` does)."""
     ids = ht.article_ids[inside]
-    arts, W = article_bootstrap(ids, ADOPT_BOOT * 5, seed)
+    arts, W = article_bootstrap(ids, N_BOOT, seed)
     _, codes = np.unique(ids, return_inverse=True)
     n = np.bincount(codes, minlength=len(arts)).astype(float)
     t = np.bincount(codes, weights=ht.Yhat[inside, j], minlength=len(arts))
     share_b = (W @ t) / (W @ n)
     _, _, ppv_b, for_b = error_rates(ht.Y[outside][:, [j]], ht.Yhat[outside][:, [j]], ht.article_ids[outside],
-                                     ADOPT_BOOT * 5, seed + 1)
+                                     N_BOOT, seed + 1)
     return PeriodShares(period=name, label=lab, articles=len(arts), sentences=int(len(inside)),
                         **{k: round(v, 4) for k, v in est.items()},
                         ci=[round(v, 4) for v in ci95(share_b)], ci_error=[round(v, 4) for v in ci95(with_error(share_b, ppv_b[:, 0], for_b[:, 0]))])
