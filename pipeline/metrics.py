@@ -230,3 +230,35 @@ def metric_block(Y, Yhat, groups, labels: tuple[str, ...] = LABELS, n_boot: int 
     }
 
 
+
+
+def error_rates(Y, Yhat, groups, n_boot: int = N_BOOT, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per label, the share of tagged sentences that are truly positive (precision) and of untagged ones that are
+    (the false omission rate): ``(ppv, for_, ppv_b, for_b)``, the points of shape (labels,) and the article
+    resamples of shape (n_boot, labels), drawn as :func:`metric_block` draws them.
+
+    A resample without a tagged (or untagged) sentence for a label takes the point value there: the rate is
+    unknown in it, not 0.
+    """
+    Y, Yhat = np.asarray(Y, dtype=int), np.asarray(Yhat, dtype=int)
+    arts, W = article_bootstrap(groups, n_boot, seed)
+    _, codes = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    per = per_article_counts(Y, Yhat, codes, len(arts))
+    per["tn"] = np.zeros_like(per["tp"])
+    np.add.at(per["tn"], codes, ((Y == 0) & (Yhat == 0)).astype(float))
+
+    def rates(tp, fp, fn, tn):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return tp / (tp + fp), fn / (fn + tn)
+
+    c = {k: v.sum(axis=0) for k, v in per.items()}
+    ppv, for_ = (np.nan_to_num(r, nan=0.0) for r in rates(c["tp"], c["fp"], c["fn"], c["tn"]))
+    ppv_b, for_b = rates(*(W @ per[k] for k in ("tp", "fp", "fn", "tn")))
+    return ppv, for_, np.where(np.isnan(ppv_b), ppv, ppv_b), np.where(np.isnan(for_b), for_, for_b)
+
+
+def with_error(shares, ppv, for_):
+    """The share of sentences truly carrying a label when ``shares`` of them are tagged with it and the tags have
+    these rates (tagged * precision + untagged * false omission rate); any shapes that broadcast."""
+    shares = np.asarray(shares, dtype=float)
+    return shares * ppv + (1.0 - shares) * for_

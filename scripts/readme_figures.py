@@ -8,7 +8,7 @@ library (the same functions the ``talks`` commands call), writes them to
 re-renders the blocks from an existing ``reports/figures.json``; ``--only
 sample,relevance,...`` recomputes some parts; ``--measure-cost`` times
 ``make run`` and ``make test`` into ``reports/cost.json`` (the ``cost`` part).
-The ``relevance`` and ``trends`` parts read what ``make run`` writes under out/.
+The ``relevance``, ``trends`` and ``page`` parts read what ``make run`` writes under out/.
 Usage: python scripts/readme_figures.py [--render | --only PARTS] [--measure-cost] (or: make figures)
 """
 from __future__ import annotations
@@ -262,10 +262,74 @@ def ties(models: Path) -> dict | None:
     return out
 
 
+def share_errors(models: Path) -> dict:
+    """The current model's label shares against the hand-labelled shares by month on the held-out articles it never
+    trained on (``talks share-error``, the same library call)."""
+    from dataclasses import asdict
+
+    from pipeline.analysis.share_error import share_error
+    from pipeline.project import Project
+
+    res = share_error(Project(corpus=Path("corpus"), labels=Path("labels"), models=models))
+    return {"command": "talks share-error --out reports/share-error.json", **asdict(res)}
+
+
+FEED_PAGE = Path("out") / "coverage" / "coverage.html"
+FEED_TAGS = Path("out") / "feed-tags.parquet"
+PAGE_LOADS = 5  # loads of a page timed; the median is given
+
+
+def coverage_page() -> dict | None:
+    """The feed's coverage pages: ``make run``'s (on-topic articles) and one of every article of the feed (written
+    here as ``talks trends out/feed-tags.parquet --report DIR`` writes it): size, sentences, and how long Debian's
+    chromium takes to open each until its sentence table is filled (the median of PAGE_LOADS loads)."""
+    import tempfile
+
+    if not (REPO / FEED_PAGE).exists() or not (REPO / FEED_TAGS).exists():
+        return None
+    from pipeline.analysis.coverage import write_coverage
+    from pipeline.analysis.share_error import tagging_model
+    from pipeline.analysis.trends import load_tags, trends
+    from pipeline.project import Project
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tags = load_tags(FEED_TAGS)
+        res = trends(tags, heldout=tagging_model(Project(corpus=Path("corpus"), labels=Path("labels"), models=Path("models")), tags)[0])
+        res["source"] = str(FEED_TAGS)
+        whole = Path(write_coverage(res, tmp))
+        pages = {"on_topic": _page_load(REPO / FEED_PAGE), "whole_feed": _page_load(whole)}
+    pages["on_topic"]["page"] = str(FEED_PAGE)
+    return {**pages, "loads": PAGE_LOADS, "cores": os.cpu_count(), "load_average": round(os.getloadavg()[0], 2)}
+
+
+def _page_load(path: Path) -> dict:
+    import statistics
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+    times = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        for _ in range(PAGE_LOADS):
+            page = browser.new_page()
+            t0 = time.perf_counter()
+            page.goto(path.resolve().as_uri(), wait_until="load")
+            page.wait_for_function("document.querySelectorAll('#sentences tbody tr').length > 0")
+            times.append(time.perf_counter() - t0)
+            found = int(page.locator("#shown").inner_text())
+            page.close()
+        browser.close()
+    return {"bytes": path.stat().st_size, "sentences": found, "load_seconds": round(statistics.median(times), 2)}
+
+
 # The parts `--only` can recompute without the rest (each is fast, or reads what `make run` wrote).
 PARTS = {"sample": lambda models: sample_rows(models), "cost": lambda models: cost(), "relevance": lambda models: relevance(),
          "trends": lambda models: trends(), "settings": lambda models: settings(), "ties": ties, "errors": errors_by_rule,
-         "agreement": lambda models: round_agreements()}
+         "agreement": lambda models: round_agreements(), "shares": share_errors, "page": lambda models: coverage_page()}
 
 
 def _compare_table(c: dict, a_name: str, b_name: str) -> list[str]:
@@ -438,7 +502,7 @@ def render(fig: dict) -> dict[str, str]:
         f"area under the macro-F1 curve {q['area']:.3f} against {r['area']:.3f}. "
         f"{sim['verdict'][0].upper() + sim['verdict'][1:]}."])
     for name, fn in (("sample", _sample_block), ("cost", _cost_block), ("relevance", _relevance_block),
-                     ("trends", _trends_block), ("jobs", _jobs_block)):
+                     ("trends", _trends_block), ("jobs", _jobs_block), ("shares", _share_error_block), ("page", _page_block)):
         if fig.get(name if name != "jobs" else "settings"):
             blocks[name] = fn(fig[name if name != "jobs" else "settings"])
     return blocks
@@ -522,6 +586,39 @@ def _trends_block(t: dict) -> str:
         lines += ["", f"The largest weekly rise (weeks of {t['min_articles']} articles or more) is into {b['period']}: {b['change']:+.3f} "
                   f"{iv(b['change_low'], b['change_high'], '+')}, an interval that {zero} 0."]
     return "\n".join(lines)
+
+
+def _share_error_block(x: dict) -> str:
+    periods = sorted({c["period"] for c in x["cells"]})
+    lines = [f"The model `{x['model_id']}` on the {x['articles']} held-out articles it never trained on ({x['note']}; "
+             f"{x['sentences']:,} sentences; {x['undated_articles']} undated left out), by {x['by']} ({', '.join(periods)}): the "
+             "mean absolute error of each label's share against the hand-labelled share (`" + x["command"] + "`; every "
+             "correction fitted on the other months' articles, the difference from raw with its 95% interval over "
+             f"{x['n_boot']} article resamples):", "",
+             "| label | raw | rates | ACC | PACC | best correction - raw [95% CI] | used | hand share inside the interval, "
+             "without / with the model's error |", "|---|---|---|---|---|---|---|---|"]
+    for lab in LABELS_ORDER:
+        e = x["labels"][lab]
+        best = min(("rates", "acc", "pacc"), key=lambda m: e["mae"][m])
+        d = e["difference"][best]
+        lines.append(f"| {lab} | {e['mae']['raw']:.3f} | {e['mae']['rates']:.3f} | {e['mae']['acc']:.3f} | {e['mae']['pacc']:.3f} "
+                     f"| {best} {d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}] | {e['adopted'] or 'raw'} "
+                     f"| {e['covered']}/{e['periods']} / {e['covered_error']}/{e['periods']} |")
+    o = x["overall"]
+    adopted = sorted(lab for lab, e in x["labels"].items() if e["adopted"])
+    lines += ["", f"Over labels and months: raw {o['raw']:.3f}, rates {o['rates']:.3f}, ACC {o['acc']:.3f}, PACC {o['pacc']:.3f}. "
+              + (f"A correction is used for {', '.join(adopted)}." if adopted else
+                 "No correction beats raw shares in 97.5% of the resamples for any label, so the shares stay the model's own.")]
+    return "\n".join(lines)
+
+
+def _page_block(x: dict) -> str:
+    o, w = x["on_topic"], x["whole_feed"]
+    return (f"`{o['page']}` after `make run` (on-topic articles): {o['bytes'] / 1e6:.1f} MB, {o['sentences']:,} tagged sentences, "
+            f"its sentence table filled {o['load_seconds']:.2f} s after headless chromium starts opening it; the page of every article of "
+            f"the feed (`talks trends out/feed-tags.parquet --report DIR`): {w['bytes'] / 1e6:.1f} MB, {w['sentences']:,} tagged "
+            f"sentences, {w['load_seconds']:.2f} s (medians of {x['loads']} loads, {x['cores']} cores, load average "
+            f"{x['load_average']}; `python scripts/readme_figures.py --only page`).")
 
 
 def _jobs_block(x: dict) -> str:

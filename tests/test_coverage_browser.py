@@ -1,5 +1,5 @@
-"""coverage.html in a real browser: no console errors, every plot decodes, the label filter works,
-and article text (markup included) is shown as text, never run.
+"""coverage.html in a real browser: no console errors, every plot decodes, the sentence table's search, filters
+and pages work, and article text (markup included) is shown as text, never run.
 
 Uses Debian's chromium through Playwright, as tests/test_report_browser.py does.
 """
@@ -18,7 +18,7 @@ def coverage_page(tmp_path_factory) -> Path:
     from pipeline.analysis.coverage import write_coverage
     from pipeline.analysis.trends import trends
 
-    arts = [art(f"a{i}", f"2016-02-{1 + i:02d}", outlet=["Reuters", "AFP", "BBC"][i % 3], blame=i % 3, violence=1, n=6)
+    arts = [art(f"a{i}", f"2016-02-{1 + i:02d}", outlet=["Reuters", "AFP", "BBC"][i % 3], blame=i % 3, violence=4, n=6)
             for i in range(15)]
     arts[0]["sentences"][0] = (HOSTILE, {"blame": 1}, 0.99)
     arts[1]["title"] = "<b>bold</b> & <i>title</i>"
@@ -42,19 +42,41 @@ def test_coverage_page_in_chromium(coverage_page, browser):
     assert len(imgs) == 3 and all(ok and w > 0 and h > 0 for ok, w, h in imgs), imgs
     assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
 
-    rows = page.locator("#sentences tbody tr")
-    n = rows.count()
-    visible = lambda: page.eval_on_selector_all("#sentences tbody tr", "trs => trs.filter(t => !t.hidden).map(t => t.dataset.labels)")
-    assert n > 0 and len(visible()) == n and page.locator("#shown").inner_text() == str(n)
+    shown = lambda: page.eval_on_selector_all(
+        "#sentences tbody tr", "trs => trs.map(t => [t.cells[0].textContent, t.dataset.labels, t.dataset.outlet, t.dataset.period])")
+    found = lambda: int(page.locator("#shown").inner_text())
+    tagged = 15 * 4 + sum(i % 3 for i in range(15))  # every sentence carrying a label: 4 violence per article, and blame
+    assert found() == tagged and len(shown()) == 50 and page.locator("#page").inner_text() == "page 1 of 2"
+    page.click("#next")
+    assert len(shown()) == tagged - 50 and page.locator("#page").inner_text() == "page 2 of 2"
+    assert page.locator("#next").is_disabled() and not page.locator("#prev").is_disabled()
+    page.click("#prev")
+    assert page.locator("#page").inner_text() == "page 1 of 2"
+
     page.select_option("#label-filter", "blame")
-    shown = visible()
-    assert 0 < len(shown) < n and all("blame" in labels.split() for labels in shown)
-    assert page.locator("#shown").inner_text() == str(len(shown))
+    rows = shown()
+    assert found() == sum(i % 3 for i in range(15)) + 1 == len(rows)  # and the hostile sentence of a0
+    assert all("blame" in r[1].split() for r in rows)
+    page.select_option("#outlet-filter", "AFP")  # a1, a4, ...: one blame sentence each
+    rows = shown()
+    assert found() == 5 and {r[2] for r in rows} == {"AFP"} and all("blame" in r[1].split() for r in rows)
     page.select_option("#label-filter", "")
-    assert len(visible()) == n
+    page.select_option("#outlet-filter", "")
+    page.select_option("#period-filter", "2016-W06")  # 8-14 February: a7 to a13
+    assert found() == sum(4 + i % 3 for i in range(7, 14)) and {r[3] for r in shown()} == {"2016-W06"}
+    page.select_option("#period-filter", "")
+    page.fill("#text-filter", "SENTENCE 2 of a11")  # words, in any case
+    assert [r[0] for r in shown()] == ["Elsewhere, sentence 2 of a11."]
+    page.fill("#text-filter", "accused army")
+    assert [r[0] for r in shown()] == [HOSTILE] and found() == 1
+    page.fill("#text-filter", "no such words")
+    assert found() == 0 and shown() == [] and page.locator("#page").inner_text() == "page 1 of 1"
+    page.fill("#text-filter", "")
+    assert found() == tagged
 
     # markup in a sentence, a title or a url is text on the page, and none of it ran
     assert page.evaluate("window.pwned") is None
+    page.fill("#text-filter", "accused")
     cells = page.eval_on_selector_all("#sentences td", "tds => tds.map(t => t.textContent)")
     assert HOSTILE in cells
     assert HOSTILE in page.locator("body").inner_text()
@@ -91,3 +113,7 @@ def test_who_blames_whom_on_the_coverage_page(tmp_path, browser):
     cell = page.eval_on_selector_all("#tie-matrix tbody tr", f"trs => trs[{row}].cells[{col + 1}].textContent")
     assert cell == str(n)
     assert page.locator("#tie-periods tbody tr").count() > 0
+    # each blame sentence of the table shows its ties, as text
+    page.select_option("#label-filter", "blame")
+    ties_shown = page.eval_on_selector_all("#sentences tbody tr", "trs => trs.map(t => t.cells[2].textContent)")
+    assert sorted(set(ties_shown)) == sorted(ties) and len(ties_shown) == int((tags["blame"] == 1).sum())

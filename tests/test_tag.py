@@ -13,7 +13,7 @@ from pipeline.tagging.tag import tag
 from pipeline.model.loading import load_model
 
 # The documented order (README, Tag): ids and text, labels, probabilities, model, provenance.
-COLUMNS = ["article_id", "sentence_id", "position", "text", *LABELS, *(f"p_{l}" for l in LABELS), "blame_ties", "model_id",
+COLUMNS = ["article_id", "sentence_id", "position", "text", *LABELS, *(f"p_{l}" for l in LABELS), "blame_ties", "on_topic", "model_id",
            "title", "date", "outlet", "url", "source"]
 
 

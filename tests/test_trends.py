@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from pipeline.cli import main
 from pipeline.errors import PipelineError
 from pipeline.records import LABELS
 from pipeline.analysis.periods import period_name
-from pipeline.analysis.trends import ALL, MIN_ARTICLES, load_tags, trends
+from pipeline.analysis.trends import ALL, MIN_ARTICLES, MIN_OUTLET_ARTICLES, OTHER, load_tags, trends
 from pipeline.model.relevance import is_on_topic
 
 
@@ -62,8 +63,9 @@ def test_shares_and_counts_by_hand():
     assert row(res, ALL, ALL, "violence").share == 0.2
     assert row(res, "AFP", ALL, "blame").share == 0.0
     assert res["overall"]["blame"] == {"share": 0.3, "ci": [row(res, ALL, ALL, "blame").ci_low, row(res, ALL, ALL, "blame").ci_high],
-                                       "tagged": 3}
-    assert res["outlets"] == ["Reuters", "AFP"]  # by sentences
+                                       "tagged": 3, "err": None}
+    # no outlet has MIN_OUTLET_ARTICLES articles: no panel of its own, and no "other outlets" panel of everything
+    assert res["outlets"] == [] and res["other"] is None
 
 
 def test_intervals_resample_whole_articles():
@@ -156,7 +158,7 @@ def test_trends_command_writes_table_plot_and_report(tmp_path, capsys):
     assert "12 articles, 60 sentences from 2 outlets" in printed
     t = pd.read_csv(out)
     assert list(t.columns) == ["outlet", "period", "start", "label", "articles", "sentences", "tagged", "share", "ci_low", "ci_high",
-                               "change", "change_low", "change_high"]
+                               "err_low", "err_high", "corrected", "change", "change_low", "change_high"]
     assert len(t) == (1 + 2) * 2 * len(LABELS)  # (all, Reuters, AFP) x (all, 2016-W05) x labels
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (report / "coverage.html").read_text().startswith("<!doctype html>")
@@ -256,3 +258,104 @@ def test_trends_reads_a_folder_of_parquet_parts_as_one_table(tmp_path, capsys):
     capsys.readouterr()
     assert main(["trends", str(tmp_path / "empty")]) == 1
     assert "without part-*.parquet files" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------
+# Hostile tags files with --plot/--report: one line each, no traceback (issue 22)
+# --------------------------------------------------------------------------
+def _run(tmp_path, capsys, tags: pd.DataFrame) -> tuple[int, str, str]:
+    src = tmp_path / "tags.csv"
+    tags.to_csv(src, index=False)
+    rc = main(["trends", str(src), "--plot", str(tmp_path / "p.png"), "--report", str(tmp_path / "r")])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def _six(**kw) -> pd.DataFrame:
+    return tags_table([art(f"a{i}", f"2016-02-0{1 + i % 7}", blame=1, n=4, **kw) for i in range(6)])
+
+
+def test_a_label_value_that_is_not_0_or_1_is_one_error_naming_the_line(tmp_path, capsys):
+    tags = _six()
+    tags["blame"] = tags["blame"].astype(object)
+    tags.loc[5, "blame"] = "yes"
+    rc, _, err = _run(tmp_path, capsys, tags)
+    assert rc == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"error: {tmp_path / 'tags.csv'}:7: column blame has 'yes' where it needs 0 or 1")
+    assert not (tmp_path / "p.png").exists()
+    tags = _six()
+    tags.loc[0, "p_violence"] = 1.5
+    rc, _, err = _run(tmp_path, capsys, tags)
+    assert rc == 1 and ":2: column p_violence has '1.5' where it needs a probability" in err
+
+
+def test_dates_at_the_ends_of_the_calendar_are_left_out_with_a_warning(tmp_path, capsys):
+    tags = _six()
+    tags.loc[tags.article_id == "a0", "date"] = "0001-01-01"
+    tags.loc[tags.article_id == "a1", "date"] = "9999-12-31"
+    rc, out, err = _run(tmp_path, capsys, tags)
+    assert rc == 0 and "Traceback" not in err
+    assert "2 article(s) dated before 1900 or after 2100 left out" in err
+    assert "4 articles, 16 sentences" in out and (tmp_path / "p.png").exists() and (tmp_path / "r" / "coverage.html").exists()
+    tags["date"] = "9999-12-31"
+    rc, _, err = _run(tmp_path, capsys, tags)
+    assert rc == 1 and "no article has a date from 1900 to 2100" in err
+
+
+def test_no_outlet_column_warns_and_still_draws(tmp_path, capsys):
+    rc, out, err = _run(tmp_path, capsys, _six().drop(columns="outlet"))
+    assert rc == 0 and "Traceback" not in err
+    assert "no outlet column: every article counts as (unknown)" in err
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "r" / "coverage.html").exists()
+
+
+def test_a_missing_label_column_is_a_warning_not_silence(tmp_path, capsys):
+    rc, out, err = _run(tmp_path, capsys, _six().drop(columns="blame"))
+    assert rc == 0 and "no blame column (with its p_ column): left out of the trends" in err
+    assert "blame" not in out.split("biggest")[0]  # the shares printed are the other labels'
+
+
+# --------------------------------------------------------------------------
+# Outlet panels, ticks
+# --------------------------------------------------------------------------
+def test_outlets_with_few_articles_are_grouped_as_other_outlets():
+    big = [art(f"r{i}", "2016-02-01", outlet="Reuters", blame=1, n=4) for i in range(MIN_OUTLET_ARTICLES)]
+    small = [art("b0", "2016-02-02", outlet="BBC", blame=2, n=4), art("c0", "2016-02-09", outlet="CNN", n=2)]
+    res = trends(tags_table(big + small), n_boot=100)
+    assert res["outlets"] == ["Reuters"] and res["other_outlets"] == 2
+    other = res["other"]
+    assert set(other.outlet) == {OTHER}
+    w05 = other[(other.period == "2016-W05") & (other.label == "blame")].iloc[0]
+    assert (w05.articles, w05.sentences, w05.tagged, w05.share) == (1, 4, 2, 0.5)
+    whole = other[(other.period == ALL) & (other.label == "blame")].iloc[0]
+    assert (whole.articles, whole.sentences, whole.tagged) == (2, 6, 2)
+    assert OTHER not in set(res["table"].outlet)  # the tidy table keeps one row per real outlet
+
+
+def _tick_labels(res: dict) -> list[str]:
+    from pipeline.analysis.coverage import plot_over_time
+    from pipeline.html import pyplot
+
+    fig = pyplot().figure(figsize=(9, 3))
+    plot_over_time(fig, res)
+    fig.canvas.draw()
+    return [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+
+
+def test_ticks_match_the_period():
+    tags = tags_table([art(f"a{m}{d}", f"2016-{m:02d}-{d:02d}", blame=1) for m in (1, 2, 3) for d in (4, 11, 18, 25)])
+    assert _tick_labels(trends(tags, by="month", n_boot=50)) == ["2016-01", "2016-02", "2016-03"]
+    weeks = _tick_labels(trends(tags, by="week", n_boot=50))
+    assert weeks and all(re.fullmatch(r"2016-W\d\d", w) for w in weeks) and weeks[0] == "2016-W01"
+
+
+def test_every_tag_row_carries_its_articles_on_topic_flag(trained_project, tmp_path):
+    """The summary's flag on each row (issue 23), so sentences of on-topic articles need no join; the same in Parquet."""
+    out, summ = tmp_path / "t.parquet", tmp_path / "s.csv"
+    models = str(trained_project["models"])
+    # diplomacy from p >= 0: every sentence is tagged, so the articles naming Syria are on topic and the others not
+    assert main(["tag", str(trained_project["raw"]), "--out", str(out), "--summary", str(summ), "--models", models,
+                 "--threshold", "diplomacy=0"]) == 0
+    rows, s = pd.read_parquet(out), pd.read_csv(summ).set_index("article_id")
+    assert rows["on_topic"].dtype == bool and set(s["on_topic"]) == {True, False}
+    assert (rows["on_topic"] == rows["article_id"].map(s["on_topic"])).all()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.html import CSS, card, escape, figure, png, pyplot, table, td
 from pipeline.store import atomic_open, atomic_write_text
-from pipeline.analysis.trends import ALL, MIN_ARTICLES
+from pipeline.analysis.trends import ALL, MIN_ARTICLES, MIN_OUTLET_ARTICLES, OTHER
 from pipeline.model.relevance import ON_TOPIC_RELEVANCE, ON_TOPIC_SYRIA
 
 LABEL_COLOURS = {"diplomacy": "#2f6db5", "violence": "#c0392b", "humanitarian": "#2a9d8f", "blame": "#b8860b"}
@@ -33,8 +33,11 @@ def trends_text(res: dict) -> str:
     step = {"week": "week-on-week", "day": "day-on-day", "month": "month-on-month"}[res["by"]]
     lines = [f"{c['articles']} articles, {c['sentences']} sentences from {c['outlets']} outlets, {c['first']} to {c['last']} "
              f"({c['periods']} {res['by']}s)" + _filter_note(res)]
+    if res.get("error_note"):
+        lines.append(f"intervals with the model's error: {res['error_note']}")
     for lab, o in res["overall"].items():
-        lines.append(f"  {lab:<13} {o['share']:.3f} [{o['ci'][0]:.3f}, {o['ci'][1]:.3f}] of sentences ({o['tagged']} tagged)")
+        err = f", with the model's error [{o['err'][0]:.3f}, {o['err'][1]:.3f}]" if o.get("err") else ""
+        lines.append(f"  {lab:<13} {o['share']:.3f} [{o['ci'][0]:.3f}, {o['ci'][1]:.3f}]{err} of sentences ({o['tagged']} tagged)")
     lines.append(f"biggest {step} rises (periods of at least {MIN_ARTICLES} articles; 95% interval of the rise):")
     for s in res["spikes"]:
         lines.append(f"  {s['label']:<13} {s['from']} -> {s['to']}: {s['share_from']:.3f} -> {s['share_to']:.3f} "
@@ -60,8 +63,13 @@ def _short(text: str, n: int) -> str:
 # Plots: each draws into a figure (or subfigure), so the page shows them
 # one by one and --plot stacks the same drawings in one PNG.
 # --------------------------------------------------------------------------
+def _panels(res: dict) -> list[str]:
+    """The outlets drawn in panels of their own, then the rest taken together."""
+    return [*res["outlets"], *([OTHER] if res.get("other") is not None else [])]
+
+
 def _heights(res: dict) -> list[float]:
-    return [3.0, 2.3 * math.ceil(len(res["outlets"]) / 3), 1.9 * len(res["labels"])]
+    return [3.0, 2.3 * max(1, math.ceil(len(_panels(res)) / 3)), 1.9 * len(res["labels"])]
 
 
 def write_plot(res: dict, path: str | Path) -> None:
@@ -90,21 +98,45 @@ def _series(res: dict, outlet: str, label: str):
 
     t = res["table"]
     periods = t[(t.outlet == ALL) & (t.period != ALL)].drop_duplicates("period").sort_values("start")[["period", "start"]]
-    rows = t[(t.outlet == outlet) & (t.label == label) & (t.period != ALL)]
+    own = res["other"] if outlet == OTHER else t
+    rows = own[(own.outlet == outlet) & (own.label == label) & (own.period != ALL)]
     s = periods.merge(rows.drop(columns="start"), on="period", how="left")
     return s.assign(x=pd.to_datetime(s["start"]))
 
 
 def _draw_shares(ax, res: dict, outlet: str, labels: list[str]) -> None:
-    import matplotlib.dates as mdates
-
     for lab in labels:
         s = _series(res, outlet, lab)
         colour = LABEL_COLOURS.get(lab)
         ax.plot(s.x, s.share, "o-", ms=3, lw=1.4, color=colour, label=lab)
         ax.fill_between(s.x, s.ci_low, s.ci_high, color=colour, alpha=0.14, lw=0)
     ax.set_ylim(bottom=0)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+    period_ticks(ax, res["by"], s.x)
+
+
+# At most this many labelled ticks on an axis: a quarter of weeks fits, a year of them is thinned.
+MAX_TICKS = 14
+
+
+def period_ticks(ax, by: str, starts) -> None:
+    """Ticks at period starts, named like the periods (2016-02, 2016-W05), thinned to at most MAX_TICKS; days get
+    matplotlib's own date ticks."""
+    import matplotlib.dates as mdates
+    import matplotlib.ticker as mticker
+
+    from pipeline.analysis.periods import period_name
+
+    if by == "day":
+        loc = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        return
+    starts = list(starts)
+    step = max(1, math.ceil(len(starts) / MAX_TICKS))
+    ax.xaxis.set_major_locator(mticker.FixedLocator(mdates.date2num(starts[::step])))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda x, _: period_name(mdates.num2date(x).replace(tzinfo=None), by)))
+    ax.xaxis.set_minor_locator(mticker.NullLocator())
+    ax.tick_params(axis="x", labelrotation=45 if by == "week" else 0, labelsize=7)
 
 
 def plot_over_time(fig, res: dict) -> None:
@@ -119,17 +151,30 @@ def plot_over_time(fig, res: dict) -> None:
     ax.set_ylabel("share of sentences")
     ax.set_title(f"All outlets: share of sentences per label and {res['by']} (bands: 95% article-bootstrap intervals; "
                  f"stars: biggest rises){_filter_note(res)}", fontsize=9, loc="left", parse_math=False)
-    ax.legend(frameon=False, fontsize=8, ncols=len(res["labels"]), loc="upper center", bbox_to_anchor=(0.5, -0.1))
+    # below the tick labels, which weeks turn on their side
+    ax.legend(frameon=False, fontsize=8, ncols=len(res["labels"]), loc="upper center",
+              bbox_to_anchor=(0.5, -0.3 if res["by"] == "week" else -0.1))
 
 
 def plot_outlets(fig, res: dict) -> None:
-    """The same, one panel per outlet (the largest by sentences), on one scale."""
-    overall = res["table"][res["table"].period == ALL].drop_duplicates("outlet").set_index("outlet")
-    n = len(res["outlets"])
+    """The same, one panel per outlet of at least MIN_OUTLET_ARTICLES articles (the largest by sentences), the other
+    outlets together in one more panel, on one scale."""
+    import pandas as pd
+
+    table = pd.concat([t for t in (res["table"], res.get("other")) if t is not None])
+    overall = table[table.period == ALL].drop_duplicates("outlet").set_index("outlet")
+    panels = _panels(res)
+    if not panels:
+        ax = fig.subplots()
+        ax.axis("off")
+        ax.text(0, 0.5, f"No outlet panels: no named outlet has {MIN_OUTLET_ARTICLES} articles or more.", fontsize=9)
+        return
+    n = len(panels)
     axes = fig.subplots(math.ceil(n / 3), min(n, 3), sharex=True, sharey=True, squeeze=False).ravel()
-    for ax, outlet in zip(axes, res["outlets"]):
+    for ax, outlet in zip(axes, panels):
         _draw_shares(ax, res, outlet, res["labels"])
-        ax.set_title(f"{outlet} ({overall.loc[outlet, 'articles']} articles, {overall.loc[outlet, 'sentences']} sentences)",
+        name = f"{res['other_outlets']} other outlets" if outlet == OTHER else outlet
+        ax.set_title(f"{name} ({overall.loc[outlet, 'articles']} articles, {overall.loc[outlet, 'sentences']} sentences)",
                      fontsize=8.5, loc="left", parse_math=False)
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -172,39 +217,71 @@ def write_coverage(res: dict, out_dir: str | Path) -> str:
     return str(path)
 
 
-# Builds the sentence table from the JSON block and filters it by label; text goes in with textContent only.
+# Builds the sentence table from the JSON block: search by text, filters by outlet, label and period, a page of rows
+# at a time (only the shown page is in the document, so the feed's thousands of sentences open quickly).
+# Text goes in with textContent only.
 SCRIPT = """
-const rows = JSON.parse(document.getElementById('sentence-data').textContent);
+const data = JSON.parse(document.getElementById('sentence-data').textContent);
+const PAGE = 50;
 const body = document.querySelector('#sentences tbody');
-for (const r of rows) {
-  const tr = document.createElement('tr');
-  tr.dataset.labels = r.labels.join(' ');
-  const probs = r.labels.map(l => l + ' ' + r.p[l].toFixed(2)).join(', ');
-  for (const [v, cls] of [[r.text, 'text'], [probs, ''], [r.outlet, ''], [r.date, ''], [r.title, 'text']]) {
-    const td = document.createElement('td');
-    td.textContent = v;
-    td.className = cls;
-    tr.appendChild(td);
-  }
-  body.appendChild(tr);
+const q = document.getElementById('text-filter'), outletPick = document.getElementById('outlet-filter');
+const labelPick = document.getElementById('label-filter'), periodPick = document.getElementById('period-filter');
+const lower = data.rows.map(r => r[1].toLowerCase());
+let matches = [], page = 0;
+function cell(tr, text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  td.className = cls;
+  tr.appendChild(td);
 }
-const pick = document.getElementById('label-filter');
-function show() {
-  let shown = 0;
-  for (const tr of body.rows) {
-    tr.hidden = pick.value !== '' && !tr.dataset.labels.split(' ').includes(pick.value);
-    shown += tr.hidden ? 0 : 1;
+function render() {
+  const pages = Math.max(1, Math.ceil(matches.length / PAGE));
+  page = Math.min(Math.max(page, 0), pages - 1);
+  const rows = [];
+  for (const i of matches.slice(page * PAGE, page * PAGE + PAGE)) {
+    const [a, text, labs, probs, ties] = data.rows[i];
+    const [title, outlet, date, period] = data.articles[a];
+    const tr = document.createElement('tr');
+    tr.dataset.labels = labs.map(l => data.labels[l]).join(' ');
+    tr.dataset.outlet = outlet;
+    tr.dataset.period = period;
+    cell(tr, text, 'text');
+    cell(tr, labs.map((l, k) => data.labels[l] + ' ' + probs[k].toFixed(2)).join(', '), '');
+    cell(tr, ties, 'text');
+    cell(tr, outlet, '');
+    cell(tr, date, '');
+    cell(tr, title, 'text');
+    rows.push(tr);
   }
-  document.getElementById('shown').textContent = shown;
+  body.replaceChildren(...rows);
+  document.getElementById('shown').textContent = matches.length;
+  document.getElementById('page').textContent = 'page ' + (page + 1) + ' of ' + pages;
+  document.getElementById('prev').disabled = page === 0;
+  document.getElementById('next').disabled = page >= pages - 1;
 }
-pick.addEventListener('change', show);
-show();
+function filter() {
+  const words = q.value.toLowerCase().split(/\\s+/).filter(w => w);
+  const lab = labelPick.value === '' ? -1 : data.labels.indexOf(labelPick.value);
+  matches = [];
+  data.rows.forEach((r, i) => {
+    const art = data.articles[r[0]];
+    if ((outletPick.value === '' || art[1] === outletPick.value) && (periodPick.value === '' || art[3] === periodPick.value)
+        && (lab < 0 || r[2].includes(lab)) && words.every(w => lower[i].includes(w))) matches.push(i);
+  });
+  page = 0;
+  render();
+}
+for (const el of [outletPick, labelPick, periodPick]) el.addEventListener('change', filter);
+q.addEventListener('input', filter);
+document.getElementById('prev').addEventListener('click', () => { page -= 1; render(); });
+document.getElementById('next').addEventListener('click', () => { page += 1; render(); });
+filter();
 """
 
 EXTRA_CSS = """
 .examples li{margin:4px 0}.examples .p{font-variant-numeric:tabular-nums;color:#57606a;margin-right:6px}
 .meta{color:#6e7781;font-size:12px}
-.filter{margin:8px 0}select{font:inherit;padding:2px 6px}
+.filter{margin:8px 0}select,input,button{font:inherit;padding:2px 6px}#text-filter{width:18em}
 #sentences th{text-align:left}#sentences td{text-align:left}#sentences td:nth-child(4){white-space:nowrap}
 """
 
@@ -223,7 +300,8 @@ def coverage_html(res: dict) -> str:
         (f"<p class='sub'>{c['articles']} articles, {c['sentences']} sentences from {c['outlets']} outlets, {c['first']} to {c['last']}, "
          f"by {escape(res['by'])}{escape(_filter_note(res))} · model {escape(', '.join(res['model_ids']) or 'unknown')}</p>"),
         "<div class='cards'>",
-        *(card(lab, o["share"], f"95% CI [{o['ci'][0]:.3f}, {o['ci'][1]:.3f}] · {o['tagged']} sentences")
+        *(card(lab, o["share"], f"95% CI [{o['ci'][0]:.3f}, {o['ci'][1]:.3f}]"
+               + (f", with the model's error [{o['err'][0]:.3f}, {o['err'][1]:.3f}]" if o.get("err") else "") + f" · {o['tagged']} sentences")
           for lab, o in res["overall"].items()),
         "</div>",
         "<h2>Label shares over time and by outlet</h2><div class='plots'>",
@@ -336,18 +414,41 @@ def _examples_html(res: dict) -> str:
     return "\n".join(f"<h3>{escape(lab)}</h3>" + _sentence_list(rows, lab) for lab, rows in res["examples"].items())
 
 
+def sentence_data(res: dict) -> dict:
+    """The sentence table's data as the page's script reads it: label names, articles (title, outlet, date, period)
+    and rows (article index, text, label indices, their probabilities, blame ties), each article written once."""
+    articles, index, rows = [], {}, []
+    for r in res["sentences"]:
+        key = r["article_id"]
+        if key not in index:
+            index[key] = len(articles)
+            articles.append([r["title"], r["outlet"], r["date"], r["period"]])
+        rows.append([index[key], r["text"], [res["labels"].index(lab) for lab in r["labels"]],
+                     [round(r["p"][lab], 2) for lab in r["labels"]], r.get("ties", "")])
+    return {"labels": res["labels"], "articles": articles, "rows": rows}
+
+
+def _options(values) -> str:
+    return "".join(f"<option value='{escape(v)}'>{escape(v)}</option>" for v in values)
+
+
 def _sentence_table(res: dict) -> str:
-    data = json.dumps(res["sentences"], ensure_ascii=False)
+    data = json.dumps(sentence_data(res), ensure_ascii=False, separators=(",", ":"))
     # Nothing in the data may end the script element or open a comment: escape <, > and &; U+2028/9 end lines in old JS.
     for ch in "<>&\u2028\u2029":
         data = data.replace(ch, f"\\u{ord(ch):04x}")
-    options = "".join(f"<option value='{escape(lab)}'>{escape(lab)}</option>" for lab in res["labels"])
-    return (f"<p class='sub'>The {len(res['sentences'])} most confident tagged sentences (by the highest probability among "
-            "their labels).</p>"
-            f"<div class='filter'><label>label <select id='label-filter'><option value=''>any</option>{options}</select></label> "
-            "· <span id='shown'></span> shown</div>"
-            "<table class='num' id='sentences'><thead><tr><th>sentence</th><th>labels (probability)</th><th>outlet</th>"
-            "<th>date</th><th>article</th></tr></thead><tbody></tbody></table>"
+    outlets = sorted({r["outlet"] for r in res["sentences"]})
+    periods = sorted({r["period"] for r in res["sentences"]})
+    return (f"<p class='sub'>All {len(res['sentences']):,} tagged sentences (carrying at least one label), most confident first "
+            "(by the highest probability among their labels); every word typed must appear in the sentence.</p>"
+            "<div class='filter'><label>text <input id='text-filter' type='search' placeholder='words in the sentence'></label> "
+            f"<label>outlet <select id='outlet-filter'><option value=''>any</option>{_options(outlets)}</select></label> "
+            f"<label>label <select id='label-filter'><option value=''>any</option>{_options(res['labels'])}</select></label> "
+            f"<label>{escape(res['by'])} <select id='period-filter'><option value=''>any</option>{_options(periods)}</select></label> "
+            "· <span id='shown'></span> found · <button id='prev' type='button'>previous</button> <span id='page'></span> "
+            "<button id='next' type='button'>next</button></div>"
+            "<table class='num' id='sentences'><thead><tr><th>sentence</th><th>labels (probability)</th><th>who blames whom</th>"
+            "<th>outlet</th><th>date</th><th>article</th></tr></thead><tbody></tbody></table>"
             f"<script type='application/json' id='sentence-data'>{data}</script><script>{SCRIPT}</script>")
 
 
@@ -363,5 +464,9 @@ def _method(res: dict) -> str:
         f"(its relevance) and at least {ON_TOPIC_SYRIA:.0%} name Syria (Syria, Syrian, Assad, Damascus or Aleppo): the "
         "labels apply to any conflict, so the tags alone cannot tell Syria from elsewhere.</p>"
         "<p>Tags are the model's, at the thresholds recorded in its model id; they have the errors measured on the "
-        "held-out set (see the evaluation report).</p>"
+        "held-out set (see the evaluation report). "
+        + (f"The interval <b>with the model's error</b> takes each resample's share through the {escape(res['error_note'])}, "
+           "themselves resampled by article: the share of sentences that truly carry the label, as far as those rates "
+           "carry over to this coverage.</p>" if res.get("error_note") else
+           "No interval here includes the model's error: the model that tagged the file was not found in the project.</p>")
     )

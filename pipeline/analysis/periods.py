@@ -14,12 +14,14 @@ PERIODS = ("week", "day", "month")
 
 
 def article_table(tags, labels=LABELS):
-    """One row per article: counts, relevance, syria_share, on_topic, and its first row's provenance."""
+    """One row per article: counts (``n_<label>``), probability sums (``psum_<label>``), relevance, syria_share, on_topic,
+    and its first row's provenance."""
     labelled, syria = sentence_flags(tags, labels)
     t = tags.assign(_labelled=labelled, _syria=syria)
     g = t.groupby("article_id", sort=True)
     arts = g.agg(sentences=("text", "size"), labelled=("_labelled", "sum"), syria=("_syria", "sum"),
-                 **{f"n_{lab}": (lab, "sum") for lab in labels})
+                 **{f"n_{lab}": (lab, "sum") for lab in labels},
+                 **{f"psum_{lab}": (f"p_{lab}", "sum") for lab in labels if f"p_{lab}" in tags.columns})
     first = g[[c for c in ("title", "date", "outlet", "url", "model_id") if c in tags.columns]].first()
     arts = arts.join(first)
     arts["relevance"] = (arts["labelled"] / arts["sentences"]).round(4)

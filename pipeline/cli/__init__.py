@@ -4,7 +4,7 @@ One module per command group, each holding its handlers and, beside them,
 ``register(subparsers)`` that adds their options: ``corpus`` (ingest, corpus),
 ``labels`` (labels, label, queue), ``train``, ``models`` (compare, models),
 ``heldout``, ``tag`` (tag, explain), ``ties`` (ties train, evaluate, agree), ``evaluate`` (evaluate, simulate) and
-``analysis`` (trends); ``_util`` holds what they share.
+``analysis`` (trends, share-error); ``_util`` holds what they share.
 
 This package is the only part of the pipeline that prints, draws progress
 bars or sets exit codes.  The library raises :class:`PipelineError`; ``main``

@@ -28,7 +28,7 @@ _VISIBLE = {c: v for c, v in CONTROL_PICTURES.items() if c not in (9, 10)} | {c:
 
 def output_columns(labels=LABELS) -> list[str]:
     """The columns every tag output starts with, in this order."""
-    return [*ID_COLUMNS, *labels, *(f"p_{lab}" for lab in labels), "blame_ties", "model_id", *PROVENANCE]
+    return [*ID_COLUMNS, *labels, *(f"p_{lab}" for lab in labels), "blame_ties", "on_topic", "model_id", *PROVENANCE]
 
 
 # --------------------------------------------------------------------------
@@ -96,7 +96,7 @@ def _parquet_schema(columns: list[str], labels, carried_types: dict):
     import pyarrow as pa
 
     fixed = {"article_id": pa.string(), "sentence_id": pa.string(), "position": pa.int64(), "text": pa.string(), "model_id": pa.string(),
-             "blame_ties": pa.string(),
+             "blame_ties": pa.string(), "on_topic": pa.bool_(),
              **{lab: pa.int64() for lab in labels}, **{f"p_{lab}": pa.float64() for lab in labels}, **{c: pa.string() for c in PROVENANCE}}
     return pa.schema([(c, fixed[c] if c in fixed else carried_types[c]) for c in columns])
 

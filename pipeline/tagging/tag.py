@@ -43,6 +43,7 @@ import numpy as np
 from pipeline.errors import PipelineError
 from pipeline.records import sentence_ids_for
 from pipeline.store import TABLE_FORMATS, atomic_open, neutralise_formulas, open_args, table_format, write_frame
+from pipeline.model.relevance import article_topic
 from pipeline.tagging.output import ID_COLUMNS, PROVENANCE, SummaryAccumulator, Writer, conform, output_columns, visible
 from pipeline.model.selection import apply_thresholds, predict_proba
 from pipeline.model.loading import load_model
@@ -129,8 +130,8 @@ def tag_model_id(model: dict) -> str:
 # Tagging a frame of sentences
 # --------------------------------------------------------------------------
 def tag_frame(model: dict, df):
-    """Add label and probability columns, the blame ties (empty without a tie model, or where blame is 0) and the
-    model id to a frame with ``text`` and ``article_id`` (rows of one article in order: references look back)."""
+    """Add label and probability columns, the blame ties (empty without a tie model, or where blame is 0), the
+    article's on-topic flag (of the article's rows in ``df``) and the model id to a frame with ``text`` and ``article_id`` (rows of one article in order: references look back)."""
     labels = model["labels"]
     P = predict_proba(model["pipeline"], df["text"].astype(str).tolist()) if len(df) else np.zeros((0, len(labels)))
     Yhat = apply_thresholds(P, model["thresholds"], labels)
@@ -145,6 +146,8 @@ def tag_frame(model: dict, df):
         out["blame_ties"] = ["; ".join(f"{s} -> {t}" for s, t in tl) for tl in found]
     else:
         out["blame_ties"] = ""
+    # The summary's flag on every row, so sentences of on-topic articles are one filter away (no join).
+    out["on_topic"] = out["article_id"].map(article_topic(out, labels)["on_topic"]).astype(bool) if len(out) else False
     out["model_id"] = tag_model_id(model)
     return out
 
