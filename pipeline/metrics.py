@@ -257,6 +257,17 @@ def error_rates(Y, Yhat, groups, n_boot: int = N_BOOT, seed: int = SEED) -> tupl
     return ppv, for_, np.where(np.isnan(ppv_b), ppv, ppv_b), np.where(np.isnan(for_b), for_, for_b)
 
 
+def error_interval(shares_b, ppv_b, for_b) -> list[float]:
+    """The 95% interval of a share that also carries the model's error: from the lower to the higher end of the
+    article interval of the resampled ``shares_b`` (n_boot,) and of the interval of the shares the resampled error
+    rates imply (:func:`with_error`).  The hull, not the implied interval alone: that one is centred on a
+    correction, which held-out text has not shown to beat the model's share (``talks share-error``), so the
+    model's share must stay inside."""
+    lo, hi = ci95(shares_b)
+    elo, ehi = ci95(with_error(shares_b, ppv_b, for_b))
+    return [min(lo, elo), max(hi, ehi)]
+
+
 def with_error(shares, ppv, for_):
     """The share of sentences truly carrying a label when ``shares`` of them are tagged with it and the tags have
     these rates (tagged * precision + untagged * false omission rate); any shapes that broadcast."""

@@ -27,7 +27,7 @@ import numpy as np
 from pipeline.analysis.periods import PERIODS, period_name, period_start
 from pipeline.errors import LabelError, PipelineError
 from pipeline.labels.heldout import METHODS, heldout_gold, heldout_methods
-from pipeline.metrics import N_BOOT, article_bootstrap, ci95, error_rates, with_error
+from pipeline.metrics import N_BOOT, article_bootstrap, ci95, error_interval, error_rates, with_error
 from pipeline.project import Project
 from pipeline.records import LABELS, SEED
 
@@ -285,7 +285,7 @@ def _cell(ht: HeldoutTags, name: str, lab: str, j: int, inside, outside, est: di
                                      N_BOOT, seed + 1)
     return PeriodShares(period=name, label=lab, articles=len(arts), sentences=int(len(inside)),
                         **{k: round(v, 4) for k, v in est.items()},
-                        ci=[round(v, 4) for v in ci95(share_b)], ci_error=[round(v, 4) for v in ci95(with_error(share_b, ppv_b[:, 0], for_b[:, 0]))])
+                        ci=[round(v, 4) for v in ci95(share_b)], ci_error=[round(v, 4) for v in error_interval(share_b, ppv_b[:, 0], for_b[:, 0])])
 
 
 def _resampled_errors(ht: HeldoutTags, period, names, dated, n_boot: int, seed: int) -> dict[str, np.ndarray]:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import PipelineError
-from pipeline.metrics import N_BOOT, article_bootstrap, ci95, error_rates, with_error
+from pipeline.metrics import N_BOOT, article_bootstrap, ci95, error_interval, error_rates
 from pipeline.records import LABELS
 from pipeline.analysis.periods import PERIODS, next_start, article_table, period_name, period_start
 
@@ -87,8 +87,8 @@ def trends(tags, by: str = "week", on_topic: bool = False, outlets: int = 6, n_b
     previous period's, empty when the outlet had no articles in it),
     ``err_low``/``err_high`` is the 95% interval that also carries the model's error, when ``heldout`` (the tagging
     model's :class:`~pipeline.analysis.share_error.HeldoutTags`) is given: each article resample's share is taken
-    through the error rates of one resample of the held-out articles (:func:`pipeline.metrics.with_error`), else
-    empty; ``corrected`` is the share corrected by ``corrections[label]``, a method of
+    through the error rates of one resample of the held-out articles, the interval of those joined with the
+    article interval (:func:`pipeline.metrics.error_interval`), else empty; ``corrected`` is the share corrected by ``corrections[label]``, a method of
     :func:`pipeline.analysis.share_error.corrected_share` that ``talks share-error`` adopted for the label, fitted
     on ``heldout``; empty for the other labels), ``outlets`` (the ``outlets`` largest by sentences among those of at least :data:`MIN_OUTLET_ARTICLES` articles: the
     plot's panels), ``other`` (the rows of the other outlets taken together, or None), ``missing_labels``, ``overall``,
@@ -196,12 +196,11 @@ def _cells(a, outlet: str, period: str, start, labels, n_boot: int, adjust=(None
     t = a[labels].to_numpy(dtype=float)
     shares_b = (W @ t) / (W @ n)[:, None]
     share = t.sum(axis=0) / n.sum()
-    # Resample b of the cell meets resample b of the held-out set: drawn independently, so the interval carries both.
-    err_b = None if rates is None else with_error(shares_b, *rates)
     rows = []
     for j, lab in enumerate(labels):
         lo, hi = ci95(shares_b[:, j])
-        elo, ehi = (None, None) if err_b is None else (round(v, 4) for v in ci95(err_b[:, j]))
+        # Resample b of the cell meets resample b of the held-out set: drawn independently, so the interval carries both.
+        elo, ehi = (None, None) if rates is None else (round(v, 4) for v in error_interval(shares_b[:, j], rates[0][:, j], rates[1][:, j]))
         rows.append({"outlet": outlet, "period": period, "start": None if start is None else start.date().isoformat(), "label": lab,
                      "articles": len(a), "sentences": int(n.sum()), "tagged": int(t[:, j].sum()), "share": round(float(share[j]), 4),
                      "ci_low": round(lo, 4), "ci_high": round(hi, 4), "err_low": elo, "err_high": ehi,
