@@ -116,10 +116,41 @@ def _rules() -> dict[str, dict[str, Rule]]:
     }
 
 
-# Fitted attributes the project's own transformers may carry besides their parameters.
-STATE = {"pipeline.model.embed.SentenceEncoder": {"n_features_in_": _int_in(1, 1), "_sklearn_version": Rule(lambda v: isinstance(v, str), "a version")},
-         "pipeline.model.cues.BlameCues": {"n_features_in_": _int_in(1, 1), "_sklearn_version": Rule(lambda v: isinstance(v, str), "a version")},
-         "pipeline.model.wordvec.StaticVectors": {"sha256_": SHA256, "_sklearn_version": Rule(lambda v: isinstance(v, str), "a version")}}
+def _array(kinds: str, ndim: int) -> Rule:
+    return Rule(lambda v: isinstance(v, np.ndarray) and v.dtype.kind in kinds and v.ndim == ndim, f"a {ndim}-d array")
+
+
+def _instance(cls: str) -> Rule:
+    return Rule(lambda v: type(v).__name__ == cls, f"a {cls}")
+
+
+COUNT = _int_in(0, 2**31)
+VERSION = Rule(lambda v: isinstance(v, str), "a version")
+# Fitted attributes and their kinds, so a prediction never meets one missing or of the wrong type:
+# scikit-learn's classes must have all of theirs (a model file holds fitted estimators), and other
+# attributes of theirs pass (each version adds some); the project's own transformers may hold these and
+# nothing else (:data:`STRICT`).
+STATE: dict[str, dict[str, Rule]] = {
+    "sklearn.feature_extraction.text.TfidfVectorizer": {
+        "_tfidf": _instance("TfidfTransformer"), "fixed_vocabulary_": BOOL,
+        "vocabulary_": Rule(lambda v: (isinstance(v, np.ndarray) and v.dtype.kind == "U" and v.ndim == 1)
+                            or (isinstance(v, dict) and all(isinstance(k, str) and _is_int(i) for k, i in v.items())),
+                            "its terms in column order")},
+    "sklearn.feature_extraction.text.TfidfTransformer": {"idf_": _array("f", 1), "n_features_in_": COUNT},
+    "sklearn.multiclass.OneVsRestClassifier": {
+        "classes_": _array("iub", 1), "label_binarizer_": _instance("LabelBinarizer"), "n_features_in_": COUNT,
+        "estimators_": Rule(lambda v: isinstance(v, list) and all(type(e).__name__ == "LogisticRegression" for e in v),
+                            "a list of LogisticRegression")},
+    "sklearn.preprocessing._label.LabelBinarizer": {"classes_": _array("iubUO", 1), "sparse_input_": BOOL,
+                                                    "y_type_": _one_of("binary", "multiclass", "multilabel-indicator")},
+    "sklearn.linear_model._logistic.LogisticRegression": {"classes_": _array("iubUO", 1), "coef_": _array("f", 2),
+                                                          "intercept_": _array("f", 1), "n_iter_": _array("iu", 1),
+                                                          "n_features_in_": COUNT},
+    "pipeline.model.embed.SentenceEncoder": {"n_features_in_": _int_in(1, 1), "_sklearn_version": VERSION},
+    "pipeline.model.cues.BlameCues": {"n_features_in_": _int_in(1, 1), "_sklearn_version": VERSION},
+    "pipeline.model.wordvec.StaticVectors": {"sha256_": SHA256, "_sklearn_version": VERSION},
+}
+STRICT = ("pipeline.model.embed.SentenceEncoder", "pipeline.model.cues.BlameCues", "pipeline.model.wordvec.StaticVectors")
 
 _RULES: dict[str, dict[str, Rule]] = {}
 
@@ -134,22 +165,24 @@ def check_values(pipeline, path: str | Path, fix: str) -> None:
     if not _RULES:
         _RULES.update(_rules())
     seen: set[int] = set()
-    todo = [pipeline]
+    todo: list[tuple[object, bool]] = [(pipeline, True)]
     while todo:
-        obj = todo.pop()
+        obj, fitted = todo.pop()
         if id(obj) in seen or isinstance(obj, (str, bytes, int, float, type(None), np.ndarray, type)):
             continue
         seen.add(id(obj))
         if isinstance(obj, (list, tuple)):
-            todo.extend(obj)
+            todo.extend((v, fitted) for v in obj)
         elif isinstance(obj, dict):
-            todo.extend(obj.values())
+            todo.extend((v, fitted) for v in obj.values())
         elif hasattr(obj, "__dict__"):
-            _check_object(obj, path, fix)
-            todo.extend(obj.__dict__.values())
+            _check_object(obj, path, fix, fitted)
+            # a one-vs-rest classifier's ``estimator`` is the unfitted template its fitted ``estimators_`` were cloned from
+            todo.extend((v, fitted and not (k == "estimator" and type(obj).__name__ == "OneVsRestClassifier"))
+                        for k, v in vars(obj).items())
 
 
-def _check_object(obj, path: str | Path, fix: str) -> None:
+def _check_object(obj, path: str | Path, fix: str, fitted_expected: bool) -> None:
     cls = type(obj)
     name = f"{cls.__module__}.{cls.__name__}"
     rules = _RULES.get(name)
@@ -164,14 +197,18 @@ def _check_object(obj, path: str | Path, fix: str) -> None:
         if not _passes(rule, value):
             raise ModelError(f"model file sets {cls.__name__}.{param} to {shown_value(value)}, which the project never writes "
                              f"(allowed: {rule.says}); {fix}", path)
-    extra = STATE.get(name)
-    if extra is not None:
-        for key, value in state.items():
-            if key in rules:
-                continue
-            if key not in extra or not _passes(extra[key], value):
-                raise ModelError(f"model file gives {cls.__name__} the state {key}={shown_value(value)}, which the project never "
-                                 f"writes; {fix}", path)
+    fitted = STATE.get(name, {})
+    # idf_ exists only with use_idf (the tie extractor's vectorizer has none)
+    missing = [key for key in fitted if key not in state and (key != "idf_" or state.get("use_idf") is True)
+               ] if fitted_expected and name not in STRICT else []
+    if missing:
+        raise ModelError(f"model file gives {cls.__name__} no {missing[0]}: not a fitted model; {fix}", path)
+    for key, value in state.items():
+        if key in rules or (key not in fitted and name not in STRICT):
+            continue
+        if key not in fitted or not _passes(fitted[key], value):
+            raise ModelError(f"model file gives {cls.__name__} the state {key}={shown_value(value)}, which the project never "
+                             f"writes{f' (allowed: {fitted[key].says})' if key in fitted else ''}; {fix}", path)
 
 
 def _defaults(cls) -> dict[str, object]:

@@ -244,7 +244,7 @@ def _rename_moved(schema: dict) -> bool:
         if isinstance(node, list):
             todo.extend(node)
         elif isinstance(node, dict):
-            if node.get("__module__") in MOVED_MODULES:
+            if isinstance(node.get("__module__"), str) and node["__module__"] in MOVED_MODULES:  # a hostile file's may be a list
                 node["__module__"] = MOVED_MODULES[node["__module__"]]
                 renamed = True
             todo.extend(node.values())
