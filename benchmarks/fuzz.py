@@ -50,8 +50,12 @@ CARD_KEYS = ["schema", "model_id", "created", "labels", "thresholds", "features"
 _CONTROLS = {*map(chr, range(0x20)), "\x7f", *map(chr, range(0x80, 0xA0)), "\u202e", "\u202d", "\u2066", "\u2067", "\u2068"}
 
 
+def _finding(target: str, data) -> str:
+    return f"{target}: {data!r:.200}"
+
+
 def _record(target: str, data) -> None:
-    FINDINGS.append(f"{target}: {data!r:.200}")
+    FINDINGS.append(_finding(target, data))
 
 
 def _where(e: Exception) -> str:
@@ -63,25 +67,94 @@ def _where(e: Exception) -> str:
     return f"{Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else "?"
 
 
-def _tiny_model(tmp: Path) -> Path:
-    """A small trained model folder (word n-grams), written as ``talks train`` writes one."""
-    import numpy as np
+CARD_FIELDS = st.dictionaries(st.sampled_from(CARD_KEYS + ["x"]), _json, max_size=6)
 
-    from pipeline.model.features import make_pipeline
-    from pipeline.model.folder import card_head, library_versions, write_model_folder
-    from pipeline.records import LABELS
 
-    texts = np.array(["Envoys met in Geneva.", "Air strikes killed 40 people.", "Aid reached Madaya.", "Russia was blamed.",
-                      "Talks resumed on Monday.", "Shelling hit Aleppo.", "Food ran short.", "The opposition accused Assad."] * 3,
-                     dtype=object)
-    Y = np.array([[i % 4 == j for j in range(4)] for i in range(len(texts))], dtype=int)
-    scores = {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 6}
-    card = {**card_head("fuzz-model", {"features": "word", "C": 1.0}, {lab: 0.5 for lab in LABELS}, None),
-            "selection": {"cv": "grouped 5-fold"}, "versions": library_versions(), "heldout": None,
-            "cv_metrics": {"per_label": {lab: scores for lab in LABELS}, "macro": {"f1": 0.5}, "micro": {"f1": 0.5}},
-            "training": {"sentences": len(texts), "articles": 8, "guidelines_version": "1", "labels_sha256": "0" * 64}}
-    write_model_folder(tmp / "models", make_pipeline("word", 1.0).fit(texts, Y), card)
-    return tmp / "models" / "fuzz-model"
+class ModelTargets:
+    """A small trained model folder (word n-grams, written as ``talks train`` writes one) and the two
+    model targets run against it; ``tests/test_robust_models.py`` runs them too, on fewer examples."""
+
+    def __init__(self, tmp: Path):
+        import numpy as np
+
+        from pipeline.model.features import make_pipeline
+        from pipeline.model.folder import card_head, library_versions, write_model_folder
+        from pipeline.records import LABELS
+
+        texts = np.array(["Envoys met in Geneva.", "Air strikes killed 40 people.", "Aid reached Madaya.", "Russia was blamed.",
+                          "Talks resumed on Monday.", "Shelling hit Aleppo.", "Food ran short.", "The opposition accused Assad."] * 3,
+                         dtype=object)
+        Y = np.array([[i % 4 == j for j in range(4)] for i in range(len(texts))], dtype=int)
+        scores = {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 6}
+        card = {**card_head("fuzz-model", {"features": "word", "C": 1.0}, {lab: 0.5 for lab in LABELS}, None),
+                "selection": {"cv": "grouped 5-fold"}, "versions": library_versions(), "heldout": None,
+                "cv_metrics": {"per_label": {lab: scores for lab in LABELS}, "macro": {"f1": 0.5}, "micro": {"f1": 0.5}},
+                "training": {"sentences": len(texts), "articles": 8, "guidelines_version": "1", "labels_sha256": "0" * 64}}
+        self.tmp = tmp
+        self.good_card = write_model_folder(tmp / "models", make_pipeline("word", 1.0).fit(texts, Y), card)
+        self.folder = tmp / "models" / "fuzz-model"
+        with zipfile.ZipFile(self.folder / "model.skops") as z:
+            self.entries = {n: z.read(n) for n in z.namelist()}
+        schema = json.loads(self.entries["schema.json"])
+        self.paths = _schema_paths(schema)
+        # the parameters and attributes: a JSON value stored as text in its node (what a hand edit changes)
+        self.values = [p for p in self.paths if isinstance(_at(schema, p), dict) and _at(schema, p).get("__loader__") == "JsonNode"]
+
+    def card(self, fields: dict, keep: bool) -> list[str]:
+        """Findings for ``fields`` written into the card (over the good card's, if ``keep``)."""
+        from pipeline.model.folder import card_markdown, load_card
+        from pipeline.model.loading import load_model
+        from pipeline.model.registry import list_models
+
+        (self.folder / "card.json").write_text(json.dumps({**(self.good_card if keep else {}), **fields}))
+        found, shown = [], []
+        for name, step in (("load_card", lambda: shown.append(card_markdown(load_card(self.folder / "card.json")))),
+                           ("list_models", lambda: shown.extend(str(v) for r in list_models(self.folder.parent) for v in r.values())),
+                           ("load_model", lambda: load_model(self.folder))):
+            try:
+                step()
+            except PipelineError:
+                pass
+            except Exception as e:  # noqa: BLE001 - a finding, recorded with its input
+                found.append(_finding(f"card {name} {type(e).__name__} at {_where(e)}: {e}", fields))
+        if any(c in _CONTROLS for text in shown for c in text.replace("\n", "")):
+            found.append(_finding("card field reaches the terminal with a control character", fields))
+        return found
+
+    def schema(self, draw) -> tuple[list[str], bool]:
+        """Findings for the model file with one to three places of its schema changed (``draw``: hypothesis's),
+        and whether it loaded (and then predicted)."""
+        from pipeline.model.artefact import load
+
+        schema = json.loads(self.entries["schema.json"])
+        for _ in range(draw(st.integers(1, 3))):
+            try:
+                if draw(st.booleans()):
+                    _at(schema, draw(st.sampled_from(self.values)))["content"] = json.dumps(draw(_json))
+                else:
+                    *parents, key = draw(st.sampled_from(self.paths))
+                    _at(schema, parents)[key] = draw(_json)
+            except (KeyError, IndexError, TypeError):  # an earlier change removed the place
+                continue
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as z:
+            for n, payload in self.entries.items():
+                z.writestr(n, json.dumps(schema) if n == "schema.json" else payload)
+        path = self.tmp / "schema-fuzz.skops"
+        path.write_bytes(out.getvalue())
+        try:
+            art = load(path)
+        except PipelineError:
+            return [], False
+        except Exception as e:  # noqa: BLE001
+            return [_finding(f"schema load {type(e).__name__} at {_where(e)}: {e}", schema)], False
+        try:
+            art["pipeline"].predict_proba(["Envoys met in Geneva.", "a" * 40])
+        except PipelineError:
+            pass
+        except Exception as e:  # noqa: BLE001
+            return [_finding(f"schema predict {type(e).__name__} at {_where(e)}: {e}", schema)], True
+        return [], True
 
 
 def _schema_paths(node, path=()) -> list[tuple]:
@@ -92,6 +165,12 @@ def _schema_paths(node, path=()) -> list[tuple]:
         out.append((*path, k))
         out += _schema_paths(v, (*path, k))
     return out
+
+
+def _at(schema, path):
+    for k in path:
+        schema = schema[k]
+    return schema
 
 
 def main() -> None:
@@ -141,80 +220,22 @@ def main() -> None:
         except Exception as e:  # noqa: BLE001
             _record(f"label store {type(e).__name__}: {e}", data)
 
-    from pipeline.model.artefact import load
-    from pipeline.model.folder import card_markdown, load_card
-    from pipeline.model.loading import load_model
-    from pipeline.model.registry import list_models
-
-    model = _tiny_model(tmp)
-    good_card = json.loads((model / "card.json").read_text())
-    with zipfile.ZipFile(model / "model.skops") as z:
-        good_entries = {n: z.read(n) for n in z.namelist()}
-    good_schema = json.loads(good_entries["schema.json"])
-    paths = _schema_paths(good_schema)
-
-    def at(schema, path):
-        for k in path:
-            schema = schema[k]
-        return schema
-
-    # the parameters and attributes: a JSON value stored as text in its node (what a hand edit changes)
-    values = [p for p in paths if isinstance(at(good_schema, p), dict) and at(good_schema, p).get("__loader__") == "JsonNode"]
+    models = ModelTargets(tmp)
     counts.update(cards=0, schemas=0, schemas_loaded=0)
 
     @fuzz
-    @given(fields=st.dictionaries(st.sampled_from(CARD_KEYS + ["x"]), _json, max_size=6), keep=st.booleans())
+    @given(fields=CARD_FIELDS, keep=st.booleans())
     def cards(fields: dict, keep: bool) -> None:
         counts["cards"] += 1
-        (model / "card.json").write_text(json.dumps({**(good_card if keep else {}), **fields}))
-        shown = []
-        for name, step in (("load_card", lambda: shown.append(card_markdown(load_card(model / "card.json")))),
-                           ("list_models", lambda: shown.extend(str(v) for r in list_models(model.parent) for v in r.values())),
-                           ("load_model", lambda: load_model(model))):
-            try:
-                step()
-            except PipelineError:
-                pass
-            except Exception as e:  # noqa: BLE001
-                _record(f"card {name} {type(e).__name__} at {_where(e)}: {e}", fields)
-        for text in shown:
-            if any(c in _CONTROLS for c in text.replace("\n", "")):
-                _record("card field reaches the terminal with a control character", fields)
+        FINDINGS.extend(models.card(fields, keep))
 
     @fuzz
     @given(data=st.data())
     def schemas(data) -> None:
         counts["schemas"] += 1
-        schema = json.loads(good_entries["schema.json"])
-        for _ in range(data.draw(st.integers(1, 3))):
-            try:
-                if data.draw(st.booleans()):
-                    at(schema, data.draw(st.sampled_from(values)))["content"] = json.dumps(data.draw(_json))
-                else:
-                    *parents, key = data.draw(st.sampled_from(paths))
-                    at(schema, parents)[key] = data.draw(_json)
-            except (KeyError, IndexError, TypeError):  # an earlier change removed the place
-                continue
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w") as z:
-            for n, payload in good_entries.items():
-                z.writestr(n, json.dumps(schema) if n == "schema.json" else payload)
-        path = tmp / "schema-fuzz.skops"
-        path.write_bytes(out.getvalue())
-        try:
-            art = load(path)
-        except PipelineError:
-            return
-        except Exception as e:  # noqa: BLE001
-            _record(f"schema load {type(e).__name__} at {_where(e)}: {e}", schema)
-            return
-        counts["schemas_loaded"] += 1
-        try:
-            art["pipeline"].predict_proba(["Envoys met in Geneva.", "a" * 40])
-        except PipelineError:
-            pass
-        except Exception as e:  # noqa: BLE001
-            _record(f"schema predict {type(e).__name__} at {_where(e)}: {e}", schema)
+        found, loaded = models.schema(data.draw)
+        counts["schemas_loaded"] += loaded
+        FINDINGS.extend(found)
 
     start = time.time()
     articles()

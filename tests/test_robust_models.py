@@ -9,9 +9,13 @@ import os
 import shutil
 from pathlib import Path
 
+import sys
+
 import joblib
 import pytest
 from conftest import make_labelled_project
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.errors import ModelError
@@ -23,6 +27,9 @@ from pipeline.records import LABELS
 from pipeline.store import sha256_file
 
 SHIPPED = Path(__file__).parent.parent / "models"
+sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+
+import fuzz  # noqa: E402  (the fuzz campaign's model targets, run here on fewer examples)
 # What a terminal acts on: ESC (CSI, OSC), BEL (ends an OSC), CSI as one C1 byte, and a right-to-left override.
 TERMINAL_CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e")
 
@@ -221,6 +228,30 @@ def test_cards_with_fields_of_the_wrong_kind_are_one_error_line(trained, tmp_pat
         assert main(["models", "show", p["a"], "--models", str(models)]) == 1
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+@pytest.fixture(scope="module")
+def fuzz_targets(tmp_path_factory) -> fuzz.ModelTargets:
+    return fuzz.ModelTargets(tmp_path_factory.mktemp("fuzz"))
+
+
+_FEW = settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+
+
+@_FEW
+@given(fields=fuzz.CARD_FIELDS, keep=st.booleans())
+def test_any_card_fields_give_model_errors_only_and_reach_no_terminal(fuzz_targets, fields, keep):
+    """Any JSON in card.json's fields: load_card, talks models list|show and load_model raise nothing but
+    ModelError, and nothing they show holds a control character (python benchmarks/fuzz.py runs more)."""
+    assert fuzz_targets.card(fields, keep) == []
+
+
+@_FEW
+@given(data=st.data())
+def test_any_value_in_a_skops_schema_gives_model_errors_only(fuzz_targets, data):
+    """Any JSON at any place of a model's schema.json (or as a parameter's value): loading raises nothing but
+    ModelError, and a model that loads predicts without an error of another kind."""
+    assert fuzz_targets.schema(data.draw)[0] == []
 
 
 # --------------------------------------------------------------------------
