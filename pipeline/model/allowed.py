@@ -6,14 +6,16 @@ class acts on the values stored with it: a ``TfidfVectorizer`` whose
 ``token_pattern`` backtracks catastrophically hangs on a long word, a
 ``SentenceEncoder`` with 100,000 ``threads`` exhausts memory and one with a
 ``cache_dir`` writes wherever it says.  So every object of a loaded (or
-saved) pipeline is checked here against :data:`RULES`: for each class, the
-values or ranges the project's own pipelines use (``features.make_pipeline``,
-the tie extractor's ``ties.make_pair_model``, the fine-tuned encoder), with
-some room for the grid's C and for what older scikit-learn versions stored.
-A parameter a rule does not name (one a newer scikit-learn adds) must keep
-its constructor default.  The project's own transformers may hold no state
-beyond their parameters and the fitted attributes listed in :data:`STATE`:
-anything else (a cached backend, a cache folder) would be used as it is.
+saved) pipeline is checked here, before any step runs, against the rules of
+:func:`_rules`: for each class, the values or ranges the project's own
+pipelines use (``features.make_pipeline``, the tie extractor's
+``ties.make_pair_model``, the fine-tuned encoder), with some room for the
+grid's C and for what older scikit-learn versions stored.  A parameter a rule
+does not name (one a newer scikit-learn adds) must keep its constructor
+default.  Fitted attributes are checked by kind (:data:`STATE`), so a
+prediction never meets one missing or of the wrong type; the project's own
+transformers may hold nothing beyond their parameters and those attributes:
+anything else (a folder to read the encoder from) would be used as it is.
 """
 from __future__ import annotations
 
@@ -71,9 +73,9 @@ BOOL = _one_of(True, False)
 SHA256 = Rule(lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) is not None, "a sha256 (64 hex digits)")
 # The regular expressions the project's vectorizers use: a pattern cannot be checked for how long it runs, only listed.
 TOKEN_PATTERNS = (r"(?u)\b\w\w+\b", r"\S+")
-# The fine-tuned encoder's file, beside model.skops: a plain file name (artefact.load checks it exists and its sha256).
-ONNX_FILE = Rule(lambda v: v is None or (isinstance(v, str) and re.fullmatch(r"[\w.-]+\.onnx", v) is not None and ".." not in v),
-                 "None or the name of an .onnx file in the model folder")
+# The fine-tuned encoder's file and its sha256: text here; artefact.load then accepts only a file in the model's own
+# folder whose bytes match (one check, with its own message).
+TEXT_OR_NONE = Rule(lambda v: v is None or isinstance(v, str), "None or text")
 _DF = Rule(lambda v: (_is_int(v) and 1 <= v <= 100_000) or (isinstance(v, float) and 0.0 <= v <= 1.0),
            "an integer from 1 to 100000 or a fraction from 0 to 1")
 
@@ -98,7 +100,7 @@ def _rules() -> dict[str, dict[str, Rule]]:
             "norm": _one_of("l2", None), "use_idf": BOOL, "smooth_idf": BOOL, "sublinear_tf": BOOL},
         "sklearn.feature_extraction.text.TfidfTransformer": {"norm": _one_of("l2", None), "use_idf": BOOL, "smooth_idf": BOOL,
                                                              "sublinear_tf": BOOL},
-        "sklearn.multiclass.OneVsRestClassifier": {"estimator": Rule(lambda v: type(v).__name__ == "LogisticRegression", "a LogisticRegression"),
+        "sklearn.multiclass.OneVsRestClassifier": {"estimator": _instance("LogisticRegression"),
                                                    "n_jobs": _one_of(None), "verbose": _one_of(0)},
         "sklearn.linear_model._logistic.LogisticRegression": {
             "C": _real_in(1e-4, 1e4), "class_weight": _one_of("balanced", None), "dual": _one_of(False),
@@ -110,7 +112,7 @@ def _rules() -> dict[str, dict[str, Rule]]:
         "pipeline.model.embed.SentenceEncoder": {
             "batch_size": _int_in(1, 1024), "threads": _int_in(1, 64, none=True),
             "cache_dir": Rule(lambda v: v is None or v is False, "None (the project's cache) or False (no cache)"),
-            "backend": _one_of("auto", *BACKENDS), "onnx_path": ONNX_FILE, "onnx_sha256": Rule(lambda v: v is None or SHA256.test(v), "None or " + SHA256.says)},
+            "backend": _one_of("auto", *BACKENDS), "onnx_path": TEXT_OR_NONE, "onnx_sha256": TEXT_OR_NONE},
         "pipeline.model.cues.BlameCues": {},
         "pipeline.model.wordvec.StaticVectors": {"vectors": _one_of(VECTORS_FILE)},
     }

@@ -44,6 +44,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import math
 import re
 import zipfile
 from datetime import datetime, timezone
@@ -205,9 +206,9 @@ def load(path: str | Path) -> dict:
         raise ModelError("model file does not hold labels, thresholds and a scikit-learn Pipeline; re-train with 'talks train'", path)
     labels, thresholds = art["labels"], art["thresholds"]
     if not (labels and all(isinstance(lab, str) for lab in labels) and set(thresholds) == set(labels)
-            and all(type(t) in (int, float) and 0 <= t <= 1 for t in thresholds.values())):
-        raise ModelError(f"model file's labels {shown_value(labels)} and thresholds {shown_value(thresholds)} are not one threshold "
-                         f"from 0 to 1 per label; {fix}", path)
+            and all(type(t) in (int, float) and math.isfinite(t) for t in thresholds.values())):
+        raise ModelError(f"model file's labels {shown_value(labels)} and thresholds {shown_value(thresholds)} are not one "
+                         f"threshold (a number) per label; {fix}", path)
     check_values(art["pipeline"], path, fix)  # before any step runs: the values decide what a step opens, spawns or writes
     for est in walk_steps(art["pipeline"]):
         if isinstance(est, CountVectorizer) and isinstance(getattr(est, "vocabulary_", None), np.ndarray):

@@ -209,7 +209,7 @@ def list_models(models_dir: str | Path = "models") -> list[dict]:
         try:
             card = load_card(d / name / "card.json")  # every folder there, even one that could not be made current
         except ModelError as e:
-            rows.append({"model_id": shown(name), "current": name == cur, "problem": str(e)})
+            rows.append({"model_id": shown(name), "current": name == cur, "problem": shown(str(e))})
             continue
         version = card_value(card, "heldout", "sha256")
         rows.append({
