@@ -104,6 +104,7 @@ def _hostile_kinds(tmp_path: Path) -> dict[str, tuple]:
         "pipeline memory (a cache folder)": (_set("memory", str(tmp_path / "joblib-cache")), "Pipeline.memory"),
         "one-vs-rest n_jobs=100000": (_set("clf.n_jobs", 100_000), "OneVsRestClassifier.n_jobs to 100000"),
         "static vectors read from elsewhere": (_with_part(StaticVectors(vectors="../../../../etc/passwd")), "StaticVectors.vectors"),
+        "a pipeline without its classifier (a traceback when predicting)": (lambda pipe: pipe.steps.pop(), "Pipeline.steps"),
         "fitted attribute of the wrong kind (a traceback when predicting)": (_set("clf.label_binarizer_.y_type_", ["binary"]),
                                                                              "LabelBinarizer the state y_type_"),
     }

@@ -65,8 +65,18 @@ def _pair(lo: int, hi: int) -> Rule:
                 f"a pair (low, high) with {lo} <= low <= high <= {hi}")
 
 
-def _steps(v) -> bool:
-    return isinstance(v, list) and bool(v) and all(isinstance(s, tuple) and len(s) == 2 and isinstance(s[0], str) for s in v)
+# The shape of every pipeline the project builds: features (one transformer, or a union of them), then a classifier.
+FEATURE_STEPS = ("TfidfVectorizer", "SentenceEncoder", "BlameCues", "StaticVectors")
+CLASSIFIERS = ("OneVsRestClassifier", "LogisticRegression")
+
+
+def _named(v, kinds: tuple[str, ...]) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(s, tuple) and len(s) == 2 and isinstance(s[0], str)
+                                                    and type(s[1]).__name__ in kinds for s in v)
+
+
+def _two_steps(v) -> bool:
+    return isinstance(v, list) and len(v) == 2 and _named(v[:1], (*FEATURE_STEPS, "FeatureUnion")) and _named(v[1:], CLASSIFIERS)
 
 
 BOOL = _one_of(True, False)
@@ -85,9 +95,9 @@ def _rules() -> dict[str, dict[str, Rule]]:
     from pipeline.model.wordvec import VECTORS_FILE
 
     return {
-        "sklearn.pipeline.Pipeline": {"steps": Rule(_steps, "a list of (name, step) pairs"), "memory": _one_of(None),
+        "sklearn.pipeline.Pipeline": {"steps": Rule(_two_steps, "(name, features) then (name, classifier)"), "memory": _one_of(None),
                                       "verbose": _one_of(False), "transform_input": _one_of(None)},
-        "sklearn.pipeline.FeatureUnion": {"transformer_list": Rule(_steps, "a list of (name, transformer) pairs"),
+        "sklearn.pipeline.FeatureUnion": {"transformer_list": Rule(lambda v: _named(v, FEATURE_STEPS), "(name, feature step) pairs"),
                                           "n_jobs": _one_of(None), "transformer_weights": _one_of(None), "verbose": _one_of(False),
                                           "verbose_feature_names_out": BOOL},
         "sklearn.feature_extraction.text.TfidfVectorizer": {
