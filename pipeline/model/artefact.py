@@ -47,13 +47,12 @@ import json
 import math
 import re
 import zipfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.errors import ModelError
-from pipeline.store import atomic_open, atomic_write_text
+from pipeline.store import atomic_open
 
 SCHEMA_VERSION = 2  # 2: the pipeline is a skops file (data); 1 was a joblib pickle
 FORMAT = "skops"

@@ -25,7 +25,6 @@ history line makes ``tag`` load a model from elsewhere.
 from __future__ import annotations
 
 import difflib
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 
