@@ -234,10 +234,10 @@ def test_upgrade_re_saves_a_trusted_pickle_as_data(trained_project, capsys):
     folder = p["models"] / mid
     before = load_model(mid, p["models"])["pipeline"].predict_proba(PROBES)
     _as_schema_1(folder)
-    with pytest.raises(ModelError, match=f"older version as a pickle.*talks models upgrade {folder}"):
+    with pytest.raises(ModelError, match=f"older version as a pickle.*runs any code.*talks models upgrade {folder} --trust"):
         load_model(mid, p["models"])
 
-    assert main(["models", "upgrade", mid, "--models", str(p["models"])]) == 0
+    assert main(["models", "upgrade", mid, "--trust", "--models", str(p["models"])]) == 0
     assert "re-saved as data" in capsys.readouterr().out
     assert {f.name for f in folder.iterdir()} == {"model.skops", "card.json", "card.md"}
     card = json.loads((folder / "card.json").read_text())
@@ -261,7 +261,7 @@ def test_upgrade_refuses_what_it_cannot_vouch_for(trained_project, tmp_path, cap
     _as_schema_1(folder)
     with open(folder / "model.joblib", "ab") as f:
         f.write(b"tampered")
-    assert main(["models", "upgrade", p["card"]["model_id"], "--models", str(p["models"])]) == 1
+    assert main(["models", "upgrade", p["card"]["model_id"], "--trust", "--models", str(p["models"])]) == 1
     assert "does not match the sha256" in capsys.readouterr().err
     assert not (folder / "model.skops").exists()
 

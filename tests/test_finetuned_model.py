@@ -42,7 +42,8 @@ def test_model_file_names_its_encoder_only_inside_its_folder(tmp_path, onnx_path
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
-    pipe = Pipeline([("features", SentenceEncoder(onnx_path=onnx_path, onnx_sha256=sha)), ("clf", LogisticRegression())])
+    clf = LogisticRegression().fit(np.eye(2), [0, 1])  # model files hold fitted estimators
+    pipe = Pipeline([("features", SentenceEncoder(onnx_path=onnx_path, onnx_sha256=sha)), ("clf", clf)])
     path = tmp_path / "model.skops"
     artefact.save({"schema": 2, "labels": list(LABELS), "thresholds": {lab: 0.5 for lab in LABELS}, "pipeline": pipe}, path)
     with pytest.raises(ModelError, match="may only name a file in its own folder") as e:
@@ -57,7 +58,7 @@ def test_saved_encoder_forgets_its_folder(tmp_path):
     enc = SentenceEncoder(onnx_path="encoder.onnx", onnx_sha256="0" * 64)
     enc.set_onnx_root(tmp_path / "where-it-was")
     assert enc.onnx_file() == tmp_path / "where-it-was" / "encoder.onnx"
-    pipe = Pipeline([("features", enc), ("clf", LogisticRegression())])
+    pipe = Pipeline([("features", enc), ("clf", LogisticRegression().fit(np.eye(2), [0, 1]))])
     path = tmp_path / "model.skops"
     artefact.save({"schema": 2, "labels": list(LABELS), "thresholds": {lab: 0.5 for lab in LABELS}, "pipeline": pipe}, path)
     import zipfile

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.errors import ModelError
 from pipeline.model.loading import resolve_model
-from pipeline.model.registry import (current_id, previous_id, promote, read_card, read_history, resolve_id, rollback,
+from pipeline.model.registry import (current_id, previous_id, read_card, read_history, resolve_id, rollback,
                                      set_current)
 
 SHIPPED = Path(__file__).parent.parent / "models"
@@ -41,7 +41,7 @@ def test_rollback_after_a_promotion_undoes_the_promotion_first(tmp_path):
     set_current(d, "m-a", "train", "test")
     set_current(d, "m-b", "train", "test")
     rollback(d)                      # back to m-a
-    promote(d, "m-c")                # a new change on top
+    set_current(d, "m-c", "promote", "test")  # a new change on top
     assert rollback(d)["model_id"] == "m-a"
     with pytest.raises(ModelError, match="does not say"):
         rollback(d)
@@ -73,7 +73,7 @@ def test_previous_is_what_the_current_model_replaced(tmp_path):
     assert resolve_id(d, "previous") == "m-b"
     assert resolve_model("previous", d) == d / "m-b"
     assert read_card(d, "previous")["model_id"] == "m-b"
-    promote(d, "previous")
+    set_current(d, "previous", "promote", "test")
     assert current_id(d) == "m-b" and previous_id(d) == "m-c"
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 from pipeline.cli._util import MODEL_NAME, add_command, add_group, labels_opt, models_opt, project_of, root_opt, say, table, warn
 
@@ -58,6 +60,8 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         r["current"] = "*" if r["current"] else ""
+        if "problem" in r:
+            warn(r["problem"])
     say(table(rows, ["current", "model_id", "created", "features", "sentences", "heldout_macro_f1", "heldout_version"]))
     return 0
 
@@ -74,14 +78,14 @@ def cmd_models_show(args: argparse.Namespace) -> int:
     say(card_markdown(card))
     for h in read_history(args.models):
         if h.get("model_id") == model_id:
-            say(f"{h['time']}  {h['action']}: current (replacing {h.get('previous') or 'nothing'}): {h.get('reason', '')}")
+            say(f"{h.get('time')}  {h.get('action')}: current (replacing {h.get('previous') or 'nothing'}): {h.get('reason', '')}")
     return 0
 
 
 def cmd_models_promote(args: argparse.Namespace) -> int:
-    from pipeline.model.registry import promote
+    from pipeline.model.loading import promote
 
-    rec = promote(args.models, args.model, reason=args.reason)
+    rec = promote(args.model, args.models, reason=args.reason)
     say(f"{rec['model_id']} is now current (was {rec['previous']})")
     return 0
 
@@ -106,12 +110,21 @@ def cmd_models_upgrade(args: argparse.Namespace) -> int:
     from pipeline.model.artefact import MODEL_FILE
     from pipeline.model.loading import upgrade
 
-    res = upgrade(args.model, args.models)
+    res = upgrade(args.model, args.models, trust=args.trust, confirm=_confirm if sys.stdin.isatty() else None)
     if res["upgraded"]:
         say(f"{res['model_id']}: re-saved as data ({res['path']}/{MODEL_FILE}); the pickle is gone")
     else:
         say(f"{res['model_id']} is already saved as data; nothing to do")
     return 0
+
+
+def _confirm(pickle: Path, risk: str) -> bool:
+    """Ask on the terminal before a pickle is loaded, naming the risk; only 'yes' goes on."""
+    print(f"{pickle}: {risk}.", file=sys.stderr)
+    try:
+        return input("Load it and re-save it as data? Type 'yes' if you trust where it came from: ").strip().lower() == "yes"
+    except EOFError:
+        return False
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -136,7 +149,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("model", nargs="?", help=f"{MODEL_NAME} (default: current)")
     sp.add_argument("--json", action="store_true", help="print the card as JSON")
     models_opt(sp)
-    sp = add_command(msub, "promote", cmd_models_promote, "Make a model current, unguarded (recorded in models/history.jsonl).")
+    sp = add_command(msub, "promote", cmd_models_promote, "Make a model folder inside the models folder current, unguarded by its "
+                     "scores, once it loads (recorded in models/history.jsonl).")
     sp.add_argument("model", help=MODEL_NAME)
     sp.add_argument("--reason", default="promoted by hand", help="why, for the history")
     models_opt(sp)
@@ -146,6 +160,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp = add_command(msub, "history", cmd_models_history, "Which model was current when, and why.")
     models_opt(sp)
     sp = add_command(msub, "upgrade", cmd_models_upgrade, "Re-save a model folder of an older version (a model.joblib pickle) "
-                     "as data, in place, keeping its id. Loading the pickle runs any code in it: only for folders you trust.")
+                     "as data, in place, keeping its id. Loading the pickle runs any code in it: only for folders you trust; "
+                     "it asks first on a terminal, and elsewhere needs --trust.")
     sp.add_argument("model", help=MODEL_NAME)
+    sp.add_argument("--trust", action="store_true", help="load the pickle without asking: you trust where the folder came from")
     models_opt(sp)

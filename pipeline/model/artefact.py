@@ -44,15 +44,15 @@ from __future__ import annotations
 import copy
 import io
 import json
+import math
 import re
 import zipfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.errors import ModelError
-from pipeline.store import atomic_open, atomic_write_text
+from pipeline.store import atomic_open
 
 SCHEMA_VERSION = 2  # 2: the pipeline is a skops file (data); 1 was a joblib pickle
 FORMAT = "skops"
@@ -101,14 +101,18 @@ _ARRAY_FILE = re.compile(r"(\d+)(\.np[yz])")
 def save(artefact: dict, path: str | Path) -> None:
     """Write ``{"labels", "thresholds", "pipeline", ...}`` to ``path`` as a skops file (atomically).
 
-    ModelError if the pipeline holds a class outside :data:`TRUSTED`: such a
-    file could not be loaded.
+    ModelError if the pipeline holds a class outside :data:`TRUSTED` or a
+    value outside ``allowed.py``'s: such a file could not be loaded.
     """
     import skops.io
+
+    from pipeline.model.allowed import check_values
 
     stored = {**artefact, "pipeline": _for_storage(artefact["pipeline"])}
     data = _canonical(skops.io.dumps(stored))
     _check_types(_schema(data, path), path, fix="add it to artefact.PROJECT_TRANSFORMERS if it is one of ours and holds only data")
+    check_values(stored["pipeline"], path, fix="a model the project would refuse to load is not saved; build it with "
+                 "features.make_pipeline, or add the value to pipeline/model/allowed.py if the project now writes it")
     with atomic_open(path, "wb") as f:
         f.write(data)
 
@@ -173,13 +177,15 @@ def load(path: str | Path) -> dict:
     """Load a model file as data: ``{"labels", "thresholds", "pipeline", ...}``.
 
     ModelError, naming the file and the class, if it holds anything outside
-    :data:`TRUSTED`, or is not a model file at all.
+    :data:`TRUSTED`, a value the project never writes (``allowed.py``), or is
+    not a model file at all.
     """
     import skops.io
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.pipeline import Pipeline
     from skops.io.exceptions import UntrustedTypesFoundException
 
+    from pipeline.model.allowed import check_values, shown_value
     from pipeline.model.features import walk_steps
 
     data = Path(path).read_bytes()
@@ -197,6 +203,12 @@ def load(path: str | Path) -> dict:
     if not (isinstance(art, dict) and isinstance(art.get("pipeline"), Pipeline)
             and isinstance(art.get("labels"), list) and isinstance(art.get("thresholds"), dict)):
         raise ModelError("model file does not hold labels, thresholds and a scikit-learn Pipeline; re-train with 'talks train'", path)
+    labels, thresholds = art["labels"], art["thresholds"]
+    if not (labels and all(isinstance(lab, str) for lab in labels) and set(thresholds) == set(labels)
+            and all(type(t) in (int, float) and math.isfinite(t) for t in thresholds.values())):
+        raise ModelError(f"model file's labels {shown_value(labels)} and thresholds {shown_value(thresholds)} are not one "
+                         f"threshold (a number) per label; {fix}", path)
+    check_values(art["pipeline"], path, fix)  # before any step runs: the values decide what a step opens, spawns or writes
     for est in walk_steps(art["pipeline"]):
         if isinstance(est, CountVectorizer) and isinstance(getattr(est, "vocabulary_", None), np.ndarray):
             est.vocabulary_ = {t: i for i, t in enumerate(est.vocabulary_.tolist())}
@@ -232,7 +244,7 @@ def _rename_moved(schema: dict) -> bool:
         if isinstance(node, list):
             todo.extend(node)
         elif isinstance(node, dict):
-            if node.get("__module__") in MOVED_MODULES:
+            if isinstance(node.get("__module__"), str) and node["__module__"] in MOVED_MODULES:  # a hostile file's may be a list
                 node["__module__"] = MOVED_MODULES[node["__module__"]]
                 renamed = True
             todo.extend(node.values())

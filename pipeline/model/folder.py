@@ -14,10 +14,36 @@ import numpy as np
 from pipeline.errors import ModelError
 from pipeline.metrics import Metrics
 from pipeline.model.artefact import FORMAT, LEGACY_FILE, MODEL_FILE, SCHEMA_VERSION
-from pipeline.records import LABELS
+from pipeline.records import CONTROL_PICTURES, LABELS
 from pipeline.store import atomic_write_text, sha256_file
 
+# What a card or folder name must not send to a terminal: C0 controls and DEL
+# (ESC starts escape sequences) as their control pictures, C1 controls and
+# the bidirectional overrides (which make one name read as another) as U+FFFD.
+_SHOWN = {**CONTROL_PICTURES, **{c: 0xFFFD for c in (*range(0x80, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}}
+# The card fields code reads, and the JSON types each must have when present.
+_CARD_TYPES: dict[tuple[str, ...], tuple[type, ...]] = {
+    ("schema",): (int,), ("model_id",): (str,), ("created",): (str,), ("labels",): (list,), ("thresholds",): (dict,),
+    ("features",): (str,), ("parameters",): (dict,), ("parameters", "C"): (int, float), ("parameters", "features"): (str,),
+    ("selection",): (dict,), ("cv_metrics",): (dict,), ("training",): (dict,), ("training", "sentences"): (int,),
+    ("versions",): (dict,), ("heldout",): (dict, type(None)), ("heldout", "metrics"): (dict,), ("heldout", "sha256"): (str,),
+    ("format",): (str,), ("file",): (str,), ("sha256",): (str,), ("finetune",): (dict,),
+}
 
+
+def shown(text: str) -> str:
+    """``text`` as it may reach a terminal: control and bidirectional characters made visible."""
+    return str(text).translate(_SHOWN)
+
+
+def card_value(card: dict, *keys: str):
+    """The value at ``card[k1][k2]...``, or None where a key is missing or a level is not an object."""
+    value = card
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
 
 
 class ModelCard(TypedDict, total=False):
@@ -142,19 +168,31 @@ def guidelines_version(labels_dir: str | Path) -> str | None:
 
 
 def load_card(path: str | Path) -> ModelCard:
-    """A ``card.json``, its cross-validation figures in the one metric shape; ModelError if it is not a JSON object.
+    """A ``card.json`` as it may be shown: ModelError if it is not a JSON object or a field code reads has the wrong type.
 
-    Cards written before there was one shape keep ``macro_f1`` and ``micro_f1``
-    beside ``per_label``: they are read as ``macro.f1`` and ``micro.f1``, so no
+    Its ``model_id`` is the folder's name, whatever the file says (a card
+    cannot pose as another model), and every string in it, keys included, has
+    its control characters made visible (:func:`shown`).  Cards written before
+    there was one metric shape keep ``macro_f1`` and ``micro_f1`` beside
+    ``per_label``: they are read as ``macro.f1`` and ``micro.f1``, so no
     reader needs to know both.
     """
     path = Path(path)
     try:
         card = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as e:
-        raise ModelError(f"model card is not valid JSON ({e}); re-train with 'talks train'", path) from None
+    except (ValueError, RecursionError) as e:
+        raise ModelError(f"model card is not valid JSON ({str(e)[:200]}); re-train with 'talks train'", path) from None
     if not isinstance(card, dict):
         raise ModelError("model card is not a JSON object; re-train with 'talks train'", path)
+    for keys, types in _CARD_TYPES.items():
+        value = card_value(card, *keys)
+        if value is not None and not isinstance(value, types) and (len(keys) == 1 or isinstance(card_value(card, *keys[:-1]), dict)):
+            want = " or ".join("null" if t is type(None) else {"int": "a whole number", "float": "a number", "str": "text",
+                                                               "dict": "an object", "list": "a list"}[t.__name__] for t in types)
+            raise ModelError(f"model card field {'.'.join(keys)} is {type(value).__name__}, not {want}; "
+                             "restore the card or re-train with 'talks train'", path)
+    card = shown_json(card)
+    card["model_id"] = shown(path.resolve().parent.name)
     cv = card.get("cv_metrics")
     if isinstance(cv, dict) and "macro_f1" in cv:
         card["cv_metrics"] = {"per_label": cv.get("per_label", {}), "micro": {"f1": cv.get("micro_f1")},
@@ -162,7 +200,42 @@ def load_card(path: str | Path) -> ModelCard:
     return card
 
 
+def shown_json(value):
+    """A JSON value as it may be shown: :func:`shown` applied to every string in it, keys included."""
+    todo: list = []
+    out = _shown_level(value, todo)
+    while todo:  # a loop, not recursion: a card nested thousands deep is still one value
+        container = todo.pop()
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        for k, v in list(items):
+            container[k] = _shown_level(v, todo)
+    return out
+
+
+def _shown_level(value, todo: list):
+    if isinstance(value, str):
+        return shown(value)
+    if isinstance(value, dict):
+        value = {shown(k): v for k, v in value.items()}
+    elif isinstance(value, list):
+        value = list(value)
+    else:
+        return value
+    todo.append(value)
+    return value
+
+
 def card_markdown(card: ModelCard) -> str:
+    """The card as Markdown (``card.md``, ``talks models show``); ModelError if a field it shows is missing or malformed."""
+    try:
+        return _markdown(card)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise ModelError(f"model card {card.get('model_id', '')} lacks a field 'talks models show' prints, or has one of "
+                         f"the wrong kind ({type(e).__name__}: {shown(str(e))[:80]}); see it with 'talks models show --json', "
+                         "restore it or re-train") from None
+
+
+def _markdown(card: ModelCard) -> str:
     cv = card["cv_metrics"]
     lines = [
         f"# Model card: {card['model_id']}",

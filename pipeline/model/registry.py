@@ -13,17 +13,23 @@ existed still work: an old rollback line is matched to the change it undid.
 
 Wherever a model is named, ``current`` and ``previous`` (the model a rollback
 would make current again) are accepted too (:func:`resolve_id`).  Whether a
-newly trained model may become current is ``promotion.py``'s business.
+newly trained model may become current is ``promotion.py``'s business; a
+promotion by hand loads the model first (``loading.promote``).
+
+``current`` and the history only ever name a folder directly inside the models
+folder, by its plain name: a name with a path in it, a hidden one, or a
+folder that is a link to somewhere outside is refused wherever it is read
+or written (:func:`model_folder`), so neither a hand edit nor a hostile
+history line makes ``tag`` load a model from elsewhere.
 """
 from __future__ import annotations
 
 import difflib
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.errors import ModelError
-from pipeline.model.folder import ModelCard, load_card
+from pipeline.model.folder import ModelCard, card_value, load_card, shown, shown_json
 from pipeline.store import append_log, atomic_write_text, read_log
 
 CURRENT = "current"
@@ -36,16 +42,26 @@ def current_id(models_dir: str | Path = "models") -> str | None:
     path = Path(models_dir) / CURRENT
     if not path.exists():
         return None
-    return path.read_text(encoding="utf-8").strip() or None
+    try:
+        name = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ModelError(f"cannot read the current model's name ({e}); point it at a model with 'talks models promote MODEL'", path) from None
+    if name and not _plain(name):
+        raise ModelError(f"names {shown(name)!r}, which is not a model folder directly inside {models_dir}; "
+                         "point it at one with 'talks models promote MODEL'", path)
+    return name or None
 
 
 def read_history(models_dir: str | Path = "models") -> list[dict]:
-    """Every recorded change of the current model, oldest first (a torn last line is ignored)."""
+    """Every recorded change of the current model, oldest first (a torn last line is ignored), as it may be shown.
+
+    Model names in it are only followed once :func:`model_folder` accepts them.
+    """
     path = Path(models_dir) / HISTORY
     records, bad = read_log(path)
     if bad is not None:
         raise ModelError("unreadable history line; delete it", path, bad)
-    return [rec for _, rec in records]
+    return [shown_json(rec) for _, rec in records]
 
 
 def _in_force(history: list[dict]) -> list[int]:
@@ -91,7 +107,7 @@ def model_ids(models_dir: str | Path = "models") -> list[str]:
 def did_you_mean(models_dir: str | Path, name: str) -> str:
     """The end of a "no such model" message: the closest model id if one is close, and where to look."""
     close = difflib.get_close_matches(str(name), model_ids(models_dir), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}? (see 'talks models list')" if close else "; see 'talks models list'"
+    return f"; did you mean {shown(close[0])}? (see 'talks models list')" if close else "; see 'talks models list'"
 
 
 def resolve_id(models_dir: str | Path, name: str | None) -> str:
@@ -113,17 +129,38 @@ def resolve_id(models_dir: str | Path, name: str | None) -> str:
     return str(name)
 
 
-def _model_folder(models_dir: str | Path, model: str | None) -> Path:
-    model_id = resolve_id(models_dir, model)
-    folder = Path(models_dir) / model_id
+def _plain(name: str) -> bool:
+    """Whether ``name`` can only mean a folder directly inside the models folder (no path, not hidden, nothing hidden in it)."""
+    return (bool(name) and not name.startswith(".") and "/" not in name and "\\" not in name and shown(name) == name
+            and name not in (CURRENT, PREVIOUS, HISTORY))
+
+
+def model_folder(models_dir: str | Path, model: str | Path | None) -> Path:
+    """The folder of a model inside ``models_dir``, named by id, ``current``, ``previous`` or a path to it (None: current).
+
+    ModelError unless it is a model folder directly inside ``models_dir`` (a
+    path given must lead there) that is not a link to a folder elsewhere.
+    """
+    models_dir = Path(models_dir)
+    name = resolve_id(models_dir, None if model is None else str(model))
+    if not _plain(name):
+        inside = Path(name).resolve()
+        if inside.parent != models_dir.resolve() or not _plain(inside.name):
+            raise ModelError(f"{shown(name)!r} is not a model folder inside {models_dir}; only those can be made current "
+                             f"(copy the folder into {models_dir}/ first){did_you_mean(models_dir, Path(name).name)}", models_dir)
+        name = inside.name
+    folder = models_dir / name
     if not (folder / "card.json").is_file():
-        raise ModelError(f"no model {model_id!r} (no {folder}/card.json){did_you_mean(models_dir, model_id)}", folder)
+        raise ModelError(f"no model {shown(name)!r} (no {folder}/card.json){did_you_mean(models_dir, name)}", folder)
+    if folder.resolve().parent != models_dir.resolve():
+        raise ModelError(f"is a link to {folder.resolve()}, outside {models_dir}; a model must be a folder inside it "
+                         "(copy it in instead of linking it)", folder)
     return folder
 
 
 def read_card(models_dir: str | Path, model: str | None) -> ModelCard:
     """The card of a model named by id, ``current`` or ``previous`` (None: current)."""
-    return load_card(_model_folder(models_dir, model) / "card.json")
+    return load_card(model_folder(models_dir, model) / "card.json")
 
 
 def set_current(models_dir: str | Path, model_id: str, action: str, reason: str, **extra) -> dict:
@@ -133,21 +170,13 @@ def set_current(models_dir: str | Path, model_id: str, action: str, reason: str,
     fsynced before ``current`` is replaced, so after a kill the history never
     lacks a change that took effect.
     """
-    model_id = _model_folder(models_dir, model_id).name
+    model_id = model_folder(models_dir, model_id).name
     previous = current_id(models_dir)
     rec = {"time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "action": action,
            "model_id": model_id, "previous": previous, "reason": reason, **extra}
     append_log(Path(models_dir) / HISTORY, rec)
     atomic_write_text(Path(models_dir) / CURRENT, model_id + "\n")
     return rec
-
-
-def promote(models_dir: str | Path, model: str, reason: str = "promoted by hand") -> dict:
-    """Make a model (id, ``previous``) current, unguarded; return the history line."""
-    model_id = _model_folder(models_dir, model).name
-    if current_id(models_dir) == model_id:
-        raise ModelError(f"{model_id} is already current")
-    return set_current(models_dir, model_id, "promote", reason)
 
 
 def rollback(models_dir: str | Path = "models") -> dict:
@@ -168,25 +197,32 @@ def rollback(models_dir: str | Path = "models") -> dict:
 
 
 def list_models(models_dir: str | Path = "models") -> list[dict]:
-    """Every model folder with its headline figures, newest first."""
+    """Every model folder with its headline figures, newest first; ``model_id`` is the folder's name as it may be shown.
+
+    A folder whose card cannot be read has a ``problem`` instead of figures.
+    """
     d = Path(models_dir)
     cur = current_id(d)
     rows = []
     for name in model_ids(d):
         try:
-            card = read_card(d, name)
+            card = load_card(d / name / "card.json")  # every folder there, even one that could not be made current
         except ModelError as e:
-            rows.append({"model_id": name, "current": name == cur, "problem": str(e)})
+            rows.append({"model_id": shown(name), "current": name == cur, "problem": shown(str(e))})
             continue
-        held = card.get("heldout") or {}
+        version = card_value(card, "heldout", "sha256")
         rows.append({
-            "model_id": card.get("model_id", name),
+            "model_id": card["model_id"],
             "current": name == cur,
             "created": card.get("created"),
             "features": card.get("features"),
-            "sentences": (card.get("training") or {}).get("sentences"),
-            "heldout_macro_f1": ((held.get("metrics") or {}).get("macro") or {}).get("f1"),
-            "heldout_version": (held.get("sha256") or "")[:12] or None,
+            "sentences": card_value(card, "training", "sentences"),
+            "heldout_macro_f1": _number(card_value(card, "heldout", "metrics", "macro", "f1")),
+            "heldout_version": version[:12] if isinstance(version, str) and version else None,
         })
     rows.sort(key=lambda r: (r.get("created") or "", r["model_id"]), reverse=True)
     return rows
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
