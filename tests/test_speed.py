@@ -40,3 +40,18 @@ def test_conform_leaves_a_frame_without_controls_as_it_was():
     df = pd.DataFrame({"text": ["The envoy met both sides.", "Talks resume."], "url": [None, "https://x.org/a"]})
     pd.testing.assert_frame_equal(conform(df, ["text", "url"]), df)
     assert conform(pd.DataFrame({"text": ["a\x00b"]}), ["text"])["text"].tolist() == ["a\u2400b"]
+
+
+def test_batched_cue_features_equal_the_per_sentence_definition_on_the_corpus(project_corpus):
+    """The committed models were fitted on sentence_cues' values: the batch path must give the same matrix."""
+    from pipeline.corpus.store import load_sentences
+    from pipeline.model.cues import CUE_NAMES, BlameCues, sentence_cues
+
+    texts = load_sentences(project_corpus["root"])["text"].astype(str).tolist()
+    texts += ["", "   ", "!!!", "accused", "He was not blamed by Russia.", "« Terrorists », they called them."]
+    want = np.array([sentence_cues(t) for t in texts], dtype=np.float32)
+    got = BlameCues().transform(texts)
+    assert got.dtype == np.float32 and got.shape == (len(texts), len(CUE_NAMES))
+    assert np.array_equal(got, want)
+    # every feature takes more than one value over the corpus, so each of them was compared, not only zeros
+    assert all(len(np.unique(want[:, j])) > 1 for j in range(len(CUE_NAMES)))
