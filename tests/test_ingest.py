@@ -400,3 +400,9 @@ def test_reporting_credits_and_feed_footers_are_dropped():
                "The post The 2016 Iowa Caucuses Liveblog: Cruz Beats Trump appeared first on WIRED."]
     out = clean_paragraphs(body[:1] + credits[:3] + body[1:] + credits[3:])
     assert out == ["The last sitting U.S. president to visit Cuba was Calvin Coolidge in 1928.", *body[1:]]
+
+
+def test_a_dateline_opening_the_first_paragraph_stays_in_its_sentence():
+    """docs/ingest.md: glued datelines are kept until a migration carries the labels of the sentences they open."""
+    first = "WASHINGTON The U.S. Senate voted on Tuesday to extend sanctions, officials said."
+    assert clean_paragraphs([first, "The vote was 98 to 0."]) == [first, "The vote was 98 to 0."]
