@@ -13,13 +13,17 @@ all its processes together (sampled from /proc):
   quality figures below need;
 * ``talks tag FOLDER --out x.parquet`` with ``--jobs 1`` and ``--jobs``
   all cores, on the full and on the small folder, and ``--jobs 1`` on each
-  single article;
+  single article (one of the feed's, three times: the median is the
+  start-up a user waits for);
+* the same ``talks tag`` on all cores with the code before issue 21's speed
+  work (:data:`BASELINE`, from ``git archive``), for the speed-up;
 * ``benchmarks/plain.py``, the plain way, in one process;
 * ``benchmarks/peer.py``, nupunkt + fastText on all cores (shared/FACTS.md),
   its model trained here on the gold labels outside the held-out articles.
 
 Then ``talks tag --jobs 1`` under pyinstrument on the first 600 files, for
-the share of time in each stage; the project's and the peer's macro-F1 on the held-out
+the share of time in each stage (with this code and the baseline's); the
+junk test set scored with this code's cleaning (``junk_eval.py``); the project's and the peer's macro-F1 on the held-out
 set, so speed is never compared without quality; and the time to fit the
 current model's configuration on the training gold replicated to 1k, 10k
 and 100k sentences, each fit only while the time budget (``--budget``,
@@ -37,11 +41,9 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -54,6 +56,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
+from measure import PAGE, measure  # noqa: E402
 from plain import article_files, paragraphs  # noqa: E402
 
 from pipeline.project import Project  # noqa: E402
@@ -79,15 +82,22 @@ PROFILE_FILES = 600
 # (500,000 characters), which refuses anything longer.
 ONE_FILE_CHARS = (100_000, 400_000)
 TRAIN_SIZES = (1_000, 10_000, 100_000)
+# The code before issue 21's speed work: its `talks tag` runs on the same input
+# in the same benchmark, so "3x faster" is a ratio of one machine at one time.
+BASELINE = "e53d5659a1dadaf8120e1f64a1495fc44e242b97"
+BASELINE_SPEEDUP = 3
+# One article as a process, as a user tags a daily batch: the median of 3.
+ONE_ARTICLE_REPEATS = 3
+ONE_ARTICLE_SECONDS = 2.0
+# The junk test set's targets (benchmarks/junk_eval.py), shown beside the speed.
+JUNK_REMOVED, TEXT_KEPT = 0.98, 0.985
 # Fits start only, and run only, until this many seconds after the start, so
 # that `make bench` ends within 10 minutes whatever the machine's load.
 BUDGET_S = 540
 SEED = 13
-SAMPLE_S = 0.25  # /proc sampling period: one scan costs ~10 ms of a core
 # Peak memory counts as flat while the larger input needs at most this much
 # more than the smaller one (allocator and page-cache noise).
 FLAT = 1.10
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # Where a profile sample's time goes: to start-up when any frame on its stack
 # is an import or the model load, else to the stage of the innermost frame
@@ -103,84 +113,6 @@ STAGES = {
 }
 START_UP = "start-up (imports, model load)"
 OTHER = "other"
-
-
-# --------------------------------------------------------------------------
-# Running one measured process
-# --------------------------------------------------------------------------
-def _descendants_rss(root: int) -> int:
-    """Bytes resident now in all descendants of ``root`` (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as f:
-                    fields = f.read().rsplit(b")", 1)[1].split()  # the name in parentheses may hold spaces
-            except OSError:  # ended meanwhile
-                continue
-            pid = int(entry.name)
-            children.setdefault(int(fields[1]), []).append(pid)
-            rss[pid] = int(fields[21]) * PAGE
-    total, todo = 0, list(children.get(root, []))
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo += children.get(pid, [])
-    return total
-
-
-# The measured command runs under this small launcher, which reports its wall
-# time and resource usage.  A process's peak RSS includes the memory of the
-# process it was forked from, so forking the command from this benchmark
-# (hundreds of MiB once the models are loaded) would inflate every figure.
-_LAUNCHER = (
-    "import json, resource, subprocess, sys, time; t = time.perf_counter(); rc = subprocess.call(sys.argv[2:]); "
-    "wall = time.perf_counter() - t; u = resource.getrusage(resource.RUSAGE_CHILDREN); "
-    "open(sys.argv[1], 'w').write(json.dumps([wall, u.ru_utime + u.ru_stime, u.ru_maxrss])); sys.exit(rc)"
-)
-
-
-def measure(cmd: list, timeout: float | None = None) -> dict | None:
-    """Run ``cmd`` from the repo as its own process and measure it.
-
-    Wall and CPU seconds, the peak RSS of its largest process (the kernel's
-    figure over the process and every descendant it waited for, so worker
-    pools count) and the peak of all its processes together (sampled), in
-    MiB.  None when it ran out of ``timeout``; a failure raises, with the
-    end of its stderr.
-    """
-    cmd = [str(c) for c in cmd]
-    with tempfile.TemporaryDirectory() as tmp:
-        report, err_path = Path(tmp) / "usage.json", Path(tmp) / "stderr"
-        with open(err_path, "wb") as err:
-            proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, report, *cmd], cwd=REPO, stdout=subprocess.DEVNULL,
-                                    stderr=err, start_new_session=True)
-        done = threading.Event()
-        peak = [0]
-
-        def sample() -> None:
-            while not done.wait(SAMPLE_S):
-                peak[0] = max(peak[0], _descendants_rss(proc.pid))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        try:
-            rc = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the command and its workers too
-            proc.wait()
-            return None
-        finally:
-            done.set()
-            sampler.join()
-        if rc != 0:
-            tail = err_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
-            raise RuntimeError(f"{' '.join(cmd)} exited with {rc}:\n" + "\n".join(tail))
-        wall, cpu, largest = json.loads(report.read_text())
-    largest *= 1024
-    return {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
-            "peak_rss_mib": round(largest / 2**20), "peak_total_rss_mib": round(max(peak[0], largest) / 2**20)}
 
 
 def with_rates(m: dict, sentences: int, n_bytes: int, files: int) -> dict:
@@ -213,9 +145,9 @@ def _folder(path: Path) -> dict:
 
 
 def build_inputs(src: Path, dest: Path, copies: int, small: int, profile_files: int, one_file_chars=ONE_FILE_CHARS) -> dict:
-    """The full folder (``copies`` renamed copies of ``src``), the small and
-    the profile folder (its first ``small`` and ``profile_files`` files) and
-    one folder per single-article size."""
+    """The full folder (``copies`` renamed copies of ``src``), the small, the
+    profile and the one-article folder (its first ``small``, ``profile_files``
+    and 1 files) and one folder per single-article size."""
     files = article_files(src)
     full = dest / "full"
     full.mkdir(parents=True)
@@ -223,7 +155,7 @@ def build_inputs(src: Path, dest: Path, copies: int, small: int, profile_files: 
         for f in files:
             shutil.copyfile(f, full / f"c{c}-{f.name}")
     out = {"full": _folder(full), "one_file": []}
-    for name, n in (("small", small), ("profile", profile_files)):
+    for name, n in (("small", small), ("profile", profile_files), ("one_article", 1)):
         (dest / name).mkdir()
         for f in article_files(full)[:n]:
             shutil.copyfile(f, dest / name / f.name)
@@ -245,12 +177,46 @@ def build_inputs(src: Path, dest: Path, copies: int, small: int, profile_files: 
 # --------------------------------------------------------------------------
 # The runs
 # --------------------------------------------------------------------------
-def tag_run(folder: dict, jobs: int, out: Path, model_args: list, repeats: int = 1) -> dict:
+def tag_run(folder: dict, jobs: int, out: Path, model_args: list, repeats: int = 1, code: Path = REPO) -> dict:
     """``talks tag``, the fastest of ``repeats`` runs (a run of a few seconds is mostly start-up, which
-    a busy machine's noise moves by more than the difference the small-folder check looks for)."""
-    m = min((measure(_talks("tag", folder["path"], "--out", out, "--jobs", jobs, *model_args)) for _ in range(repeats)),
+    a busy machine's noise moves by more than the difference the small-folder check looks for).
+    ``code``: the checkout whose ``pipeline`` runs (``python -m`` imports it from the working folder)."""
+    m = min((measure(_talks("tag", folder["path"], "--out", out, "--jobs", jobs, *model_args), cwd=code) for _ in range(repeats)),
             key=lambda r: r["seconds"])
     return {**with_rates(m, _parquet_rows(out), folder["bytes"], folder["files"]), "jobs": jobs, "repeats": repeats}
+
+
+def one_article_run(folder: dict, out: Path, model_args: list, repeats: int = ONE_ARTICLE_REPEATS) -> dict:
+    """``talks tag`` of one article file, the median of ``repeats`` runs: what a user waits for on a small batch."""
+    ms = sorted((measure(_talks("tag", folder["path"], "--out", out, *model_args)) for _ in range(repeats)), key=lambda r: r["seconds"])
+    return {**with_rates(ms[len(ms) // 2], _parquet_rows(out), folder["bytes"], folder["files"]), "jobs": 1, "repeats": repeats,
+            "all_seconds": [r["seconds"] for r in ms]}
+
+
+def baseline_code(dest: Path, commit: str = BASELINE) -> Path | None:
+    """The ``pipeline`` package and ``pyproject.toml`` of ``commit`` in ``dest`` (from ``git archive``),
+    or None when this checkout's history does not hold it."""
+    import tarfile
+
+    archive = dest.with_suffix(".tar")
+    done = subprocess.run(["git", "archive", "-o", archive, commit, "pipeline", "pyproject.toml"], cwd=REPO, capture_output=True)
+    if done.returncode != 0:
+        return None
+    dest.mkdir(parents=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(dest, filter="data")
+    return dest
+
+
+def junk_run() -> dict | None:
+    """The junk test set scored with this checkout's cleaning (``benchmarks/junk_eval.py``); None without the set or the feed."""
+    sys.path.insert(0, str(BENCH))
+    import junk_eval
+
+    if not (junk_eval.UNITS.exists() and junk_eval.FEED.is_dir()):
+        return None
+    overall = junk_eval.evaluate()["overall"]
+    return {k: overall[k] for k in ("articles", "units", "junk_units", "junk_removed_rate", "text_units", "text_kept_rate")}
 
 
 def ingest_run(raw: Path, root: Path) -> dict:
@@ -310,14 +276,15 @@ def stage_of(leaf) -> str:
     return OTHER
 
 
-def profile_run(folder: dict, tmp: Path, model_args: list) -> dict:
+def profile_run(folder: dict, tmp: Path, model_args: list, code: Path = REPO) -> dict:
     """``talks tag --jobs 1`` under pyinstrument: the share of time in each stage,
-    of the whole run and of the work after start-up (which grows with the input)."""
+    of the whole run and of the work after start-up (which grows with the input).
+    ``code``: the checkout whose ``pipeline`` runs."""
     from pyinstrument.session import Session
 
-    session = tmp / "tag.pyisession"
+    session = tmp / f"tag-{code.name}.pyisession"
     m = measure([sys.executable, "-m", "pyinstrument", "-i", "0.002", "-r", "pyisession", "-o", session,
-                 *_talks("tag", folder["path"], "--out", tmp / "profile.parquet", *model_args)[1:]])
+                 *_talks("tag", folder["path"], "--out", tmp / "profile.parquet", *model_args)[1:]], cwd=code)
     root = Session.load(session).root_frame()
     seconds = Counter()
     todo = [root]
@@ -438,7 +405,8 @@ def _cpu_model() -> str | None:
 
 def run(tmp: Path, *, feed: Path = FEED, raw: Path = RAW, labels: Path = REPO / "labels", models: Path = REPO / "models",
         model: str | None = None, copies: int = COPIES, small: int = SMALL, profile_files: int = PROFILE_FILES,
-        jobs: int = CORES, one_file_chars=ONE_FILE_CHARS, train_sizes=TRAIN_SIZES, budget_s: float = BUDGET_S, peer: bool = True, profile: bool = True, dask: bool = True, log=print) -> dict:
+        jobs: int = CORES, one_file_chars=ONE_FILE_CHARS, train_sizes=TRAIN_SIZES, budget_s: float = BUDGET_S, peer: bool = True, profile: bool = True, dask: bool = True,
+        baseline: bool = True, log=print) -> dict:
     """Every measurement, as the dict written to bench.json."""
     from pipeline.model.loading import load_model
 
@@ -470,6 +438,11 @@ def run(tmp: Path, *, feed: Path = FEED, raw: Path = RAW, labels: Path = REPO / 
     done("tag_all_cores", tag_run(full, jobs, tmp / "tagN.parquet", model_args))
     done("small_jobs1", tag_run(few, 1, tmp / "small1.parquet", model_args, SMALL_REPEATS))
     done("small_all_cores", tag_run(few, jobs, tmp / "smallN.parquet", model_args, SMALL_REPEATS))
+    done("one_article", one_article_run(inputs["one_article"], tmp / "one-article.parquet", model_args))
+    base = baseline_code(tmp / "baseline") if baseline else None
+    if base is not None:
+        res["baseline"] = {"commit": BASELINE}
+        done("baseline_all_cores", tag_run(full, jobs, tmp / "tagB.parquet", model_args, code=base))
     runs["one_file"] = []
     for one in inputs["one_file"]:
         runs["one_file"].append({**tag_run(one, 1, tmp / f"one-{one['chars']}.parquet", model_args), "chars": one["chars"]})
@@ -480,10 +453,13 @@ def run(tmp: Path, *, feed: Path = FEED, raw: Path = RAW, labels: Path = REPO / 
     if dask and importlib.util.find_spec("distributed") is not None:
         done("dask", dask_run(full, tmp / "dask-tags", models, model, jobs, tmp / "dask.json"))
         res["dask_estimate"] = dask_estimate(runs["dask"])
-    res["checks"] = checks(runs)
+    res["junk"] = junk_run()
+    res["checks"] = checks(runs, res["junk"])
     if profile:
         res["profile"] = profile_run(inputs["profile"], tmp, model_args)
         log(f"profile: {res['profile']['work_shares']}, start-up {res['profile']['start_up_seconds']} s")
+        if base is not None:
+            res["baseline"]["profile"] = profile_run(inputs["profile"], tmp, model_args, code=base)
     res["training"] = {"features": card["features"], "C": card["parameters"]["C"], "gold_sentences": len(train_gold),
                        "budget_s": budget_s,
                        "fits": training_runs(train_gold, card["features"], card["parameters"]["C"], train_sizes, start + budget_s, tmp)}
@@ -493,8 +469,8 @@ def run(tmp: Path, *, feed: Path = FEED, raw: Path = RAW, labels: Path = REPO / 
     return res
 
 
-def checks(runs: dict) -> dict:
-    """The targets of issue 12 against this run: each a measured ratio and whether it is met."""
+def checks(runs: dict, junk: dict | None = None) -> dict:
+    """The targets of issues 12 and 21 against this run: each a measured figure and whether it is met."""
     def speed(target: str, slow: dict, fast: dict, at_least: float) -> dict:
         r = slow["seconds"] / fast["seconds"]
         return {"target": target, "ratio": round(r, 3), "met": r >= at_least}
@@ -515,8 +491,20 @@ def checks(runs: dict) -> dict:
         "memory_file_size": memory(f"peak memory flat from one article of {one['chars']:,} to one of {big['chars']:,} characters",
                                    one, big),
     }
+    if "baseline_all_cores" in runs:
+        out["vs_baseline"] = speed(f"end to end, all cores, at least {BASELINE_SPEEDUP}x the code before issue 21 "
+                                   f"(commit {BASELINE[:10]}, same input)", runs["baseline_all_cores"], fullN, BASELINE_SPEEDUP)
     if "peer" in runs:
+        out["vs_peer_half"] = speed("end to end, all cores, at least 0.5x the nupunkt + fastText peer", runs["peer"], fullN, 0.5)
         out["vs_peer"] = speed("end to end, all cores, at least as fast as the nupunkt + fastText peer", runs["peer"], fullN, 1)
+    one = runs["one_article"]
+    out["one_article"] = {"target": f"one article as a process at most {ONE_ARTICLE_SECONDS:g} s (median of {one['repeats']})",
+                          "seconds": one["seconds"], "met": one["seconds"] <= ONE_ARTICLE_SECONDS}
+    if junk is not None:
+        out["junk_removed"] = {"target": f"junk test set: at least {JUNK_REMOVED:.0%} of junk units removed",
+                               "share": junk["junk_removed_rate"], "met": junk["junk_removed_rate"] >= JUNK_REMOVED}
+        out["text_kept"] = {"target": f"junk test set: at least {TEXT_KEPT:.1%} of text units kept",
+                            "share": junk["text_kept_rate"], "met": junk["text_kept_rate"] >= TEXT_KEPT}
     return out
 
 

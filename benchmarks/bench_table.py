@@ -35,6 +35,17 @@ def _row(name: str, r: dict) -> str:
             f"| {r['mb_per_s']:.3g} | {r['peak_rss_mib']:,} MiB | {r['peak_total_rss_mib']:,} MiB |")
 
 
+def _measured(check: dict) -> str:
+    """A target's measured figure: peak memories, a time, a share of the junk test set or a speed ratio."""
+    if "peak_rss_mib" in check:
+        return " -> ".join(f"{x:,} MiB" for x in check["peak_rss_mib"])
+    if "seconds" in check:
+        return f"{check['seconds']} s"
+    if "share" in check:
+        return f"{100 * check['share']:.1f}%"
+    return _ratio(check["ratio"])
+
+
 def _duration(hours: float) -> str:
     return f"{hours:.1f} h" if hours >= 1 else f"{hours * 60:.0f} min"
 
@@ -70,17 +81,31 @@ def render(res: dict, before: dict | None = None) -> str:
         lines.append(_row("peer: nupunkt + fastText (`benchmarks/peer.py`)", runs["peer"]))
     if "dask" in runs:
         lines.append(_row(f"`talks tag --engine dask` (LocalCluster of {runs['dask']['jobs']} started for the run)", runs["dask"]))
+    if "baseline_all_cores" in runs:
+        lines.append(_row(f"`talks tag --jobs {jobs}` with the code before issue 21 (commit {res['baseline']['commit'][:10]})",
+                          runs["baseline_all_cores"]))
+    if "one_article" in runs:
+        one = runs["one_article"]
+        lines.append(_row(f"`talks tag` of one article ({one['mb'] * 1000:.0f} kB; the median of {one['repeats']} runs: "
+                          + ", ".join(f"{x} s" for x in one["all_seconds"]) + ")", one))
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for c in res["checks"].values():
-        got = " -> ".join(f"{x:,} MiB" for x in c["peak_rss_mib"]) if "peak_rss_mib" in c else _ratio(c["ratio"])
-        lines.append(f"| {c['target']} | {got} | {'yes' if c['met'] else '**no**'} |")
+        lines.append(f"| {c['target']} | {_measured(c)} | {'yes' if c['met'] else '**no**'} |")
     few1, fewN = runs["small_jobs1"], runs["small_all_cores"]
     best = f" (the fastest of {few1['repeats']} runs each)" if few1.get("repeats", 1) > 1 else ""
     lines += ["", f"{few1['files']} articles: {few1['seconds']} s with `--jobs 1`, {fewN['seconds']} s with `--jobs {fewN['jobs']}`{best}."]
     if "profile" in res:
         lines.append(_profile_line(res, "Where `talks tag --jobs 1` spends its time"))
+    if "profile" in res.get("baseline", {}):
+        base = {**res, "profile": res["baseline"]["profile"], "machine": {**m, "git_commit": res["baseline"]["commit"]}}
+        lines.append(_profile_line(base, "The same with the code before issue 21, in the same run"))
     if before and "profile" in before:
-        lines.append(_profile_line(before, "Before this round of speed work"))
+        lines.append(_profile_line(before, "Before issue 12's speed work"))
+    if res.get("junk"):
+        j = res["junk"]
+        lines.append(f"Cleaning, on the junk test set (`benchmarks/junk_eval.py`, {j['units']:,} hand-marked units of {j['articles']} "
+                     f"feed articles): {100 * j['junk_removed_rate']:.1f}% of {j['junk_units']:,} junk units removed, "
+                     f"{100 * j['text_kept_rate']:.1f}% of {j['text_units']:,} text units kept.")
     if "dask_estimate" in res:
         d, e = runs["dask"], res["dask_estimate"]
         lines.append(f"Dask: the cluster started in {d['cluster_seconds']} s and tagged in {d['tag_seconds']} s, "

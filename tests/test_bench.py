@@ -55,8 +55,16 @@ def test_project_and_plain_runs(result):
         for key in RATES:
             assert run[key] > 0, (name, key)
     assert [r["chars"] for r in result["runs"]["one_file"]] == [2_000]
-    assert {"vs_plain", "jobs_small", "jobs_full", "memory_files", "memory_file_size"} <= set(result["checks"])
-    assert all(isinstance(c["met"], bool) and c["ratio"] > 0 for c in result["checks"].values())
+    assert {"vs_plain", "jobs_small", "jobs_full", "memory_files", "memory_file_size", "one_article", "vs_baseline",
+            "junk_removed", "text_kept"} <= set(result["checks"])
+    assert all(isinstance(c["met"], bool) and (c.get("ratio") or c.get("seconds") or c.get("share")) > 0
+               for c in result["checks"].values())
+    one = result["runs"]["one_article"]
+    assert one["files"] == 1 and one["repeats"] == 3 and sorted(one["all_seconds"])[1] == one["seconds"]
+    # the baseline (the code before issue 21) tagged the same files
+    assert result["runs"]["baseline_all_cores"]["files"] == result["runs"]["tag_all_cores"]["files"]
+    assert result["baseline"]["commit"] == bench.BASELINE and "profile" in result["baseline"] or not HAS_PROFILER
+    assert 0.9 < result["junk"]["junk_removed_rate"] <= 1 and result["junk"]["units"] > 1000
     for key in ("date", "cores", "python", "versions", "git_commit", "load_average_start", "load_average_end"):
         assert key in result["machine"]
     assert 0 <= result["quality"]["project"]["macro_f1"] <= 1

@@ -362,6 +362,8 @@ def test_author_bio_only_at_the_end():
 
 
 def test_caption_and_gallery_markup_is_dropped():
+    import lxml.html
+
     from pipeline.corpus.readers import prune_link_lists
 
     page = (
@@ -371,7 +373,7 @@ def test_caption_and_gallery_markup_is_dropped():
         '<div data-is-gallery="true"><div data-slidename="Envoys"><p>Envoys pose for a photo.</p></div></div>'
         '<p class="captioned-quote">A kept paragraph whose class only contains the word.</p></div></body></html>'
     )
-    out = prune_link_lists(page)
+    out = lxml.html.tostring(prune_link_lists(page), encoding="unicode")
     assert "met both delegations" in out and "A kept paragraph" in out
     for junk in ("arrives in Geneva", "speaks to reporters", "pose for a photo"):
         assert junk not in out
@@ -379,3 +381,28 @@ def test_caption_and_gallery_markup_is_dropped():
 
 def test_post_with_handles_and_picture_link_is_not_cipher():
     assert not is_boilerplate("@abc @Def2 what? No Smith? pic.twitter.com/h2jT0kKKac")
+
+
+def test_reporting_credits_and_feed_footers_are_dropped():
+    """Credit lines the feed's tags used to keep as sentences (issue 21), and look-alike article text that stays."""
+    body = ["The last sitting U.S. president to visit Cuba was Calvin Coolidge in 1928. (Reporting by Patricia Zengerle "
+            "in Washington; Additional reporting by Kevin Krolicki; Writing by Eric Beech; Editing by Sandra Maler)",
+            "Kerry reported from Geneva that talks would resume.",
+            "Correspondents reported from Aleppo, Syria, that shelling continued.",
+            "He has reported from more than 50 countries and has written three books.",
+            "Assad said the report (written by aides) was false."]
+    credits = ["Faiola reported from Berlin.", "Amy Shafer reported from Chicago.",
+               "Helderman and Fahrenthold reported from Washington. Ed O’Keefe in Miami and Matea Gold in Washington also contributed.",
+               "(Aditional reporting by Fergus Jensen and Randy Fabi; Writing by John Chalmers; Editing by Nick Macfie)",
+               "(Roporting by Steve Holland, John Whitesides, Amanda Becker and Ginger Gibson in Iowa; additional reporting by "
+               "Amy Tennery; Writing by Alistair Bell and Jeff Mason; Editing by Frances Kerry and Howard Goller)",
+               "(Religion editor Tom Heneghan reported from Paris; Editing by Crispian Balmer)",
+               "The post The 2016 Iowa Caucuses Liveblog: Cruz Beats Trump appeared first on WIRED."]
+    out = clean_paragraphs(body[:1] + credits[:3] + body[1:] + credits[3:])
+    assert out == ["The last sitting U.S. president to visit Cuba was Calvin Coolidge in 1928.", *body[1:]]
+
+
+def test_a_dateline_opening_the_first_paragraph_stays_in_its_sentence():
+    """docs/ingest.md: glued datelines are kept until a migration carries the labels of the sentences they open."""
+    first = "WASHINGTON The U.S. Senate voted on Tuesday to extend sanctions, officials said."
+    assert clean_paragraphs([first, "The vote was 98 to 0."]) == [first, "The vote was 98 to 0."]

@@ -28,7 +28,7 @@ from pipeline.corpus.boilerplate import clean_paragraphs
 from pipeline.corpus.discover import expand_inputs
 from pipeline.corpus.ingest import read_article
 from pipeline.corpus.metadata import MAX_FRONT_MATTER_CHARS
-from pipeline.corpus.readers import MAX_FILE_BYTES, MAX_TEXT_CHARS
+from pipeline.corpus.readers import MAX_FILE_BYTES, MAX_HTML_DEPTH, MAX_TEXT_CHARS
 from pipeline.records import Article
 from pipeline.corpus.split import MAX_SENTENCE_CHARS, split_article, split_paragraph
 
@@ -127,6 +127,28 @@ def test_file_over_the_size_limit_is_refused(tmp_path):
 def test_text_over_the_limit_is_refused_before_cleaning(tmp_path):
     res, bad = _batch(tmp_path, "long.txt", "Headline\n\n" + "Talks go on. " * (MAX_TEXT_CHARS // 13 + 1))
     assert "characters of article text, over the 500,000" in _only_error(res, bad)
+
+
+def _nested_page(depth: int) -> str:
+    body = ("<p>The envoy met both delegations in Geneva on Monday, officials said.</p>"
+            "<p>Talks were suspended until February 25, the U.N. envoy said.</p>")
+    return f"<html><head><title>Envoy meets delegations</title></head><body>{'<div>' * depth}{body}{'</div>' * depth}</body></html>"
+
+
+@pytest.mark.parametrize("depth", [300, 2000])
+def test_html_nested_hundreds_of_levels_deep_gives_its_text(tmp_path, depth):
+    """libxml2's default limit (256 levels) used to cut such a page before its text: "no article text found"."""
+    (tmp_path / "deep.html").write_text(_nested_page(depth), encoding="utf-8")
+    art = read_article(tmp_path / "deep.html")
+    assert art.title == "Envoy meets delegations"
+    assert art.paragraphs == ("The envoy met both delegations in Geneva on Monday, officials said.",
+                              "Talks were suspended until February 25, the U.N. envoy said.")
+
+
+def test_html_nested_past_the_parsers_limit_is_one_clear_warning(tmp_path):
+    res, bad = _batch(tmp_path, "deeper.html", _nested_page(MAX_HTML_DEPTH + 100))
+    msg = _only_error(res, bad)
+    assert f"nests its elements over {MAX_HTML_DEPTH:,} levels deep" in msg and "save the article's text as a .txt" in msg
 
 
 def test_one_huge_line_is_cut_into_bounded_sentences(tmp_path):

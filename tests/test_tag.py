@@ -144,3 +144,33 @@ def test_explain_is_exact_for_the_linear_model(trained_project):
     logit = vio["intercept"] + sum(t["weight"] for t in vio["up"] + vio["down"])
     assert abs(1 / (1 + np.exp(-logit)) - vio["probability"]) < 1e-3
     assert vio["tagged"] and any("killed" in t["term"] for t in vio["up"])
+
+
+def test_tagging_one_article_imports_neither_pytest_nor_all_of_scikit_learn(tmp_path):
+    """Start-up: loading the model used to import every scikit-learn estimator and pytest (skops' default trust list)."""
+    import json
+    import subprocess
+
+    from conftest import REPO
+
+    article = sorted((REPO / "corpus" / "new").glob("*.md"))[0]
+    script = ("import json, sys; from pipeline.cli import main; "
+              f"code = main(['tag', {str(article)!r}, '--out', {str(tmp_path / 'tags.csv')!r}, '--models', {str(REPO / 'models')!r}]); "
+              "print(json.dumps([code, sorted(sys.modules)]))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True)
+    code, modules = json.loads(out.stdout.splitlines()[-1])
+    assert code == 0 and (tmp_path / "tags.csv").stat().st_size > 0
+    loaded = set(modules)
+    assert "skops.io" in loaded and "sklearn.linear_model" in loaded  # the model was loaded through skops
+    for unneeded in ("pytest", "sklearn.utils._testing", "sklearn.utils.estimator_checks", "matplotlib"):
+        assert unneeded not in loaded, unneeded
+
+
+def test_skops_trusts_only_the_model_classes():
+    """skops adds its default list to ours; the default is now the listed scikit-learn classes, not every estimator."""
+    from pipeline.model.artefact import TRUSTED, _skops_io
+
+    _skops_io()
+    from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES
+
+    assert SKLEARN_ESTIMATOR_TYPE_NAMES and set(SKLEARN_ESTIMATOR_TYPE_NAMES) <= set(TRUSTED)

@@ -21,7 +21,7 @@ aggregator's redirect link otherwise, named by the headline's outlet
 suffix), then, with ``random.Random(13)`` over sorted inputs, 3 articles of
 each outlet with >= 100 feed articles, 2 of each with 10-99, 1 of each with
 3-9, and 1 article each of randomly chosen smaller outlets until the sample
-holds ``--size`` articles.
+holds ``--size`` articles; then the articles of :data:`ADDED`.
 
 Writes ``benchmarks/junk/units.csv``: article_id, outlet, unit, text, label.
 Re-running keeps the labels of rows whose (article_id, unit, text) did not
@@ -52,6 +52,16 @@ FEED = REPO / "corpus" / "raw" / "feed-2016q1"
 OUT = Path(__file__).resolve().parent / "units.csv"
 FIELDS = ("article_id", "outlet", "unit", "text", "label")
 SEED = 13
+# Articles added to the sample by hand, each for a kind of junk found kept
+# after the sample was drawn: reporting credits and a blog feed's footer
+# (issue 21: "X reported from Y.", "(Additional reporting by ...)", "The
+# post ... appeared first on WIRED.").
+ADDED = (
+    "2016-01-14-1-6-billion-powerball-jackpot-split-3-ways-in-ca-fl-tn-abc-news",
+    "2016-01-29-rip-political-lawn-signs-digital-ads-killed-them",
+    "2016-02-02-the-2016-iowa-caucuses-liveblog-cruz-beats-trump",
+    "2016-03-28-gunman-shot-and-captured-at-capitol-complex-police",
+)
 
 # Elements whose start and end break the text flow (HTML's block-level elements).
 BLOCK = {
@@ -226,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
                 if r.get("label"):
                     old[(r["article_id"], r["unit"], r["text"])] = r["label"]
 
-    arts = sample(feed_articles(args.feed), args.size)
+    feed = feed_articles(args.feed)
+    arts = sample(feed, args.size)
+    arts += [r for r in feed if r["article_id"] in ADDED and r not in arts]
     rows = []
     for a in arts:
         for i, text in enumerate(units_of_body(a["body"])):

@@ -112,6 +112,19 @@ BIO_TAIL = 3
 # letters with digits or symbols ("kAm|2?<2E@ A@=:46 D2J E96").
 CIPHER_WORD = re.compile(r"^(?=.*[A-Za-z])(?=.*[\d|<>=@$%^&*;:?!\[\]{}~]).+$")
 CIPHER_CHAR = re.compile(r"[\d|<>=@$%^&*;:?!\[\]{}~]")
+# Where the reporters were: "Faiola reported from Berlin.", "Helderman and
+# Fahrenthold reported from Washington." (names only, then one place), alone
+# or followed by a line of other contributors ("... also contributed.").
+_NAME = r"[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,2}"
+_REPORTED_FROM = re.compile(rf"^{_NAME}(?:(?:,| and|, and) {_NAME}){{0,5}} reported from [A-Z][\w'’-]+(?:,? [A-Z][\w'’-]+){{0,3}}\.(?:\s|$)")
+_ALSO_CONTRIBUTED = re.compile(r"\b(also )?contributed( reporting)?( to this (report|story|article))?\.?$")
+# A wire story's credits in parentheses, alone or closing the last paragraph:
+# "(Additional reporting by ...; Writing by ...; Editing by ...)", also when
+# the first word is misspelt ("Additonal", "Roporting"): a credit names who
+# reported, wrote or edited.
+_CREDIT_PARENS = re.compile(r"\s*\((?=[^()]{0,300}\b(?:reporting|editing|writing|reported) (?:by|from)\b)[^()]{1,600}\)\.?$", re.I)
+# A blog feed's footer: "The post <headline> appeared first on WIRED."
+_FEED_FOOTER = re.compile(r"^The post .{1,300} appeared first on .{1,60}\.?$")
 # A trailing link, picture link or hashtag of a quoted post: not part of its sentence.
 _TRAILING_LINKS = re.compile(r"(\s+(https?://\S+|pic\.twitter\.com/\S+|#\w+))+$")
 _RELATED = re.compile(r"^(related( news| stories| articles| coverage| content| links)?|more (news|stories) on|read next|you may also like|top stories|most (read|popular))\s*:?$", re.I)
@@ -141,6 +154,10 @@ def is_boilerplate(para: str) -> bool:
         return True  # share/newsletter prompts, page navigation, paywall messages
     if _CREDIT_LINE.search(p) and len(words) <= 80:
         return True
+    if len(words) <= 80 and (_FEED_FOOTER.match(p) or (p.startswith("(") and _CREDIT_PARENS.match(p))):
+        return True
+    if len(words) <= 60 and (m := _REPORTED_FROM.match(p)) and (m.end() == len(p) or _ALSO_CONTRIBUTED.search(p)):
+        return True  # "X reported from Y." and the contributors after it
     if len(words) <= MAX_BYLINE_WORDS and _BYLINE.match(p) and not re.search(r"[.!?][\"”’']?$", p):
         return True
     if _POST_CREDIT.match(p) or _BRACKET_TEASER.match(p) or _SYNDICATION.match(p):
@@ -182,7 +199,7 @@ def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
     out: list[str] = []
     pieces = (para[s:e] for para in paragraphs for s, e in cut_spans(para, MAX_PIECE_CHARS))
     for piece in pieces:
-        p = clean_inline(piece)
+        p = _CREDIT_PARENS.sub("", clean_inline(piece))  # credits closing a paragraph: "... 1928. (Reporting by ...)"
         if _RELATED.match(p):
             break  # the rest of the page is link lists and prompts
         if not is_boilerplate(p):

@@ -13,6 +13,7 @@ before it is cleaned.  Everything wrong with a file is a
 from __future__ import annotations
 
 import codecs
+import functools
 import html
 import re
 from pathlib import Path
@@ -46,6 +47,9 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 # from HTML): Punkt needs up to ~50 microseconds a character, so this bounds
 # one file to about half a minute.  A long feature is 100,000 characters.
 MAX_TEXT_CHARS = 500_000
+# libxml2 reads HTML at most this many elements deep even with ``huge_tree``
+# and drops what lies deeper; news pages nest a few dozen levels.
+MAX_HTML_DEPTH = 2047
 
 
 def read_text(path: Path) -> str:
@@ -201,11 +205,16 @@ def from_html_page(path: Path, text: str) -> Article:
     """A saved page or an HTML fragment, its main text extracted by trafilatura."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(prune_link_lists(text), with_metadata=True, include_comments=False, include_tables=False, deduplicate=False)
+    page = prune_link_lists(text)
+    doc = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, include_tables=False, deduplicate=False)
     doc = {} if doc is None else doc if isinstance(doc, dict) else doc.as_dict()
     # A bare fragment (no <body>) can defeat whole-page extraction: read it as a body.
     paragraphs = clean_paragraphs(_lines(doc.get("text") or "", path)) or clean_paragraphs(_html_paragraphs(text, path))
     if not paragraphs:
+        if not isinstance(page, str) and _depth(page) >= MAX_HTML_DEPTH:
+            raise CorpusError(f"no article text found: the page nests its elements over {MAX_HTML_DEPTH:,} levels deep, "
+                              "past what the HTML parser reads; save the article's text as a .txt file (headline on "
+                              "the first line) and ingest that", path)
         raise CorpusError("no article text found in this HTML page; check it is an article, not an index page", path)
     title = clean_inline(html.unescape(doc.get("title") or ""))
     title, outlet = split_outlet(title)
@@ -218,16 +227,18 @@ def from_html_page(path: Path, text: str) -> Article:
     return _make(path, title, paragraphs, date=iso_date(doc.get("date")), outlet=outlet, url=url, fmt="html", cleaned=True)
 
 
-def prune_link_lists(html_text: str) -> str:
-    """Drop paragraphs and list items whose whole text is a link.
+def prune_link_lists(html_text: str):
+    """The page parsed, with paragraphs and list items whose whole text is a link dropped.
 
     "Read more" and "Related" lists are headlines of other stories, each a
     link on its own; article paragraphs are text with, at most, links inside.
+    Returns the ``lxml.html`` tree, which trafilatura takes as it is (no
+    second parse), or ``html_text`` unchanged when lxml cannot parse it.
     """
     import lxml.html
 
     try:
-        root = lxml.html.document_fromstring(html_text)
+        root = lxml.html.document_fromstring(html_text, parser=_deep_parser())
     except Exception:  # an unparsable page: leave it to trafilatura's own parser
         return html_text
     for el in list(root.iter("p", "li")):
@@ -247,7 +258,32 @@ def prune_link_lists(html_text: str) -> str:
         if (el.tag == "figcaption" or any(_CAPTION_CLASS.search(c) for c in classes)
                 or el.get("data-is-gallery") == "true" or el.get("data-slidename") is not None):
             el.drop_tree()
-    return lxml.html.tostring(root, encoding="unicode")
+    return root
+
+
+@functools.cache
+def _deep_parser():
+    """lxml's HTML parser as trafilatura sets it up, without libxml2's default nesting limit.
+
+    By default libxml2 stops at 256 nested elements and drops what lies
+    deeper, so a page whose text sits 300 ``<div>`` levels down had no
+    article text.  The other options are trafilatura's own (comments and
+    processing instructions dropped), so the tree it is handed is the one it
+    would have parsed itself and the extracted text stays the same.
+    """
+    import lxml.html
+
+    return lxml.html.HTMLParser(huge_tree=True, collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
+
+
+def _depth(root) -> int:
+    """How many levels deep the tree's deepest element lies (the root is level 1)."""
+    deepest, todo = 0, [(root, 1)]
+    while todo:
+        el, level = todo.pop()
+        deepest = max(deepest, level)
+        todo.extend((child, level + 1) for child in el)
+    return deepest
 
 
 # A class name that marks a caption: "caption", "pb-caption", "caption-text", "media__caption".

@@ -42,10 +42,12 @@ missing or its sha256 differs; where the folder was is never stored.
 from __future__ import annotations
 
 import copy
+import importlib
 import io
 import json
 import math
 import re
+import sys
 import zipfile
 from pathlib import Path
 
@@ -104,12 +106,11 @@ def save(artefact: dict, path: str | Path) -> None:
     ModelError if the pipeline holds a class outside :data:`TRUSTED` or a
     value outside ``allowed.py``'s: such a file could not be loaded.
     """
-    import skops.io
-
     from pipeline.model.allowed import check_values
 
+    skops_io = _skops_io()
     stored = {**artefact, "pipeline": _for_storage(artefact["pipeline"])}
-    data = _canonical(skops.io.dumps(stored))
+    data = _canonical(skops_io.dumps(stored))
     _check_types(_schema(data, path), path, fix="add it to artefact.PROJECT_TRANSFORMERS if it is one of ours and holds only data")
     check_values(stored["pipeline"], path, fix="a model the project would refuse to load is not saved; build it with "
                  "features.make_pipeline, or add the value to pipeline/model/allowed.py if the project now writes it")
@@ -135,6 +136,38 @@ def _for_storage(pipeline):
                 terms = sorted(est.vocabulary_, key=est.vocabulary_.__getitem__)
                 est.vocabulary_ = np.array(terms, dtype=str)
     return pipeline
+
+
+def _skops_io():
+    """The ``skops.io`` module, imported without its scan of every scikit-learn estimator.
+
+    On import skops lists all of scikit-learn's estimators as trusted by
+    default, which imports every scikit-learn module, and through its test
+    helpers pytest: most of a second of every command that loads a model.
+    It adds that default to any list it is given, so scanning only the
+    classes of :data:`LIBRARY_TYPES` also leaves skops trusting exactly
+    :data:`TRUSTED`, nothing more.
+    """
+    if "skops.io" not in sys.modules:
+        import sklearn.utils
+
+        everything = sklearn.utils.all_estimators
+        sklearn.utils.all_estimators = _library_estimators
+        try:
+            import skops.io  # noqa: F401  (its import reads sklearn.utils.all_estimators)
+        finally:
+            sklearn.utils.all_estimators = everything
+    return sys.modules["skops.io"]
+
+
+def _library_estimators(type_filter=None) -> list[tuple[str, type]]:
+    """``(name, class)`` of the scikit-learn classes in :data:`LIBRARY_TYPES`, in the shape of ``all_estimators``."""
+    out = []
+    for name in LIBRARY_TYPES:
+        module, _, cls = name.rpartition(".")
+        if module.startswith("sklearn."):
+            out.append((cls, getattr(importlib.import_module(module), cls)))
+    return out
 
 
 def _canonical(data: bytes) -> bytes:
@@ -180,7 +213,7 @@ def load(path: str | Path) -> dict:
     :data:`TRUSTED`, a value the project never writes (``allowed.py``), or is
     not a model file at all.
     """
-    import skops.io
+    skops_io = _skops_io()
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.pipeline import Pipeline
     from skops.io.exceptions import UntrustedTypesFoundException
@@ -195,7 +228,7 @@ def load(path: str | Path) -> dict:
         data = _with_schema(data, schema)
     _check_types(schema, path, fix)
     try:
-        art = skops.io.loads(data, trusted=list(TRUSTED))
+        art = skops_io.loads(data, trusted=list(TRUSTED))
     except UntrustedTypesFoundException as e:
         raise ModelError(f"model file holds a type outside the trusted list ({e}); {fix}", path) from None
     except Exception as e:  # a file that passed the type check but is malformed: skops raises anything

@@ -197,7 +197,8 @@ def _flags(tokens: list[str]) -> list[int]:
 
 
 def sentence_cues(text: str) -> list[float]:
-    """The :data:`CUE_FEATURES` of one sentence, in order."""
+    """The :data:`CUE_FEATURES` of one sentence, in order: their definition, one sentence at a time
+    (:func:`batch_cues` computes the same for a whole batch)."""
     flags = _flags(_tokenize(text))
     present = 0
     actors: list[int] = []
@@ -237,6 +238,92 @@ def sentence_cues(text: str) -> list[float]:
     ]
 
 
+def batch_cues(texts: list[str]) -> np.ndarray:
+    """The :data:`CUE_FEATURES` of many sentences at once, an ``(n, len(CUE_NAMES))`` float32 array.
+
+    The same values as :func:`sentence_cues` row by row (``tests/test_speed.py``
+    compares them on the corpus), computed with array operations over all
+    the batch's tokens: a word's flags are looked up once per distinct
+    word, and the windows ("accused X of", "did not blame") are shifted
+    copies of the flag array, cut at sentence boundaries.
+    """
+    import pandas as pd
+
+    n = len(texts)
+    token_lists = [_tokenize(t) for t in texts]
+    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=n)
+    tokens = [tok for toks in token_lists for tok in toks]
+    out = np.zeros((n, len(CUE_NAMES)), dtype=np.float32)
+    out[:, 8] = [any(q in t for q in QUOTE_MARKS) for t in texts]
+    if not tokens:
+        return out
+    sent = np.repeat(np.arange(n), lengths)  # the sentence of each token
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    pos = np.arange(len(tokens)) - starts[sent]  # each token's place in its sentence
+    inverse, uniq = pd.factorize(np.array(tokens, dtype=object))  # each distinct word's number (a hash table: sorting strings is slower)
+    lex = np.array([LEXICON.get(u.lower(), 0) for u in uniq], dtype=np.int64)
+    name = np.array([u[0].isupper() and u.lower() not in NOT_NAMES for u in uniq], dtype=bool)
+    flags = lex[inverse]
+    # A capitalised word inside the sentence is most often a name (as in _flags).
+    flags = np.where((flags == 0) & name[inverse] & (pos > 0), ACTOR, flags)
+
+    def per_sentence(op, values, empty):
+        res = np.full(n, empty, dtype=values.dtype)
+        has = lengths > 0
+        res[has] = op.reduceat(values, starts[has])
+        return res
+
+    def within(mask_flag: int, lo: int, hi: int) -> np.ndarray:
+        """For each token: does a token of the same sentence lo..hi places away (hi included) carry ``mask_flag``?"""
+        hit = np.zeros(len(flags), dtype=bool)
+        carries = (flags & mask_flag) != 0
+        for d in range(lo, hi + 1):
+            if d == 0 or abs(d) >= len(flags):
+                continue
+            other = np.zeros(len(flags), dtype=bool)
+            if d > 0:
+                other[:-d] = carries[d:] & (sent[d:] == sent[:-d])
+            else:
+                other[-d:] = carries[:d] & (sent[:d] == sent[-d:])
+            hit |= other
+        return hit
+
+    present = per_sentence(np.bitwise_or, flags, 0)
+    is_actor, is_blame = (flags & ACTOR) != 0, (flags & BLAME_WORD) != 0
+    big = np.iinfo(np.int64).max
+    first_actor = per_sentence(np.minimum, np.where(is_actor, pos, big), big)
+    last_actor = per_sentence(np.maximum, np.where(is_actor, pos, -1), -1)
+    first_blame = per_sentence(np.minimum, np.where(is_blame, pos, big), big)
+    last_blame = per_sentence(np.maximum, np.where(is_blame, pos, -1), -1)
+    n_actors = per_sentence(np.add, is_actor.astype(np.int64), 0)
+    n_blame = per_sentence(np.add, is_blame.astype(np.int64), 0)
+    between_tok = is_blame & (pos > first_actor[sent]) & (pos < last_actor[sent])
+    accuse_of_tok = ((flags & ACCUSE_VERB) != 0) & within(OF, 1, WINDOW)
+    passive_tok = ((flags & (ACCUSE_VERB | LEGAL_WORD)) != 0) & within(AUX, -2, -1)
+    passive_by_tok = passive_tok & within(BY_WORD, 1, 2 * WINDOW)
+    negated_tok = is_blame & within(NEGATE, -WINDOW, -1)
+    naming_tok = ((flags & NAMING) != 0) & within(CHARGE, 1, WINDOW)
+    any_tok = {name: per_sentence(np.logical_or, tok, False)
+               for name, tok in (("between", between_tok), ("accuse_of", accuse_of_tok), ("passive", passive_tok),
+                                 ("passive_by", passive_by_tok), ("negated", negated_tok), ("naming", naming_tok))}
+    has_actor, has_blame = n_actors > 0, n_blame > 0
+    speech = (present & SPEAK) != 0
+    for j, flag in enumerate((ACCUSE_VERB, ACCUSE_NOUN, DENY, CHARGE, VIOLATE, RESPONSIBLE, LEGAL_WORD)):
+        out[:, j] = (present & flag) != 0
+    out[:, 7] = speech
+    out[:, 9] = (present & NEGATE) != 0
+    out[:, 10] = np.minimum(n_actors, 4) / 4
+    out[:, 11] = np.minimum(n_blame, 3) / 3
+    out[:, 12] = has_actor & has_blame & (first_actor < last_blame)
+    out[:, 13] = has_actor & has_blame & (last_actor > first_blame)
+    out[:, 14] = has_actor & any_tok["between"]
+    for j, key in zip(range(15, 20), ("accuse_of", "passive", "passive_by", "negated", "naming")):
+        out[:, j] = any_tok[key]
+    out[:, 20] = speech & has_blame
+    out[:, 21] = speech & has_blame & has_actor
+    return out
+
+
 class BlameCues(TransformerMixin, BaseEstimator):
     """Sentences -> (n, len(CUE_FEATURES)) float32 cue features; fitting learns nothing."""
 
@@ -246,8 +333,7 @@ class BlameCues(TransformerMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         if isinstance(X, str):
             raise TypeError("BlameCues.transform expects a list of sentences, not one string")
-        rows = [sentence_cues(str(t)) for t in X]
-        return np.array(rows, dtype=np.float32).reshape(len(rows), len(CUE_NAMES))
+        return batch_cues([str(t) for t in X])
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.array(CUE_NAMES, dtype=object)

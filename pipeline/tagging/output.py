@@ -24,6 +24,8 @@ PROVENANCE = ("title", "date", "outlet", "url", "source")
 # U+202E in a file name shows "evil\u202etxt.exe" as "evilexe.txt".
 _BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
 _VISIBLE = {c: v for c, v in CONTROL_PICTURES.items() if c not in (9, 10)} | {c: 0xFFFD for c in (*range(0x80, 0xA0), *_BIDI)}
+# The same characters as an RE2 class, made from the table so the two never disagree.
+_VISIBLE_CLASS = "[" + "".join(f"\\x{{{c:x}}}" for c in sorted(_VISIBLE)) + "]"
 
 
 def output_columns(labels=LABELS) -> list[str]:
@@ -35,12 +37,36 @@ def output_columns(labels=LABELS) -> list[str]:
 # Writing
 # --------------------------------------------------------------------------
 def conform(df, columns: list[str]):
-    """The frame in the run's output schema, with control characters made visible."""
+    """The frame in the run's output schema, with control characters made visible.
+
+    Cells are looked at a column at a time (one Arrow regex match over the
+    column finds the rare cells with a control character); only those are
+    rewritten, cell by cell.
+    """
     out = df.reindex(columns=columns)
     for c in out.columns:
         if out[c].dtype.kind == "O":  # object and pandas string columns
-            out[c] = out[c].map(visible)
+            hit = _with_controls(out[c])
+            if hit is None:
+                out[c] = out[c].map(visible)
+            elif hit.any():
+                col = out[c].copy()
+                col[hit] = col[hit].map(visible)
+                out[c] = col
     return out
+
+
+def _with_controls(col):
+    """Which cells of a text column hold a character :func:`visible` replaces (a boolean array),
+    or None when the column holds something other than text and missing values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return pc.fill_null(pc.match_substring_regex(arr, _VISIBLE_CLASS), False).to_numpy(zero_copy_only=False)
 
 
 def visible(v):
