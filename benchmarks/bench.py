@@ -345,13 +345,14 @@ def training_runs(gold, features: str, C: float, sizes, deadline: float, tmp: Pa
 
 
 def quality(labels: Path, corpus: Path, model: dict, peer_model: Path | None) -> tuple[dict, object]:
-    """Held-out macro-F1 of the project's model and (trained here) of the peer; also the training gold."""
-    from pipeline.labels.heldout import heldout_gold
+    """Held-out macro-F1 of the project's model and (trained here) of the peer, on the held-out articles the model
+    never trained on (its card says which); also the training gold."""
+    from pipeline.labels.heldout import untrained_heldout
     from pipeline.metrics import scores
     from pipeline.model.selection import apply_thresholds, predict_proba, training_data
 
     project = Project(corpus=corpus, labels=labels)
-    held = heldout_gold(project)
+    held, _ = untrained_heldout(project, model["card"])
     Y = held[list(LABELS)].to_numpy(dtype=int)
     P = predict_proba(model["pipeline"], held["text"].tolist())
     out = {"heldout": {"articles": int(held["article_id"].nunique()), "sentences": len(held)},

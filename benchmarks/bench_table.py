@@ -115,7 +115,7 @@ def render(res: dict, before: dict | None = None) -> str:
                      "limit it beyond a few dozen workers).")
     q = res["quality"]
     peer = f", the peer {q['peer']['macro_f1']:.3f} (fastText trained in {q['peer_train_seconds']} s on the same {q['peer_train_sentences']:,} training sentences)" if "peer" in q else ""
-    lines.append(f"Held-out macro-F1 ({q['heldout']['sentences']:,} sentences of {q['heldout']['articles']} articles): "
+    lines.append(f"Held-out macro-F1 (the {q['heldout']['articles']} held-out articles the model never trained on, {q['heldout']['sentences']:,} sentences): "
                  f"the project's model {q['project']['macro_f1']:.3f}{peer}.")
     t = res["training"]
     fits = "; ".join(f"{f['sentences']:,} -> {f['fit_seconds']} s ({f['peak_rss_mib']:,} MiB)" if f["fit_seconds"] is not None

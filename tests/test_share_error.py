@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from test_trends import art, row, tags_table
 
-from pipeline.analysis.share_error import (HeldoutTags, _quapy, adopted_corrections, corrected_share, tagging_model,
-                                           untrained_heldout)
+from pipeline.analysis.share_error import HeldoutTags, _quapy, adopted_corrections, corrected_share, tagging_model
+from pipeline.labels.heldout import untrained_heldout
 from pipeline.analysis.trends import ALL, trends
 from pipeline.cli import main
 from pipeline.errors import LabelError

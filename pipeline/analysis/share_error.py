@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.analysis.periods import PERIODS, period_name, period_start
-from pipeline.errors import LabelError, PipelineError
-from pipeline.labels.heldout import METHODS, heldout_gold, heldout_methods
+from pipeline.errors import PipelineError
+from pipeline.labels.heldout import untrained_heldout
 from pipeline.metrics import N_BOOT, article_bootstrap, ci95, error_interval, error_rates, with_error
 from pipeline.project import Project
 from pipeline.records import LABELS, SEED
@@ -92,33 +91,6 @@ class ShareError:
     cells: list[PeriodShares]
     labels: dict[str, LabelShareError]
     overall: dict[str, float] = field(default_factory=dict)  # MAE over labels and periods, per estimate
-
-
-def untrained_heldout(project: Project, card: dict, parts: tuple[str, ...] | None = None):
-    """(held-out gold frame, note): the held-out articles the model of ``card`` never trained on.
-
-    ``parts`` (how articles joined the set) chooses them by hand; else the card's own list, else the parts whose
-    articles add up to the number the card records.  Raises a LabelError when none of these tells.
-    """
-    gold = heldout_gold(project)
-    method = gold["article_id"].map(heldout_methods(project.labels))
-    held = card.get("heldout") or {}
-    if parts:
-        if unknown := sorted(set(parts) - set(METHODS)):
-            raise LabelError(f"unknown held-out part(s) {', '.join(unknown)}; the parts are {', '.join(METHODS)}")
-        return gold[method.isin(parts).to_numpy()].reset_index(drop=True), f"the held-out part(s) {', '.join(parts)} (as asked)"
-    if ids := held.get("article_ids"):
-        return gold[gold["article_id"].isin(ids).to_numpy()].reset_index(drop=True), "the held-out articles its card lists"
-    per_part = gold.groupby(method.to_numpy())["article_id"].nunique()
-    fits = [c for k in range(1, len(per_part) + 1) for c in combinations(sorted(per_part.index), k)
-            if per_part[list(c)].sum() == held.get("articles")]
-    if len(fits) != 1:
-        raise LabelError(f"model {card.get('model_id')}: its card does not list the held-out articles it was kept from, and "
-                         f"{'several sets' if fits else 'no set'} of held-out parts add up to its {held.get('articles')} articles; "
-                         "say which with --parts (e.g. --parts stratified,hand-picked)", project.labels / "heldout.csv")
-    return (gold[method.isin(fits[0]).to_numpy()].reset_index(drop=True),
-            f"the held-out parts {', '.join(fits[0])}: its card lists no article ids, and these parts hold its "
-            f"{held['articles']} held-out articles")
 
 
 def heldout_tags(project: Project, model: str | Path | None = None, parts: tuple[str, ...] | None = None,

@@ -13,6 +13,7 @@ set and changes its version.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -278,3 +279,30 @@ def read_heldout(path: str | Path, labels: tuple[str, ...] = LABELS):
     if df.empty:
         raise LabelError("no non-junk labelled sentences to evaluate on", path)
     return df.reset_index(drop=True), dropped
+
+
+def untrained_heldout(project: Project, card: dict, parts: tuple[str, ...] | None = None):
+    """(held-out gold frame, note): the held-out articles the model of ``card`` never trained on.
+
+    ``parts`` (how articles joined the set) chooses them by hand; else the card's own list, else the parts whose
+    articles add up to the number the card records.  Raises a LabelError when none of these tells.
+    """
+    gold = heldout_gold(project)
+    method = gold["article_id"].map(heldout_methods(project.labels))
+    held = card.get("heldout") or {}
+    if parts:
+        if unknown := sorted(set(parts) - set(METHODS)):
+            raise LabelError(f"unknown held-out part(s) {', '.join(unknown)}; the parts are {', '.join(METHODS)}")
+        return gold[method.isin(parts).to_numpy()].reset_index(drop=True), f"the held-out part(s) {', '.join(parts)} (as asked)"
+    if ids := held.get("article_ids"):
+        return gold[gold["article_id"].isin(ids).to_numpy()].reset_index(drop=True), "the held-out articles its card lists"
+    per_part = gold.groupby(method.to_numpy())["article_id"].nunique()
+    fits = [c for k in range(1, len(per_part) + 1) for c in combinations(sorted(per_part.index), k)
+            if per_part[list(c)].sum() == held.get("articles")]
+    if len(fits) != 1:
+        raise LabelError(f"model {card.get('model_id')}: its card does not list the held-out articles it was kept from, and "
+                         f"{'several sets' if fits else 'no set'} of held-out parts add up to its {held.get('articles')} articles; "
+                         "say which with --parts (e.g. --parts stratified,hand-picked)", project.labels / "heldout.csv")
+    return (gold[method.isin(fits[0]).to_numpy()].reset_index(drop=True),
+            f"the held-out parts {', '.join(fits[0])}: its card lists no article ids, and these parts hold its "
+            f"{held['articles']} held-out articles")
