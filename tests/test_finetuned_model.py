@@ -83,7 +83,7 @@ def test_committed_model_loads_and_tags(folder):
     model = load_model(folder)
     card = model["card"]
     assert card["parameters"]["encoder"]["file"] == "encoder.onnx" and (folder / "encoder.onnx").stat().st_size < 30e6
-    out = tag_frame(model, pd.DataFrame({"text": PROBES}))
+    out = tag_frame(model, pd.DataFrame({"text": PROBES, "article_id": "probe"}))
     assert out[[f"p_{lab}" for lab in LABELS]].to_numpy().shape == (4, 4)
     # one plain sentence per label: a fine-tuned model that misses these is broken, not weak
     for i, lab in enumerate(LABELS):
