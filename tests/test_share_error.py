@@ -103,8 +103,8 @@ def test_a_correction_only_for_the_labels_it_was_adopted_for(tmp_path, capsys):
 # --------------------------------------------------------------------------
 # Which held-out articles a model never trained on (the shipped labels)
 # --------------------------------------------------------------------------
-def test_untrained_heldout_follows_the_card():
-    project = Project()
+def test_untrained_heldout_follows_the_card(project_corpus):
+    project = Project(corpus=project_corpus["root"])
     df, note = untrained_heldout(project, {"model_id": "x", "heldout": {"articles": 26}})
     assert df["article_id"].nunique() == 26 and "hand-picked, stratified" in note
     some = sorted(set(df["article_id"]))[:3]
@@ -128,21 +128,23 @@ def test_quapy_adjusted_count_by_hand():
 # --------------------------------------------------------------------------
 # talks share-error on the shipped held-out set and current model
 # --------------------------------------------------------------------------
-def test_share_error_against_hand_labels(tmp_path, capsys):
+def test_share_error_against_hand_labels(tmp_path, capsys, project_corpus):
     import pandas as pd
 
     from pipeline.corpus.store import load_articles
     from pipeline.labels.heldout import heldout_gold, heldout_methods
 
     out = tmp_path / "share-error.json"
-    assert main(["share-error", "--n-boot", "3", "--out", str(out)]) == 0
+    root = str(project_corpus["root"])
+    assert main(["share-error", "--n-boot", "3", "--root", root, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "cues-5dcf298875 on 26 held-out articles" in printed
     res = json.loads(out.read_text())
     # the hand-labelled share of a month, counted here from the gold and the articles' dates
-    gold = heldout_gold(Project())
-    gold = gold[gold["article_id"].map(heldout_methods(Project().labels)).isin(["stratified", "hand-picked"]).to_numpy()]
-    dates = {a.article_id: str(a.date or "")[:7] for a in load_articles(Project().corpus)}
+    project = Project(corpus=project_corpus["root"])
+    gold = heldout_gold(project)
+    gold = gold[gold["article_id"].map(heldout_methods(project.labels)).isin(["stratified", "hand-picked"]).to_numpy()]
+    dates = {a.article_id: str(a.date or "")[:7] for a in load_articles(project.corpus)}
     feb = gold[gold["article_id"].map(dates) == "2016-02"]
     cell = next(c for c in res["cells"] if c["period"] == "2016-02" and c["label"] == "blame")
     assert cell["gold"] == round(feb["blame"].mean(), 4) and cell["sentences"] == len(feb)
@@ -150,5 +152,5 @@ def test_share_error_against_hand_labels(tmp_path, capsys):
         mine = [c for c in res["cells"] if c["label"] == lab]
         assert e["mae"]["raw"] == pytest.approx(np.mean([abs(c["raw"] - c["gold"]) for c in mine]), abs=1e-3)
         assert e["adopted"] is None or e["difference"][e["adopted"]][2] < 0  # only what beats raw in 97.5% of resamples
-    assert main(["share-error", "--n-boot", "0"]) == 1 and "--n-boot must be 1 or more" in capsys.readouterr().err
-    assert main(["share-error", "--parts", "newest"]) == 1 and "unknown held-out part" in capsys.readouterr().err
+    assert main(["share-error", "--n-boot", "0", "--root", root]) == 1 and "--n-boot must be 1 or more" in capsys.readouterr().err
+    assert main(["share-error", "--parts", "newest", "--root", root]) == 1 and "unknown held-out part" in capsys.readouterr().err
