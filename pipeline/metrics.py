@@ -230,8 +230,6 @@ def metric_block(Y, Yhat, groups, labels: tuple[str, ...] = LABELS, n_boot: int 
     }
 
 
-
-
 def error_rates(Y, Yhat, groups, n_boot: int = N_BOOT, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per label, the share of tagged sentences that are truly positive (precision) and of untagged ones that are
     (the false omission rate): ``(ppv, for_, ppv_b, for_b)``, the points of shape (labels,) and the article

@@ -18,6 +18,10 @@ SEED = 13  # every seeded draw of the project: folds, bootstrap, classifiers
 # U+241B, DEL -> U+2421), for str.translate: text that reaches a screen or an
 # output shows them instead of acting on them (ESC starts terminal sequences).
 CONTROL_PICTURES: dict[int, int] = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421}
+# C1 controls, and the bidirectional embeddings, overrides and isolates (U+202E shows "evil\u202etxt.exe" as
+# "evilexe.txt"): shown as U+FFFD wherever text reaches a screen or an output.
+C1_CONTROLS = tuple(range(0x80, 0xA0))
+BIDI_CONTROLS = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
 
 
 @dataclass(frozen=True)

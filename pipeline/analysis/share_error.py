@@ -8,7 +8,7 @@ that add up to that number.  Each period's shares are compared with the hand-lab
 
 * ``raw``: the share the model tags (classify and count);
 * ``rates``: the share implied by the tags and the error rates of the other periods' articles (tagged x precision
-  + untagged x false omission rate): the centre of the error-aware interval of ``talks trends``;
+  + untagged x false omission rate): one end of the error-aware interval of ``talks trends`` reaches towards it;
 * ``acc`` and ``pacc``: QuaPy's adjusted classify-and-count and its probabilistic variant, fitted on the other
   periods' articles.
 
@@ -223,10 +223,9 @@ def share_error(project: Project, model: str | Path | None = None, by: str = "mo
     cells, point = [], {}
     for name in names:
         inside, outside = np.flatnonzero(period == name), dated[period[dated] != name]
-        for j, lab in enumerate(ht.labels):
-            est = _estimates(ht, inside, outside, j)
-            point[(name, lab)] = est
-            cells.append(_cell(ht, name, lab, j, inside, outside, est, seed))
+        ests = [_estimates(ht, inside, outside, j) for j in range(len(ht.labels))]
+        point.update({(name, lab): est for lab, est in zip(ht.labels, ests)})
+        cells += _period_cells(ht, name, inside, outside, ests, seed)
     boot = _resampled_errors(ht, period, names, dated, n_boot, seed)
     labels, overall = {}, {}
     for j, lab in enumerate(ht.labels):
@@ -244,20 +243,21 @@ def share_error(project: Project, model: str | Path | None = None, by: str = "mo
                       undated_articles=undated, n_boot=n_boot, cells=cells, labels=labels, overall=overall)
 
 
-def _cell(ht: HeldoutTags, name: str, lab: str, j: int, inside, outside, est: dict, seed: int) -> PeriodShares:
-    """One period and label: the estimates, and the raw share's intervals without and with the error rates
+def _period_cells(ht: HeldoutTags, name: str, inside, outside, ests: list[dict], seed: int) -> list[PeriodShares]:
+    """One period, a cell per label: the estimates, and the raw share's intervals without and with the error rates
     (the period's articles and the other periods' resampled independently, as ``talks trends`` does)."""
     ids = ht.article_ids[inside]
     arts, W = article_bootstrap(ids, N_BOOT, seed)
     _, codes = np.unique(ids, return_inverse=True)
     n = np.bincount(codes, minlength=len(arts)).astype(float)
-    t = np.bincount(codes, weights=ht.Yhat[inside, j], minlength=len(arts))
-    share_b = (W @ t) / (W @ n)
-    _, _, ppv_b, for_b = error_rates(ht.Y[outside][:, [j]], ht.Yhat[outside][:, [j]], ht.article_ids[outside],
-                                     N_BOOT, seed + 1)
-    return PeriodShares(period=name, label=lab, articles=len(arts), sentences=int(len(inside)),
-                        **{k: round(v, 4) for k, v in est.items()},
-                        ci=[round(v, 4) for v in ci95(share_b)], ci_error=[round(v, 4) for v in error_interval(share_b, ppv_b[:, 0], for_b[:, 0])])
+    _, _, ppv_b, for_b = error_rates(ht.Y[outside], ht.Yhat[outside], ht.article_ids[outside], N_BOOT, seed + 1)
+    cells = []
+    for j, (lab, est) in enumerate(zip(ht.labels, ests)):
+        share_b = (W @ np.bincount(codes, weights=ht.Yhat[inside, j], minlength=len(arts))) / (W @ n)
+        cells.append(PeriodShares(period=name, label=lab, articles=len(arts), sentences=int(len(inside)),
+                                  **{k: round(v, 4) for k, v in est.items()}, ci=[round(v, 4) for v in ci95(share_b)],
+                                  ci_error=[round(v, 4) for v in error_interval(share_b, ppv_b[:, j], for_b[:, j])]))
+    return cells
 
 
 def _resampled_errors(ht: HeldoutTags, period, names, dated, n_boot: int, seed: int) -> dict[str, np.ndarray]:

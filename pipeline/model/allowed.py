@@ -19,6 +19,7 @@ anything else (a folder to read the encoder from) would be used as it is.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Callable
@@ -90,6 +91,7 @@ _DF = Rule(lambda v: (_is_int(v) and 1 <= v <= 100_000) or (isinstance(v, float)
            "an integer from 1 to 100000 or a fraction from 0 to 1")
 
 
+@functools.cache
 def _rules() -> dict[str, dict[str, Rule]]:
     from pipeline.model.embed import BACKENDS
     from pipeline.model.wordvec import VECTORS_FILE
@@ -164,9 +166,6 @@ STATE: dict[str, dict[str, Rule]] = {
 }
 STRICT = ("pipeline.model.embed.SentenceEncoder", "pipeline.model.cues.BlameCues", "pipeline.model.wordvec.StaticVectors")
 
-_RULES: dict[str, dict[str, Rule]] = {}
-
-
 def check_values(pipeline, path: str | Path, fix: str) -> None:
     """ModelError naming the first object in ``pipeline`` with a value the project never writes.
 
@@ -174,8 +173,6 @@ def check_values(pipeline, path: str | Path, fix: str) -> None:
     classifier's estimators, fitted attributes) once; returns nothing when all
     of them hold allowed values.
     """
-    if not _RULES:
-        _RULES.update(_rules())
     seen: set[int] = set()
     todo: list[tuple[object, bool]] = [(pipeline, True)]
     while todo:
@@ -197,7 +194,7 @@ def check_values(pipeline, path: str | Path, fix: str) -> None:
 def _check_object(obj, path: str | Path, fix: str, fitted_expected: bool) -> None:
     cls = type(obj)
     name = f"{cls.__module__}.{cls.__name__}"
-    rules = _RULES.get(name)
+    rules = _rules().get(name)
     if rules is None:  # artefact's type check keeps other classes out; an object of one here is a bug of ours
         raise ModelError(f"model file holds a {name}, which has no allowed values in pipeline/model/allowed.py; {fix}", path)
     state = vars(obj)

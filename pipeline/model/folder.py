@@ -14,13 +14,13 @@ import numpy as np
 from pipeline.errors import ModelError
 from pipeline.metrics import Metrics
 from pipeline.model.artefact import FORMAT, LEGACY_FILE, MODEL_FILE, SCHEMA_VERSION
-from pipeline.records import CONTROL_PICTURES, LABELS
+from pipeline.records import BIDI_CONTROLS, C1_CONTROLS, CONTROL_PICTURES, LABELS
 from pipeline.store import atomic_write_text, sha256_file
 
 # What a card or folder name must not send to a terminal: C0 controls and DEL
 # (ESC starts escape sequences) as their control pictures, C1 controls and
 # the bidirectional overrides (which make one name read as another) as U+FFFD.
-_SHOWN = {**CONTROL_PICTURES, **{c: 0xFFFD for c in (*range(0x80, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}}
+_SHOWN = {**CONTROL_PICTURES, **{c: 0xFFFD for c in (*C1_CONTROLS, 0x200E, 0x200F, *BIDI_CONTROLS)}}
 # The card fields code reads, and the JSON types each must have when present.
 _CARD_TYPES: dict[tuple[str, ...], tuple[type, ...]] = {
     ("schema",): (int,), ("model_id",): (str,), ("created",): (str,), ("labels",): (list,), ("thresholds",): (dict,),

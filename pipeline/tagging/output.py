@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.errors import PipelineError
-from pipeline.records import CONTROL_PICTURES, LABELS
+from pipeline.records import BIDI_CONTROLS, C1_CONTROLS, CONTROL_PICTURES, LABELS
 from pipeline.store import neutralise_formulas, write_frame
 
 ID_COLUMNS = ("article_id", "sentence_id", "position", "text")
@@ -19,11 +19,8 @@ PROVENANCE = ("title", "date", "outlet", "url", "source")
 
 # C0 controls but tab and newline (NUL, CR, ESC, which starts terminal escape
 # sequences), DEL and the C1 controls: shown as Unicode control pictures
-# (NUL -> U+2400, ESC -> U+241B, DEL -> U+2421), C1 as U+FFFD.  So are the
-# bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069):
-# U+202E in a file name shows "evil\u202etxt.exe" as "evilexe.txt".
-_BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
-_VISIBLE = {c: v for c, v in CONTROL_PICTURES.items() if c not in (9, 10)} | {c: 0xFFFD for c in (*range(0x80, 0xA0), *_BIDI)}
+# (NUL -> U+2400, ESC -> U+241B, DEL -> U+2421), C1 and bidi controls as U+FFFD.
+_VISIBLE = {c: v for c, v in CONTROL_PICTURES.items() if c not in (9, 10)} | {c: 0xFFFD for c in (*C1_CONTROLS, *BIDI_CONTROLS)}
 # The same characters as an RE2 class, made from the table so the two never disagree.
 _VISIBLE_CLASS = "[" + "".join(f"\\x{{{c:x}}}" for c in sorted(_VISIBLE)) + "]"
 
