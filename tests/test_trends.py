@@ -14,7 +14,7 @@ from pipeline.errors import PipelineError
 from pipeline.records import LABELS
 from pipeline.analysis.periods import period_name
 from pipeline.analysis.trends import ALL, MIN_ARTICLES, MIN_OUTLET_ARTICLES, OTHER, load_tags, trends
-from pipeline.model.relevance import is_on_topic
+from pipeline.model.relevance import article_topic, is_on_topic, on_topic_rows
 
 
 def tags_table(articles: list[dict]) -> pd.DataFrame:
@@ -359,3 +359,18 @@ def test_every_tag_row_carries_its_articles_on_topic_flag(trained_project, tmp_p
     rows, s = pd.read_parquet(out), pd.read_csv(summ).set_index("article_id")
     assert rows["on_topic"].dtype == bool and set(s["on_topic"]) == {True, False}
     assert (rows["on_topic"] == rows["article_id"].map(s["on_topic"])).all()
+
+
+def test_article_topic_counts_each_articles_own_rows():
+    # Rows of two articles, one Syria sentence in each; "b" sorts after "a" though it comes first.
+    df = pd.DataFrame({"article_id": ["b", "b", "a", "a", "a", "a"],
+                       "text": ["Assad spoke.", "Rain.", "In Aleppo, shelling.", "Sun.", "Wind.", "Snow."],
+                       "diplomacy": [1, 0, 0, 0, 0, 0], "violence": [0, 0, 1, 0, 0, 0], "humanitarian": [0] * 6, "blame": [0] * 6})
+    topic = article_topic(df)
+    assert list(topic.index) == ["a", "b"]
+    assert topic.loc["a", "relevance"] == 0.25 and topic.loc["b", "relevance"] == 0.5
+    assert topic.loc["a", "syria_share"] == 0.25 and topic.loc["a", "syria_sentences"] == 1
+    assert topic["on_topic"].tolist() == [True, True] and topic["syria_coverage"].tolist() == [True, True]
+    df.loc[2, "violence"] = 0  # "a" now has no labelled sentence: off topic, still Syria coverage
+    assert on_topic_rows(df).tolist() == [True, True, False, False, False, False]
+    assert article_topic(df)["syria_coverage"].tolist() == [True, True]

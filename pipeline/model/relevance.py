@@ -41,16 +41,31 @@ SYRIA_COVERAGE = 1
 def article_topic(df, labels=LABELS):
     """Per article of a table of tagged sentences (``article_id``, ``text``, 0/1 label columns):
     ``relevance``, ``syria_share``, ``syria_sentences``, ``on_topic`` and ``syria_coverage``
-    (on topic, or names Syria in at least :data:`SYRIA_COVERAGE` sentence), indexed by article id."""
+    (on topic, or names Syria in at least :data:`SYRIA_COVERAGE` sentence), indexed by article id (sorted)."""
+    return _per_article(df, labels)[0]
+
+
+def on_topic_rows(df, labels=LABELS) -> np.ndarray:
+    """Per sentence of ``df``: the on-topic flag of its article (as :func:`article_topic` gives it)."""
+    topic, rows = _per_article(df, labels)
+    return topic["on_topic"].to_numpy(dtype=bool)[rows]
+
+
+def _per_article(df, labels):
+    # np.unique and bincount, not a pandas groupby: tagging calls this once per chunk of files, where the
+    # groupby's fixed cost was most of the flag's time.
     import pandas as pd
 
     labelled, syria = sentence_flags(df, labels)
-    per = pd.DataFrame({"article_id": df["article_id"].to_numpy(), "labelled": labelled, "syria": syria})
-    out = per.groupby("article_id", sort=True).agg(relevance=("labelled", "mean"), syria_share=("syria", "mean"),
-                                                   syria_sentences=("syria", "sum"))
+    ids, rows = np.unique(df["article_id"].to_numpy(dtype=object).astype(str), return_inverse=True)
+    n = np.bincount(rows, minlength=len(ids))
+    out = pd.DataFrame({"relevance": np.bincount(rows, weights=labelled, minlength=len(ids)) / np.maximum(n, 1),
+                        "syria_share": np.bincount(rows, weights=syria, minlength=len(ids)) / np.maximum(n, 1),
+                        "syria_sentences": np.bincount(rows, weights=syria, minlength=len(ids)).astype(np.int64)},
+                       index=pd.Index(ids, name="article_id"))
     out["on_topic"] = is_on_topic(out["relevance"], out["syria_share"])
     out["syria_coverage"] = out["on_topic"] | (out["syria_sentences"] >= SYRIA_COVERAGE)
-    return out
+    return out, rows
 
 
 def is_on_topic(relevance, syria_share):

@@ -56,14 +56,22 @@ def conform(df, columns: list[str]):
 def _with_controls(col):
     """Which cells of a text column hold a character :func:`visible` replaces (a boolean array),
     or None when the column holds something other than text and missing values."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    try:
-        arr = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    arr = _text_column(col)
+    if arr is None:
         return None
     return pc.fill_null(pc.match_substring_regex(arr, _VISIBLE_CLASS), False).to_numpy(zero_copy_only=False)
+
+
+def _text_column(col):
+    """The column as an Arrow string array when every cell is text or missing, else None."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
 
 
 def visible(v):
@@ -104,7 +112,8 @@ class Writer:
 
         df = df.copy()
         for field in self.schema:
-            if field.type == pa.string():  # missing stays missing, anything else becomes its text
+            if field.type == pa.string() and _text_column(df[field.name]) is None:
+                # missing stays missing, anything else becomes its text (cell by cell: only where not all text)
                 df[field.name] = df[field.name].map(str).where(df[field.name].notna(), None)
         try:
             table = pa.Table.from_pandas(df, schema=self.schema, preserve_index=False)

@@ -43,7 +43,7 @@ import numpy as np
 from pipeline.errors import PipelineError
 from pipeline.records import sentence_ids_for
 from pipeline.store import TABLE_FORMATS, atomic_open, neutralise_formulas, open_args, table_format, write_frame
-from pipeline.model.relevance import article_topic
+from pipeline.model.relevance import on_topic_rows
 from pipeline.tagging.output import ID_COLUMNS, PROVENANCE, SummaryAccumulator, Writer, conform, output_columns, visible
 from pipeline.model.selection import apply_thresholds, predict_proba
 from pipeline.model.loading import load_model
@@ -147,7 +147,7 @@ def tag_frame(model: dict, df):
     else:
         out["blame_ties"] = ""
     # The summary's flag on every row, so sentences of on-topic articles are one filter away (no join).
-    out["on_topic"] = out["article_id"].map(article_topic(out, labels)["on_topic"]).astype(bool) if len(out) else False
+    out["on_topic"] = on_topic_rows(out, labels) if len(out) else False
     out["model_id"] = tag_model_id(model)
     return out
 
