@@ -105,13 +105,16 @@ FLAT = 1.10
 STAGES = {
     "reading/cleaning": ("/pipeline/corpus/ingest.py", "/pipeline/corpus/discover.py", "/pipeline/corpus/readers.py",
                          "/pipeline/corpus/metadata.py", "/pipeline/corpus/boilerplate.py", "/trafilatura/", "/lxml/",
-                         "/lxml_html_clean/", "/yaml/", "/justext/", "/htmldate/", "/courlan/", "/charset_normalizer/"),
+                         "/lxml_html_clean/", "/resiliparse/", "/yaml/", "/justext/", "/htmldate/", "/courlan/", "/charset_normalizer/"),
     "splitting": ("/pipeline/corpus/split.py", "/nltk/"),
     "vectorising": ("/sklearn/feature_extraction/", "/pipeline/model/cues.py", "/pipeline/model/wordvec.py", "/pipeline/model/embed.py"),
     "predicting": ("/sklearn/linear_model/", "/sklearn/multiclass.py", "/sklearn/svm/"),
     "pandas/writing": ("/pandas/", "/pyarrow/", "/pipeline/store.py"),
 }
 START_UP = "start-up (imports, model load)"
+# Like start-up, by any frame on the stack: the tie extractor's own vectoriser and classifier count as ties.
+TIES = "blame ties"
+TIE_FILES = ("/pipeline/model/ties.py",)
 OTHER = "other"
 
 
@@ -268,6 +271,8 @@ def stage_of(leaf) -> str:
         frame = frame.parent
     if any((f.file_path or "").startswith("<frozen importlib") or f.function == "load_model" for f in chain):
         return START_UP
+    if any(any(p in (f.file_path or "") for p in TIE_FILES) for f in chain):
+        return TIES
     for f in chain:
         path = f.file_path or ""
         for stage, parts in STAGES.items():
@@ -298,8 +303,8 @@ def profile_run(folder: dict, tmp: Path, model_args: list, code: Path = REPO) ->
     work = total - seconds[START_UP]
     return {"files": folder["files"], "mb": round(folder["bytes"] / 1e6, 2), "seconds": m["seconds"],
             "profiled_seconds": round(total, 2), "start_up_seconds": round(seconds[START_UP], 2),
-            "shares": {s: round(seconds[s] / total, 3) for s in [*STAGES, START_UP, OTHER]},
-            "work_shares": {s: round(seconds[s] / work, 3) for s in [*STAGES, OTHER]}}
+            "shares": {s: round(seconds[s] / total, 3) for s in [*STAGES, TIES, START_UP, OTHER]},
+            "work_shares": {s: round(seconds[s] / work, 3) for s in [*STAGES, TIES, OTHER]}}
 
 
 def sized(texts: list[str], Y: np.ndarray, n: int, seed: int = SEED) -> tuple[list[str], np.ndarray]:

@@ -98,7 +98,7 @@ def test_peer_run_and_quality(result):
 @pytest.mark.skipif(not HAS_PROFILER, reason="the profile needs pyinstrument (installed by `make test-bench` and `make bench`)")
 def test_profile_shares(result):
     shares, work = result["profile"]["shares"], result["profile"]["work_shares"]
-    assert set(shares) == {*bench.STAGES, bench.START_UP, bench.OTHER} and set(work) == {*bench.STAGES, bench.OTHER}
+    assert set(shares) == {*bench.STAGES, bench.TIES, bench.START_UP, bench.OTHER} and set(work) == {*bench.STAGES, bench.TIES, bench.OTHER}
     assert sum(shares.values()) == pytest.approx(1, abs=0.01) and sum(work.values()) == pytest.approx(1, abs=0.01)
     assert shares[bench.START_UP] > 0.5  # three tiny articles: nearly all of it is imports and the model load
     assert work["reading/cleaning"] > 0
@@ -159,3 +159,21 @@ def test_speed_block_is_the_committed_bench_json():
     assert block == bench_table.render(res, before)
     run = res["runs"]["tag_jobs1"]
     assert f"| {run['sentences_per_s']:,} |" in block  # the figure a reader quotes is the JSON's
+
+
+def test_profile_stages_by_the_frames_on_the_stack():
+    from types import SimpleNamespace
+
+    def stack(*frames):  # outermost first; returns the leaf
+        parent = None
+        for path, function in frames:
+            parent = SimpleNamespace(file_path=path, function=function, parent=parent)
+        return parent
+
+    tag = ("/x/pipeline/tagging/tag.py", "tag_frame")
+    tfidf = ("/x/sklearn/feature_extraction/text.py", "transform")
+    assert bench.stage_of(stack(tag, ("/x/pipeline/model/selection.py", "predict_proba"), tfidf)) == "vectorising"
+    assert bench.stage_of(stack(tag, ("/x/pipeline/model/ties.py", "extract"), tfidf)) == bench.TIES
+    assert bench.stage_of(stack(("/x/pipeline/model/loading.py", "load_model"), ("/x/pipeline/model/ties.py", "x"))) == bench.START_UP
+    assert bench.stage_of(stack(tag, ("/x/pipeline/corpus/readers.py", "_html_paragraphs"), ("/x/resiliparse/extract.py", "f"))) == "reading/cleaning"
+    assert bench.stage_of(stack(tag, ("/x/json/decoder.py", "decode"))) == bench.OTHER
