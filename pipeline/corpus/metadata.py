@@ -130,10 +130,10 @@ def date_in(paragraphs: list[str]) -> str | None:
 
 @dataclass(frozen=True)
 class Dateline:
-    """A dateline opening a paragraph: ``paragraph[:end]`` is the dateline, ``paragraph[end:]`` the text."""
+    """A dateline opening a paragraph: ``paragraph[:end]`` is the dateline (and the space after it), the rest the
+    text; ``agency`` is the one it names in parentheses ("GENEVA (AFP) -")."""
 
     end: int
-    places: str
     agency: str | None = None
 
 
@@ -156,8 +156,7 @@ _BARE = re.compile(rf"(?P<places>{_PLACES}(?:, {_CAPS_WORD}(?: {_CAPS_WORD}){{0,
 # With no space at all: "WASHINGTONThe Supreme Court ..." (the last capital starts the text).
 _GLUED = re.compile(r"(?P<places>[A-Z]{3,30}(?:[ /][A-Z]{2,30}){0,7})(?=[A-Z][a-z]+\b)")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]*[A-Z0-9]\b")
-# "U.S.", "U.N.", and two-letter words ("LG", "LA", "EU"): the text's initialisms, never a place ending a dateline.
-_DOTTED = re.compile(r"^(?:[A-Z]\.){2,}$")
+_DOTTED = re.compile(r"^(?:[A-Z]\.){2,}$")  # "U.S.", "U.N."
 # A sentence has a lower-case word of some length early on; a title-case headline
 # ("NYPD Has Used Stingrays More Than 1,000 Times") has none but short function words.
 _LOWER_WORD = re.compile(r"^[a-z][a-z'’-]{3,}")
@@ -190,21 +189,27 @@ def find_dateline(paragraph: str, elsewhere: str = "") -> Dateline | None:
     words = rest.split()
     if len(words) < MIN_TEXT_WORDS or not any(_LOWER_WORD.match(w) for w in words[:HEADLINE_WORDS]):
         return None
-    places = paragraph[: min(end, m.end("places"))].strip(" ,/")
-    return Dateline(end=len(paragraph) - len(rest), places=places, agency=m.groupdict().get("agency"))
+    return Dateline(end=len(paragraph) - len(rest), agency=m.groupdict().get("agency"))
 
 
 def _trim_acronyms(paragraph: str, m: re.Match, elsewhere: str) -> int | None:
-    """Where a bare dateline ends once the text's own acronyms are given back; None when nothing is left."""
+    """Where a bare dateline ends once the text's own acronyms are given back; None when nothing is left.
+
+    Its last words are the text's when the article writes them in capitals
+    elsewhere ("LONDON ARM Holdings", with "ARM" in the headline), when they
+    are initialisms ("U.S.") or two letters ("SEOUL LG Electronics", "LA
+    Times"): no place ends a dateline that way.  A word after a comma is the
+    region ("PARIS, Calif.") and stays.
+    """
     head = paragraph[: m.end("places")]
-    words = list(re.finditer(r"[^\s/,]+", head))
     known = set(_ACRONYM.findall(elsewhere + " " + paragraph[m.end("places"):]))
-    while words and (words[-1].group() in known or _DOTTED.match(words[-1].group()) or len(words[-1].group()) <= 2) \
-            and head[: words[-1].start()].rstrip()[-1:] != ",":
+    words = list(re.finditer(r"[^\s/,]+", head))
+    while words and not head[: words[-1].start()].rstrip().endswith(","):
+        w = words[-1].group()
+        if not (w in known or _DOTTED.match(w) or len(w) <= 2):
+            break
         words.pop()
-    if not words:
-        return None
-    return words[-1].end()
+    return words[-1].end() if words else None
 
 
 def dateline_outlet(paragraphs: list[str]) -> str | None:

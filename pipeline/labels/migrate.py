@@ -118,14 +118,18 @@ def label_tables(labels_dir: str | Path) -> list[Path]:
     for path in sorted(Path(labels_dir).rglob("*")):
         if not path.is_file() or JOURNAL_DIR in path.relative_to(labels_dir).parts:
             continue
-        if path.suffix == ".csv":
-            with open(path, encoding="utf-8-sig", newline="") as f:
-                keyed = "sentence_id" in next(csv.reader(f), [])
-        elif path.suffix == ".jsonl":
-            with open(path, encoding="utf-8") as f:
-                keyed = '"sentence_id"' in f.readline()
-        else:
-            keyed = False
+        try:
+            if path.suffix == ".csv":
+                with open(path, encoding="utf-8-sig", newline="") as f:
+                    keyed = "sentence_id" in next(csv.reader(f), [])
+            elif path.suffix == ".jsonl":
+                with open(path, encoding="utf-8") as f:
+                    keyed = '"sentence_id"' in f.readline()
+            else:
+                keyed = False
+        except (UnicodeDecodeError, csv.Error) as e:
+            raise LabelError(f"cannot read this label table ({e}); re-save it as UTF-8 or move it out of the labels folder",
+                             path) from None
         if keyed:
             out.append(path)
     return out
@@ -239,11 +243,14 @@ def _read(path: Path, store: bool) -> list[dict]:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader)
     out, line = [{"sentence_id": "", "line": 1, "raw": header, "cells": {}}], 2
-    for rec in reader:
-        cells = dict(zip(header, rec))
-        out.append({"sentence_id": cells.get("sentence_id", "").strip(), "line": line, "raw": rec, "cells": cells,
-                    "header": header})
-        line = reader.line_num + 1
+    try:
+        for rec in reader:
+            cells = dict(zip(header, rec))
+            out.append({"sentence_id": cells.get("sentence_id", "").strip(), "line": line, "raw": rec, "cells": cells,
+                        "header": header})
+            line = reader.line_num + 1
+    except csv.Error as e:
+        raise LabelError(f"not a valid CSV file ({e}); fix the quoting or restore it from git", path, line) from None
     return out
 
 
