@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.corpus.store import build_corpus, corpus_stats, load_articles, load_sentences
 from pipeline.errors import CorpusError
-from pipeline.corpus.boilerplate import clean_paragraphs, is_boilerplate
+from pipeline.corpus.boilerplate import clean_paragraphs, is_boilerplate, strip_dateline
 from pipeline.corpus.discover import expand_inputs
 from pipeline.corpus.ingest import read_article
 
@@ -402,7 +402,62 @@ def test_reporting_credits_and_feed_footers_are_dropped():
     assert out == ["The last sitting U.S. president to visit Cuba was Calvin Coolidge in 1928.", *body[1:]]
 
 
-def test_a_dateline_opening_the_first_paragraph_stays_in_its_sentence():
-    """docs/ingest.md: glued datelines are kept until a migration carries the labels of the sentences they open."""
-    first = "WASHINGTON The U.S. Senate voted on Tuesday to extend sanctions, officials said."
-    assert clean_paragraphs([first, "The vote was 98 to 0."]) == [first, "The vote was 98 to 0."]
+@pytest.mark.parametrize("first,text", [
+    ("WASHINGTON The U.S. Senate voted on Tuesday to extend sanctions, officials said.",
+     "The U.S. Senate voted on Tuesday to extend sanctions, officials said."),
+    ("WASHINGTONThe Supreme Court on Tuesday sided with an Alaska moose hunter.", "The Supreme Court on Tuesday sided with an Alaska moose hunter."),
+    ("BEIRUT/GENEVA A senior U.N. official said the talks would go on.", "A senior U.N. official said the talks would go on."),
+    ("LOS ANGELES - California residents sickened by the leak were told to wait.", "California residents sickened by the leak were told to wait."),
+    ("GENEVA (AFP) - Syria's faltering peace process ground to total deadlock on Friday.",
+     "Syria's faltering peace process ground to total deadlock on Friday."),
+    ("NEW YORK (Thomson Reuters Foundation) - Smartphones could become the main tool of aid.",
+     "Smartphones could become the main tool of aid."),
+    ("AMMAN, Jordan — Syrian government troops are moving toward their biggest target yet.",
+     "Syrian government troops are moving toward their biggest target yet."),
+    ("SEOUL, SOUTH KOREA — The move didn't make sense to the humans packed into the room.",
+     "The move didn't make sense to the humans packed into the room."),
+    ("FORT WORTH, Texas (AP) — The Texas teenager who used an affluenza defense appeared in court.",
+     "The Texas teenager who used an affluenza defense appeared in court."),
+    ("CAIRO—Five years ago, massive street protests swept out Egypt's strongman president.",
+     "Five years ago, massive street protests swept out Egypt's strongman president."),
+    ("NEW DELHI: India's military prowess was on show at the parade.", "India's military prowess was on show at the parade."),
+    ("WASHINGTON/NAVAL AIR WEAPONS STATION CHINA LAKE, Calif. U.S. Defense Secretary Ash Carter said on Tuesday the budget grew.",
+     "U.S. Defense Secretary Ash Carter said on Tuesday the budget grew."),
+    # the text's own acronyms stay: named in capitals elsewhere in the article, two letters, or an initialism
+    ("LONDON ARM Holdings, the British chip designer, said its royalties rose.", "ARM Holdings, the British chip designer, said its royalties rose."),
+    ("WASHINGTON FBI Director James Comey said on Tuesday that investigators could not unlock the phone.",
+     "FBI Director James Comey said on Tuesday that investigators could not unlock the phone."),
+    ("SEOUL LG Electronics Inc on Wednesday said it will invest in solar panels.", "LG Electronics Inc on Wednesday said it will invest in solar panels."),
+    ("TEL AVIV U.S.-Israeli start-up Neura said it raised $11 million.", "U.S.-Israeli start-up Neura said it raised $11 million."),
+    # not datelines: a headline, an acronym that is the subject, a kicker, a credit, a photo caption's label
+    ("NYPD Has Used Stingrays More Than 1,000 Times Since 2008", None),
+    ("NATO said on Tuesday it would send ships to the Aegean.", None),
+    ("NATO Secretary-General Jens Stoltenberg called the move a clear sign.", None),
+    ("CRUZ CATCHES MITT: With more of a whimper than a bang, the 2012 GOP nominee has made his preference clear.", None),
+    ("NASA/JHUAPL/SwRI", None),
+    ("FILE - In this file photo taken in 1945, children stand behind barbed wire.", None),
+])
+def test_a_dateline_opening_the_story_is_dropped_and_its_sentence_kept(first, text):
+    """issue 21: glued datelines ("WASHINGTON The ...") were left in the sentence; only the dateline goes."""
+    title = "ARM and the FBI: what NATO and the NYPD said"  # the headline names the article's acronyms
+    rest = ["The vote was 98 to 0, the ARM, FBI and NATO officials said."]
+    assert strip_dateline([first, *rest], title) == [text or first, *rest]
+
+
+def test_a_dateline_is_dropped_once_and_only_near_the_top():
+    lead = "BEIRUT Syrian rebels said on Wednesday they were under fierce attack."
+    dek = "Reports of an officer down rallied forces."
+    assert strip_dateline([dek, "SEASIDE — A police officer was shot on Friday night."]) == [dek, "A police officer was shot on Friday night."]
+    assert strip_dateline([lead, "HONOLULU — The search went on."]) == ["Syrian rebels said on Wednesday they were under fierce attack.",
+                                                                      "HONOLULU — The search went on."]
+    later = ["One.", "Two.", "Three.", lead]
+    assert strip_dateline(later) == later  # a dateline further down is a second story's, or no dateline
+
+
+def test_ingest_reads_the_agency_from_the_dateline_it_drops(tmp_path):
+    path = tmp_path / "afp.txt"
+    path.write_text("Syria peace talks face deadlock\n\nGENEVA (AFP) - Syria's faltering peace process ground to total "
+                    "deadlock on Friday.\n\nThe death toll continued to soar.\n", encoding="utf-8")
+    art = read_article(path)
+    assert art.outlet == "AFP"
+    assert art.paragraphs[0] == "Syria's faltering peace process ground to total deadlock on Friday."

@@ -168,6 +168,18 @@ def test_units_from_html_body():
     assert junk_units.units_of_body("Plain one.\n\nPlain\ntwo.\n") == ["Plain one.", "Plain two."]
 
 
+def test_a_dateline_is_cut_off_as_a_unit_of_its_own():
+    body = ("<p>WASHINGTON The Senate voted on Tuesday.</p><p>WASHINGTONThe court sided with a hunter.</p>"
+            "<p>AMMAN, Jordan (AP) — Troops moved toward the city.</p><p>NEW DELHI: India's parade went on.</p>"
+            "<p>BEIRUT/GENEVA A ceasefire held for a day.</p><p>U.S. Rep. Keith Ellison also called for calm.</p>"
+            "<p>NASA said the probe was fine.</p><p>WASHINGTON -</p>")
+    assert junk_units.units_of_body(body) == [
+        "WASHINGTON", "The Senate voted on Tuesday.", "WASHINGTON", "The court sided with a hunter.",
+        "AMMAN, Jordan (AP) —", "Troops moved toward the city.", "NEW DELHI:", "India's parade went on.",
+        "BEIRUT/GENEVA", "A ceasefire held for a day.", "U.S. Rep. Keith Ellison also called for calm.",
+        "NASA said the probe was fine.", "WASHINGTON -"]
+
+
 # --------------------------------------------------------------------------
 # The marked set, and the real ingest on three of its articles
 # --------------------------------------------------------------------------
@@ -189,11 +201,32 @@ def test_marked_set_is_complete_and_stratified():
     assert all(units == list(range(len(units))) for units in arts.values())
     added = set(junk_units.ADDED)
     per_outlet = Counter(o for a, o in outlet_of.items() if a not in added)
-    assert added <= set(arts)  # the articles added for the kinds of junk found later (credit lines)
+    assert added <= set(arts)  # the articles added for the kinds of junk found later (credit lines, datelines)
     assert len(arts) - len(added) == 60 and max(per_outlet.values()) <= 3 and len(per_outlet) >= 40
     if FEED.exists():
         ids = {article_id_for(p.name) for p in FEED.iterdir()}
         assert set(arts) <= ids
+
+
+def test_every_dateline_of_the_set_is_removed_and_its_text_kept():
+    """issue 21: the datelines cut off text units (25 of 20 outlets when they were added) stay removed."""
+    rows = _marked_rows()
+    if not FEED.exists():
+        pytest.skip("feed not present")
+    by_article: dict[str, list[dict]] = {}
+    for r in rows:
+        by_article.setdefault(r["article_id"], []).append(r)
+    datelines = set()
+    for aid, units in by_article.items():
+        units.sort(key=lambda r: int(r["unit"]))
+        for head, rest in zip(units, units[1:]):
+            m = junk_units.DATELINE.match(f"{head['text']} {rest['text']}")
+            if head["label"] == "junk" and rest["label"] == "text" and m and m.group(1).strip() == head["text"]:
+                datelines.add((aid, int(head["unit"])))
+    assert len(datelines) >= 25 and len({by_article[a][0]["outlet"] for a, _ in datelines}) >= 20
+    res = junk_eval.evaluate(UNITS, FEED, articles=sorted({a for a, _ in datelines}))
+    assert not datelines & {(u["article_id"], u["unit"]) for u in res["junk_kept"]}
+    assert not {(a, u + 1) for a, u in datelines} & {(u["article_id"], u["unit"]) for u in res["text_dropped"]}
 
 
 REAL = [

@@ -13,7 +13,12 @@ benchmark can measure what ``pipeline.corpus.ingest`` keeps and drops:
   a reader sees and make no unit;
 - a body without markup is split at blank lines;
 - whitespace is collapsed; a unit with no letter or digit (``&nbsp;``
-  spacers, rules, stray punctuation) is left out.
+  spacers, rules, stray punctuation) is left out;
+- a dateline opening a unit (upper-case words of a place: "WASHINGTON",
+  "BEIRUT/GENEVA", "AMMAN, Jordan", "FORT WORTH, Texas (AP)", then a dash, a
+  colon, or the text itself: "WASHINGTON The ...", "WASHINGTONThe ...") is
+  cut off as a unit of its own, so the dateline and the text it opens are
+  marked each on its own.
 
 Sample: articles grouped by outlet (the site the article comes from: the
 feed's own host for the Reuters and Wired feeds, the target of the
@@ -24,8 +29,9 @@ each outlet with >= 100 feed articles, 2 of each with 10-99, 1 of each with
 holds ``--size`` articles; then the articles of :data:`ADDED`.
 
 Writes ``benchmarks/junk/units.csv``: article_id, outlet, unit, text, label.
-Re-running keeps the labels of rows whose (article_id, unit, text) did not
-change, so a re-run never wipes hand marks.
+Re-running keeps the labels of units whose text did not change (matched by
+article, text and its repeat number, not by position: a unit cut in two
+renumbers the units after it), so a re-run never wipes hand marks.
 
     .venv/bin/python benchmarks/junk/units.py [--feed corpus/raw/feed-2016q1] [--size 60]
 """
@@ -55,12 +61,15 @@ SEED = 13
 # Articles added to the sample by hand, each for a kind of junk found kept
 # after the sample was drawn: reporting credits and a blog feed's footer
 # (issue 21: "X reported from Y.", "(Additional reporting by ...)", "The
-# post ... appeared first on WIRED.").
+# post ... appeared first on WIRED."), and the Reuters datelines glued to
+# their text that the sample lacked ("WASHINGTONThe ...", "ISTANBUL/ANKARA Five ...").
 ADDED = (
     "2016-01-14-1-6-billion-powerball-jackpot-split-3-ways-in-ca-fl-tn-abc-news",
     "2016-01-29-rip-political-lawn-signs-digital-ads-killed-them",
     "2016-02-02-the-2016-iowa-caucuses-liveblog-cruz-beats-trump",
     "2016-03-28-gunman-shot-and-captured-at-capitol-complex-police",
+    "2016-03-22-u-s-top-court-backs-moose-hunter-in-alaska-hovercraft-case",
+    "2016-03-19-suicide-bombing-kills-five-wounds-36-in-central-istanbul",
 )
 
 # Elements whose start and end break the text flow (HTML's block-level elements).
@@ -126,8 +135,20 @@ def _clean(parts: list[str]) -> list[str]:
     for p in parts:
         p = _WS.sub(" ", p.replace("\u200b", " ")).strip()
         if p and _ALNUM.search(p):
-            out.append(p)
+            m = DATELINE.match(p)
+            out += [m.group(1).strip(), p[m.end():]] if m and len(p[m.end():].split()) >= 3 else [p]
     return out
+
+
+# A place word in capitals ("WASHINGTON", "ST.", "N.H."); places joined by "/" or a space; a region after a
+# comma in any case ("Jordan", "Ariz.", "SOUTH KOREA"); an agency in parentheses; then the cut: after a dash or
+# a colon, or before the first mixed-case word ("WASHINGTON The", "WASHINGTONThe", "WASHINGTON A").  U+0097 is
+# cp1252's em dash read as Latin-1 ("PROCTOR \x97 Two ...").
+_PLACE_WORD = r"[A-Z]{2,}[A-Z.'’-]*"
+DATELINE = re.compile(
+    rf"^({_PLACE_WORD}(?:[ /]{_PLACE_WORD})*(?:, [A-Z][A-Za-z.]*(?: [A-Z][A-Za-z.]*)?)?(?: ?\([A-Za-z ]+\))?"
+    r"(?:\s*(?:--?|[–—\x97]|:)(?=\s|[A-Z])\s*|\s+(?=[A-Z][a-z]|[AI]\s)|(?=[A-Z][a-z])))"
+)
 
 
 def _html_units(body: str) -> list[str]:
@@ -229,21 +250,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
 
-    old: dict[tuple[str, str, str], str] = {}
+    old: dict[tuple[str, str, int], str] = {}
     if args.out.exists():
         with open(args.out, newline="", encoding="utf-8") as f:
+            seen: Counter = Counter()
             for r in csv.DictReader(f):
+                seen[(r["article_id"], r["text"])] += 1
                 if r.get("label"):
-                    old[(r["article_id"], r["unit"], r["text"])] = r["label"]
+                    old[(r["article_id"], r["text"], seen[(r["article_id"], r["text"])])] = r["label"]
 
     feed = feed_articles(args.feed)
     arts = sample(feed, args.size)
     arts += [r for r in feed if r["article_id"] in ADDED and r not in arts]
     rows = []
     for a in arts:
+        repeats: Counter = Counter()
         for i, text in enumerate(units_of_body(a["body"])):
+            repeats[text] += 1
             rows.append({"article_id": a["article_id"], "outlet": a["outlet"], "unit": i, "text": text,
-                         "label": old.get((a["article_id"], str(i), text), "")})
+                         "label": old.get((a["article_id"], text, repeats[text]), "")})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=FIELDS)

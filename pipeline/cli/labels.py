@@ -1,4 +1,4 @@
-"""``talks labels check|stats|agree|import|export``, ``talks label`` and ``talks queue``: the hand labels
+"""``talks labels check|stats|agree|import|export|migrate``, ``talks label`` and ``talks queue``: the hand labels
 (stage 2) and labelling with a model's help (stage 4)."""
 from __future__ import annotations
 
@@ -85,6 +85,21 @@ def cmd_labels_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_labels_migrate(args: argparse.Namespace) -> int:
+    from pipeline.labels.migrate import migrate_labels
+
+    res = migrate_labels(project_of(args), args.old, drop_removed=args.drop_removed, dry_run=args.dry_run)
+    rows = sum(res.rewritten.values())
+    say(f"{'would move' if res.dry_run else 'moved'} {len(res.moves)} sentence id(s) to the sentences they became: "
+        f"{rows} row(s) in {len(res.rewritten)} of {res.tables} label tables"
+        + (f" ({res.dropped} row(s) of removed sentences deleted)" if res.dropped else ""))
+    for w in res.warnings:
+        warn(str(w).replace(": warning: ", ": ", 1))
+    if res.unmatched_in_stores:
+        warn(f"{res.unmatched_in_stores} label store row(s) still name sentences not in the corpus; see the warnings above")
+    return 1 if res.unmatched_in_stores else 0
+
+
 def cmd_label(args: argparse.Namespace) -> int:
     common = dict(annotator=args.annotator, project=project_of(args), order=args.order,
                   queue=args.queue, article=args.article, suggestions=not args.no_suggest, revisit=args.revisit)
@@ -163,6 +178,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--out", required=True, help="output file")
     sp.add_argument("--format", required=True, choices=["labelstudio", "doccano"], help="output format")
     sp.add_argument("--all", action="store_true", help="also export unlabelled corpus sentences (as tasks without annotations)")
+    labels_opt(sp)
+    root_opt(sp)
+    sp = add_command(lsub, "migrate", cmd_labels_migrate, "After a cleaning change re-ingested the corpus: move every label "
+                     "file's sentence ids to the sentences they became (same article, the old text or most of it).")
+    sp.add_argument("--from", dest="old", required=True, metavar="OLD_SENTENCES_CSV",
+                    help="a copy of corpus/sentences.csv made before the change")
+    sp.add_argument("--drop-removed", action="store_true", help="delete label store rows of sentences the cleaning "
+                    "removed (each is reported); by default they stay, and 'talks labels check' lists them")
+    sp.add_argument("--dry-run", action="store_true", help="say what would move; write nothing")
     labels_opt(sp)
     root_opt(sp)
 

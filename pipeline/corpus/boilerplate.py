@@ -12,6 +12,7 @@ import html
 import re
 from collections.abc import Iterable
 
+from pipeline.corpus.metadata import find_dateline
 from pipeline.corpus.split import MAX_PIECE_CHARS, cut_spans
 
 
@@ -131,6 +132,8 @@ _RELATED = re.compile(r"^(related( news| stories| articles| coverage| content| l
 _SOURCE_LINK = re.compile(r"^(source|via|original article|read the original)\s*[:.]?\s*(\S+)?$", re.I)
 _LIVEBLOG_TEMPLATE = re.compile(r"\(all times (local|[A-Z]{2,4})\):?\s*$", re.I)
 _RULE = re.compile(r"^[\W_]+$")
+# A dateline opens one of the first paragraphs: a dek or a caption the rules kept can come first.
+DATELINE_PARAGRAPHS = 3
 
 
 def clean_inline(text: str) -> str:
@@ -214,3 +217,20 @@ def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
     # A closing author bio among the last paragraphs.
     tail = max(0, len(out) - BIO_TAIL)
     return out[:tail] + [p for p in out[tail:] if not (len(p.split()) <= 80 and _AUTHOR_BIO.match(p))]
+
+
+def strip_dateline(paragraphs: list[str], title: str = "") -> list[str]:
+    """``paragraphs`` with the dateline that opens the story dropped ("WASHINGTON The ..." -> "The ...").
+
+    Only the first of the first :data:`DATELINE_PARAGRAPHS` paragraphs that opens
+    with one (:func:`~pipeline.corpus.metadata.find_dateline`): a dek or a
+    surviving caption can come before it, and an upper-case word further down
+    is a kicker or the text's own acronym.  The rest of the article, headline
+    included, tells the text's acronyms from places ("LONDON ARM Holdings ...").
+    A photo caption's label ("FILE - In this file photo ...") is no dateline.
+    """
+    for i, p in enumerate(paragraphs[:DATELINE_PARAGRAPHS]):
+        d = find_dateline(p, "\n".join([title, *paragraphs[:i], *paragraphs[i + 1:]]))
+        if d is not None and not _CAPTION_PHRASE.match(p[d.end:]):
+            return [*paragraphs[:i], p[d.end:], *paragraphs[i + 1:]]
+    return paragraphs

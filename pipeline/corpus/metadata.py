@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -127,13 +128,98 @@ def date_in(paragraphs: list[str]) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Dateline:
+    """A dateline opening a paragraph: ``paragraph[:end]`` is the dateline (and the space after it), the rest the
+    text; ``agency`` is the one it names in parentheses ("GENEVA (AFP) -")."""
+
+    end: int
+    agency: str | None = None
+
+
+# One upper-case place word: "WASHINGTON", "ST.", "D.C.", "O'HARE" (lengths bounded: the match is linear).
+_CAPS_WORD = r"[A-Z][A-Z'’.&-]{0,30}[A-Z.]"
+_PLACES = rf"{_CAPS_WORD}(?:[ /]{_CAPS_WORD}){{0,7}}"  # "NEW YORK", "BEIRUT/GENEVA", "WASHINGTON/NEW YORK"
+# After a comma: the state or country, in capitals or not ("SEOUL, SOUTH KOREA", "AMMAN, Jordan", "ROMULUS, Mich.").
+_REGION = r"[A-Z][A-Za-z'’.-]{0,20}(?: [A-Z][A-Za-z'’.-]{0,20}){0,2}"
+_AGENCY = r"\s*\((?P<agency>[^()\n]{1,40})\)"
+# A dash: an en or em dash, "--", or a hyphen with a space beside it ("U.S.-Israeli" is one word).
+_DASH = r"(?:\s*(?:[–—]|--)\s*|\s+-\s*|-\s+)"
+# Where the sentence begins: a capitalised word, "A"/"I", an initialism ("U.S."), a quote or a number.
+_TEXT_START = r"(?=[A-Z][a-z]|[AI]\s|[A-Z]\.[A-Z]|[\"“‘'(]|\d)"
+# "SEOUL, SOUTH KOREA —", "AMMAN, Jordan (AP) —", "GENEVA (AFP) -": the dash (or the agency) ends the dateline.
+_DASHED = re.compile(rf"(?P<places>{_PLACES}(?:, {_REGION})?)(?:{_AGENCY}(?:{_DASH})?|{_DASH}){_TEXT_START}")
+# "NEW DELHI: India's ...": a colon ends a dateline of one or two words ("CRUZ CATCHES MITT:" is a kicker).
+_COLON = re.compile(rf"(?P<places>{_CAPS_WORD}(?: {_CAPS_WORD})?)(?:{_AGENCY})?:\s+{_TEXT_START}")
+# Reuters' glued form: "WASHINGTON The ...", "BEIRUT/GENEVA A ...", "PARIS, Calif. U.S. ...".
+_BARE = re.compile(rf"(?P<places>{_PLACES}(?:, {_CAPS_WORD}(?: {_CAPS_WORD}){{0,2}})?(?:, [A-Z][a-z]{{1,12}}\.)?)\s+{_TEXT_START}")
+# With no space at all: "WASHINGTONThe Supreme Court ..." (the last capital starts the text).
+_GLUED = re.compile(r"(?P<places>[A-Z]{3,30}(?:[ /][A-Z]{2,30}){0,7})(?=[A-Z][a-z]+\b)")
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]*[A-Z0-9]\b")
+_DOTTED = re.compile(r"^(?:[A-Z]\.){2,}$")  # "U.S.", "U.N."
+# A sentence has a lower-case word of some length early on; a title-case headline
+# ("NYPD Has Used Stingrays More Than 1,000 Times") has none but short function words.
+_LOWER_WORD = re.compile(r"^[a-z][a-z'’-]{3,}")
+HEADLINE_WORDS = 12
+MIN_TEXT_WORDS = 3
+
+
+def find_dateline(paragraph: str, elsewhere: str = "") -> Dateline | None:
+    """The dateline opening ``paragraph``, or None.
+
+    A dateline is upper-case place names (joined by "/" or ",", a region after
+    a comma), optionally the agency in parentheses, then a dash, a colon or the
+    text itself.  Upper-case words at its end that ``elsewhere`` (the rest of
+    the article) also writes in capitals are the text's acronyms, not places:
+    "LONDON ARM Holdings ..." keeps "ARM Holdings", "NATO Secretary-General ..."
+    keeps all.  No dateline is found when what follows is not a sentence (a
+    title-case headline, a credit, a few words).
+    """
+    m = _DASHED.match(paragraph) or _COLON.match(paragraph)
+    if m is None:
+        m = _BARE.match(paragraph) or _GLUED.match(paragraph)
+        if m is None:
+            return None
+        end = _trim_acronyms(paragraph, m, elsewhere)
+        if end is None:
+            return None
+    else:
+        end = m.end()
+    rest = paragraph[end:].lstrip()
+    words = rest.split()
+    if len(words) < MIN_TEXT_WORDS or not any(_LOWER_WORD.match(w) for w in words[:HEADLINE_WORDS]):
+        return None
+    return Dateline(end=len(paragraph) - len(rest), agency=m.groupdict().get("agency"))
+
+
+def _trim_acronyms(paragraph: str, m: re.Match, elsewhere: str) -> int | None:
+    """Where a bare dateline ends once the text's own acronyms are given back; None when nothing is left.
+
+    Its last words are the text's when the article writes them in capitals
+    elsewhere ("LONDON ARM Holdings", with "ARM" in the headline), when they
+    are initialisms ("U.S.") or two letters ("SEOUL LG Electronics", "LA
+    Times"): no place ends a dateline that way.  A word after a comma is the
+    region ("PARIS, Calif.") and stays.
+    """
+    head = paragraph[: m.end("places")]
+    known = set(_ACRONYM.findall(elsewhere + " " + paragraph[m.end("places"):]))
+    words = list(re.finditer(r"[^\s/,]+", head))
+    while words and not head[: words[-1].start()].rstrip().endswith(","):
+        w = words[-1].group()
+        if not (w in known or _DOTTED.match(w) or len(w) <= 2):
+            break
+        words.pop()
+    return words[-1].end() if words else None
+
+
 def dateline_outlet(paragraphs: list[str]) -> str | None:
-    """The agency named in a dateline of the first paragraphs."""
-    # "GENEVA (AFP) - ..." or "Reuters: The United Nations ..."
+    """The agency named in a dateline of the first paragraphs ("GENEVA (AFP) - ..."), or an outlet
+    opening one ("Reuters: The United Nations ...")."""
     for p in paragraphs:
-        m = re.match(r"^[A-Z][A-Z ,/.'-]+\(([A-Z][A-Za-z]+)\)\s*[-—–]", p) or re.match(r"^([A-Z][a-z]+):\s", p)
-        if m and m.group(1).isalpha() and len(m.group(1)) <= 12:
-            return m.group(1)
+        d = find_dateline(p)
+        name = d.agency if d else (m.group(1) if (m := re.match(r"^([A-Z][a-z]+):\s", p)) else None)
+        if name and name.isalpha() and len(name) <= 12:
+            return name
     return None
 
 

@@ -18,7 +18,7 @@ import html
 import re
 from pathlib import Path
 
-from pipeline.corpus.boilerplate import clean_inline, clean_paragraphs
+from pipeline.corpus.boilerplate import clean_inline, clean_paragraphs, strip_dateline
 from pipeline.corpus.discover import NOT_TEXT, SAVE_AS_TEXT
 from pipeline.corpus.metadata import (
     MAX_TITLE_CHARS,
@@ -312,7 +312,7 @@ def _lines(text: str, path: Path) -> list[str]:
 
 
 def _make(path: Path, title: str, paragraphs: list[str], *, date, outlet, url, fmt, cleaned: bool = False) -> Article:
-    paras = paragraphs if cleaned else clean_paragraphs(paragraphs)
+    paras = strip_dateline(paragraphs if cleaned else clean_paragraphs(paragraphs), title)
     if not title and not paras:
         raise CorpusError("no article text left after cleaning; check the file is an article", path)
     return Article(
