@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +78,8 @@ CUES = {
 
 @dataclass(frozen=True)
 class Mention:
-    """A mention: the actor's name, where it is in the sentence, and its kind (listed, name or reference)."""
+    """A mention: the actor's name, where it is in the sentence, and its kind (listed, name, common, reference, or
+    context: an actor of the sentences before, placed at the sentence's end)."""
 
     name: str
     start: int
@@ -104,17 +107,38 @@ def alias_pattern(actors: dict[str, str]) -> re.Pattern:
     return re.compile(r"(?<![\w])(" + "|".join(re.escape(a) for a in aliases) + r")(?![\w])")
 
 
-def mentions(text: str, actors: dict[str, str], pattern: re.Pattern, previous: list[list[Mention]]) -> list[Mention]:
-    """The sentence's mentions in order; ``previous`` are the mentions of the sentences before it (latest last)."""
+_POSSESSIVE = re.compile(r"(?:'s|’s|')$")
+_SPEAKS = re.compile(r"\s+(?:said|says|told|accused|blamed|denied)")
+_WORD = re.compile(r"[a-z']+")
+
+
+@dataclass(frozen=True)
+class OwnMentions:
+    """What a sentence says without the sentences before it: its listed, name and common mentions in the order they
+    were found (listed, then names, then common nouns, each by position), and where its pronouns and descriptors
+    are, as (start, end, whether it is a person's: "he", "his"), still to be resolved."""
+
+    named: list[Mention]
+    references: list[tuple[int, int, bool]]
+
+
+def own_mentions(text: str, actors: dict[str, str], pattern: re.Pattern) -> OwnMentions:
+    """The sentence's own mentions (:class:`OwnMentions`): found once per sentence, whatever reads them after."""
     found: list[Mention] = []
-    taken = np.zeros(len(text) + 1, dtype=bool)
+    # A bytearray, not a numpy array: thousands of tiny slices a feed, where numpy's per-call cost dominates.
+    taken = bytearray(len(text) + 1)
+
+    def take(start: int, end: int) -> None:
+        end = min(end, len(taken))
+        taken[start:end] = b"\x01" * max(end - start, 0)
+
     for m in pattern.finditer(text):
         alias = m.group(1)
         found.append(Mention(actors.get(alias) or actors[alias[0].lower() + alias[1:]], m.start(), m.end(), "listed"))
-        taken[m.start():m.end()] = True
+        take(m.start(), m.end())
     for q in _QUOTED.finditer(text):  # a capitalised word inside a short quote is not a name ("Victory or Martyr")
         if q.end() - q.start() < 40:
-            taken[q.start():q.end()] = True
+            take(q.start(), q.end())
     for m in _NAME.finditer(text):
         words = m.group(1).split()
         while words and words[0].lower().strip(".") in _STOP:
@@ -123,31 +147,44 @@ def mentions(text: str, actors: dict[str, str], pattern: re.Pattern, previous: l
             words = words[:-1]
         if not words:
             continue
-        name = re.sub(r"(?:'s|’s|')$", "", " ".join(words)).rstrip(".,")
+        name = _POSSESSIVE.sub("", " ".join(words)).rstrip(".,")
         start = text.find(words[0], m.start())
-        if not name or taken[start:start + len(name)].any() or len(name) < 2:
+        if not name or 1 in taken[start:start + len(name)] or len(name) < 2:
             continue
         opens = start == 0 or text[start - 1] in "\"“‘'(" or text[:start].rstrip().endswith((".", ":", "—"))
-        if len(words) == 1 and opens and name not in actors and not re.match(r"\s+(?:said|says|told|accused|blamed|denied)",
-                                                                                    text[start + len(name):]):
+        if len(words) == 1 and opens and name not in actors and not _SPEAKS.match(text[start + len(name):]):
             continue  # a sentence's capitalised first word is usually not a name
         found.append(Mention(name, start, start + len(name), "name"))
-        taken[start:start + len(name)] = True
+        take(start, start + len(name))
     for m in _COMMON.finditer(text):
-        if not taken[m.start():m.end()].any():
+        if 1 not in taken[m.start():m.end()]:
             found.append(Mention(m.group(0), m.start(), m.end(), "common"))
-            taken[m.start():m.end()] = True
-    for m in _REFERENCE.finditer(text):
-        if taken[m.start():m.end()].any():
-            continue
+            take(m.start(), m.end())
+    refs = [(m.start(), m.end(), m.group(0).lower() in ("he", "she", "his", "her"))
+            for m in _REFERENCE.finditer(text) if 1 not in taken[m.start():m.end()]]
+    return OwnMentions(found, refs)
+
+
+def resolve(text: str, own: OwnMentions, previous: list[list[Mention]]) -> list[Mention]:
+    """The sentence's mentions in order: its ``own`` (:func:`own_mentions`) with the references resolved and the
+    context actors added from ``previous``, the mentions of the sentences before it (latest last).  Of those only
+    the listed, name and common mentions are read, so their ``OwnMentions.named`` by position give the same result."""
+    found = list(own.named)
+    earlier: dict[bool, Mention | None] = {}  # the fitting actor of the sentences before, once per kind of reference
+    for start, end, person in own.references:
         # "he"/"she" look for a person (a name), the rest for an organisation or a country (a listed or common actor)
-        person = m.group(0).lower() in ("he", "she", "his", "her")
-        fits = (lambda x: x.kind == "name") if person else (lambda x: x.kind in ("listed", "common"))
-        before = [x for x in found if x.end <= m.start() and x.kind != "reference" and fits(x)]
-        earlier = [x for ms in reversed(previous[-CONTEXT:]) for x in reversed(ms) if x.kind != "reference" and fits(x)]
-        ref = before[-1] if before else (earlier[0] if earlier else None)
+        kinds = ("name",) if person else ("listed", "common")
+        ref = None
+        for x in own.named:  # the last fitting one before the reference, in the order found
+            if x.end <= start and x.kind in kinds:
+                ref = x
+        if ref is None:
+            if person not in earlier:
+                earlier[person] = next((x for ms in reversed(previous[-CONTEXT:]) for x in reversed(ms)
+                                        if x.kind in kinds), None)
+            ref = earlier[person]
         if ref is not None:
-            found.append(Mention(ref.name, m.start(), m.end(), "reference"))
+            found.append(Mention(ref.name, start, end, "reference"))
     # the latest actors of the sentences before: a denial or a quote often answers or comes from one of them
     seen = {x.name for x in found}
     for x in [x for ms in reversed(previous[-CONTEXT:]) for x in reversed(ms) if x.kind in ("listed", "name")][:4]:
@@ -158,41 +195,96 @@ def mentions(text: str, actors: dict[str, str], pattern: re.Pattern, previous: l
     return found
 
 
+def mentions(text: str, actors: dict[str, str], pattern: re.Pattern, previous: list[list[Mention]]) -> list[Mention]:
+    """The sentence's mentions in order; ``previous`` are the mentions of the sentences before it (latest last)."""
+    return resolve(text, own_mentions(text, actors, pattern), previous)
+
+
 def _words(s: str) -> list[str]:
-    return re.findall(r"[a-z']+", s.lower())
+    return _WORD.findall(s.lower())
 
 
-def pair_features(text: str, src: Mention | None, tgt: Mention, all_mentions: list[Mention]) -> str:
-    """The feature tokens of a candidate (source, target); ``src`` None is UNKNOWN."""
-    toks = [f"tk={tgt.kind}", f"nm={min(len(all_mentions), 5)}"]
-    t_left, t_right = _words(text[:tgt.start])[-3:], _words(text[tgt.end:])[:3]
-    toks += [f"tl={w}" for w in t_left] + [f"tr={w}" for w in t_right]
-    toks.append("t_first" if all_mentions and all_mentions[0].start == tgt.start else "t_later")
-    if src is None:
-        toks += ["sk=unknown", f"kinds=unknown>{tgt.kind}"]
-        before = text[:tgt.start]
-        toks += [f"ub_{c}" for c, rx in CUES.items() if rx.search(before)]
-        toks += [f"ua_{c}" for c, rx in CUES.items() if rx.search(text[tgt.end:])]
-        toks.append("u_named_before" if any(m.end <= tgt.start for m in all_mentions) else "u_nothing_before")
+class PairFeatures:
+    """The feature strings of one sentence's candidate pairs.  What a pair's string is made of (the words before,
+    after and between mentions, the cues in those stretches) is read from the sentence's words, found once, and
+    kept per mention and per stretch, as a sentence with n mentions has n² pairs but only n mentions."""
+
+    def __init__(self, text: str, ms: list[Mention]):
+        self.text, self.ms = text, ms
+        lowered = text.lower()
+        # A word of a slice is the part of a sentence word inside it, as long as lowering keeps every character one
+        # character ("İ" becomes two): else the slices are lowered and split one by one, as they always could be.
+        self._lowered = lowered if len(lowered) == len(text) else None
+        spans = [m.span() for m in _WORD.finditer(lowered)] if self._lowered is not None else []
+        self._starts, self._ends = [a for a, _ in spans], [b for _, b in spans]
+        self._words = [lowered[a:b] for a, b in spans]
+        self._cues: dict[tuple[int, int | None], list[str]] = {}
+        self._target: dict[Mention, tuple[list[str], list[str]]] = {}
+        self._source: dict[Mention, list[str]] = {}
+
+    def words(self, start: int, end: int | None = None) -> list[str]:
+        """The words of ``text[start:end]``, lower-cased (a word cut by either end is cut there too)."""
+        if self._lowered is None:
+            return _words(self.text[start:end])
+        end = len(self.text) if end is None else min(end, len(self.text))
+        if end <= start:
+            return []
+        first, last = bisect_right(self._ends, start), bisect_left(self._starts, end)
+        out = self._words[first:last]
+        if out and self._starts[first] < start:
+            out[0] = self._lowered[start:self._ends[first]]
+        if out and self._ends[last - 1] > end:
+            out[-1] = self._lowered[max(self._starts[last - 1], start):end]
+        return out
+
+    def cues(self, start: int, end: int | None = None) -> list[str]:
+        """The cue names (:data:`CUES`) found in ``text[start:end]``."""
+        key = (start, end)
+        if key not in self._cues:
+            part = self.text[start:end]
+            self._cues[key] = [c for c, rx in CUES.items() if rx.search(part)]
+        return self._cues[key]
+
+    def _as_target(self, tgt: Mention) -> tuple[list[str], list[str]]:
+        if tgt not in self._target:
+            t_left, t_right = self.words(0, tgt.start)[-3:], self.words(tgt.end)[:3]
+            toks = [f"tk={tgt.kind}", f"nm={min(len(self.ms), 5)}"] + [f"tl={w}" for w in t_left] + \
+                [f"tr={w}" for w in t_right]
+            toks.append("t_first" if self.ms and self.ms[0].start == tgt.start else "t_later")
+            self._target[tgt] = (toks, t_left)
+        return self._target[tgt]
+
+    def _as_source(self, src: Mention) -> list[str]:
+        if src not in self._source:
+            s_left, s_right = self.words(0, src.start)[-3:], self.words(src.end)[:3]
+            toks = [f"sl={w}" for w in s_left] + [f"sr={w}" for w in s_right]
+            if s_left and s_left[-1] == "by":
+                toks.append("s_after_by")
+            self._source[src] = toks
+        return self._source[src]
+
+    def of(self, src: Mention | None, tgt: Mention) -> str:
+        """The feature tokens of a candidate (source, target), joined by spaces; ``src`` None is UNKNOWN."""
+        head, t_left = self._as_target(tgt)
+        toks = list(head)
+        if src is None:
+            toks += ["sk=unknown", f"kinds=unknown>{tgt.kind}"]
+            toks += [f"ub_{c}" for c in self.cues(0, tgt.start)] + [f"ua_{c}" for c in self.cues(tgt.end)]
+            toks.append("u_named_before" if any(m.end <= tgt.start for m in self.ms) else "u_nothing_before")
+            return " ".join(toks)
+        order = "s<t" if src.start < tgt.start else "t<s"
+        toks += [f"sk={src.kind}", order, f"kinds={src.kind}>{tgt.kind}"]
+        a, b = sorted([(src.start, src.end), (tgt.start, tgt.end)])
+        bw = self.words(a[1], b[0])
+        toks += [f"b={w}" for w in bw[:MAX_BETWEEN]] + [f"dist={min(len(bw) // 4, 5)}"]
+        cues_between = self.cues(a[1], b[0])
+        toks += [f"cb_{c}" for c in cues_between] + [f"{order}_cb_{c}" for c in cues_between]
+        toks += [f"ca_{c}" for c in self.cues(b[1])] + [f"cf_{c}" for c in self.cues(0, a[0])]
+        toks += self._as_source(src)
+        if t_left and t_left[-1] == "by":
+            toks.append("t_after_by")
+        toks.append("s_first" if self.ms and self.ms[0].start == src.start else "s_later")
         return " ".join(toks)
-    order = "s<t" if src.start < tgt.start else "t<s"
-    toks += [f"sk={src.kind}", order, f"kinds={src.kind}>{tgt.kind}"]
-    a, b = sorted([(src.start, src.end), (tgt.start, tgt.end)])
-    between = text[a[1]:b[0]]
-    bw = _words(between)
-    toks += [f"b={w}" for w in bw[:MAX_BETWEEN]] + [f"dist={min(len(bw) // 4, 5)}"]
-    cues_between = [c for c, rx in CUES.items() if rx.search(between)]
-    toks += [f"cb_{c}" for c in cues_between] + [f"{order}_cb_{c}" for c in cues_between]
-    toks += [f"ca_{c}" for c, rx in CUES.items() if rx.search(text[b[1]:])]
-    toks += [f"cf_{c}" for c, rx in CUES.items() if rx.search(text[:a[0]])]
-    s_left, s_right = _words(text[:src.start])[-3:], _words(text[src.end:])[:3]
-    toks += [f"sl={w}" for w in s_left] + [f"sr={w}" for w in s_right]
-    if s_left and s_left[-1] == "by":
-        toks.append("s_after_by")
-    if t_left and t_left[-1] == "by":
-        toks.append("t_after_by")
-    toks.append("s_first" if all_mentions and all_mentions[0].start == src.start else "s_later")
-    return " ".join(toks)
 
 
 def candidates(text: str, ms: list[Mention]) -> list[tuple[str, str, str]]:
@@ -200,12 +292,13 @@ def candidates(text: str, ms: list[Mention]) -> list[tuple[str, str, str]]:
     first: dict[str, Mention] = {}
     for m in ms:
         first.setdefault(m.name, m)
+    features = PairFeatures(text, ms)
     out = []
     for tgt in first.values():
-        out.append((UNKNOWN, tgt.name, pair_features(text, None, tgt, ms)))
+        out.append((UNKNOWN, tgt.name, features.of(None, tgt)))
         for src in first.values():
             if src.name != tgt.name:
-                out.append((src.name, tgt.name, pair_features(text, src, tgt, ms)))
+                out.append((src.name, tgt.name, features.of(src, tgt)))
     return out
 
 
@@ -224,15 +317,33 @@ class Aliases:
 
 def article_candidates(texts: list[str], article_ids: list[str], aliases: Aliases, want=None) -> list[list[tuple[str, str, str]]]:
     """Candidates for every sentence (only where ``want`` is true, [] elsewhere), references resolved within each
-    article from the rows before (rows of one article in order)."""
+    article from the rows before (rows of one article in order, a new article wherever the id changes)."""
     actors, pattern = aliases.actors, aliases.pattern
-    out, previous, last_article = [], [], None
-    for i, (text, aid) in enumerate(zip(texts, article_ids)):
-        if aid != last_article:
-            previous, last_article = [], aid
-        ms = mentions(str(text), actors, pattern, previous)
-        out.append(candidates(str(text), ms) if want is None or want[i] else [])
-        previous.append(ms)
+    texts = [str(t) for t in texts]
+    wanted = [True] * len(texts) if want is None else [bool(w) for w in want]
+    out: list[list[tuple[str, str, str]]] = [[] for _ in texts]
+    # A sentence's references and context actors read only the named mentions of the CONTEXT sentences before it
+    # (resolve), so those are found once per sentence, and only for a wanted sentence and the ones it looks back at.
+    own: dict[int, OwnMentions] = {}
+    by_start: dict[int, list[Mention]] = {}
+
+    def own_of(i: int) -> OwnMentions:
+        if i not in own:
+            own[i] = own_mentions(texts[i], actors, pattern)
+        return own[i]
+
+    def sorted_named(i: int) -> list[Mention]:
+        if i not in by_start:
+            by_start[i] = sorted(own_of(i).named, key=lambda x: x.start)
+        return by_start[i]
+
+    i = 0
+    for _, rows in groupby(article_ids):
+        first, i = i, i + sum(1 for _ in rows)
+        for k in range(first, i):
+            if wanted[k]:
+                previous = [sorted_named(j) for j in range(max(first, k - CONTEXT), k)]
+                out[k] = candidates(texts[k], resolve(texts[k], own_of(k), previous))
     return out
 
 
