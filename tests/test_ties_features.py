@@ -3,6 +3,9 @@ the shipped pair classifier (models/ties/) was trained on, written out as the ex
 features were read from per-sentence words and per-article mentions: a change here changes the model's inputs."""
 from __future__ import annotations
 
+import re
+
+import pipeline.model.ties as ties
 from pipeline.model.ties import Aliases, PairFeatures, alias_pattern, article_candidates, candidates, mentions, \
     own_mentions, resolve
 
@@ -141,3 +144,30 @@ def test_an_article_reads_only_the_sentences_a_wanted_one_looks_back_at():
                               "u_nothing_before")], [
         ("UNKNOWN", "Turkish", "tk=name nm=1 tl=had tl=crossed tl=into tr=airspace t_first sk=unknown kinds=unknown>name "
                                "ub_deny u_nothing_before")]]
+
+
+def test_a_stretch_holds_the_cues_its_own_text_holds_even_where_it_cuts_a_word():
+    # The cues are found once per sentence; a stretch cut inside a word sees word boundaries the sentence has not
+    # ("pur|sued" holds "sued", "false|hood" holds "false", "do|n't" holds "n't"), and those still count.
+    pursued = PairFeatures("He pursued the case.", [])
+    assert pursued.cues(0) == [] and pursued.cues(3, 10) == []
+    assert pursued.cues(6) == ["accuse"] and pursued.cues(6, 10) == ["accuse"]
+    falsehood = PairFeatures("It was a falsehood, he said.", [])
+    assert falsehood.cues(0) == ["say"] and falsehood.cues(9, 18) == [] and falsehood.cues(0, 14) == ["deny"]
+    assert falsehood.cues(20) == ["say"] and falsehood.cues(20, 25) == []
+    dont = PairFeatures("They don't agree.", [])
+    assert dont.cues(0) == [] and dont.cues(7) == ["neg"]
+    no = PairFeatures("There is no deal.", [])
+    assert no.cues(0) == ["neg"] and no.cues(9, 11) == ["neg"] and no.cues(8, 12) == ["neg"] and no.cues(12) == []
+    know = PairFeatures("I know it.", [])
+    assert know.cues(3, 5) == ["neg"] and know.cues(2, 6) == []
+
+
+def test_a_match_of_the_sentence_on_a_stretch_edge_is_searched_again(monkeypatch):
+    # A boundary next to a non-word character: the sentence has one before "-" in "well-known", the stretch that
+    # starts at "-" has none, so its "-" is no match (no cue of today's list is written so, hence this one).
+    dash = re.compile(r"\b-")
+    monkeypatch.setitem(ties.CUES, "dash", dash)
+    monkeypatch.setitem(ties._CUE_MATCHES, "dash", ties._match_finder(dash))
+    hyphen = PairFeatures("well-known", [])
+    assert hyphen.cues(0) == ["dash"] and hyphen.cues(2, 6) == ["dash"] and hyphen.cues(4) == []

@@ -76,6 +76,20 @@ CUES = {
 }
 
 
+
+def _match_finder(rx: re.Pattern) -> re.Pattern | None:
+    """A match of ``rx`` at every position of a sentence where it has one (a zero-width pattern, the match in group
+    1).  A match of ``rx`` inside a stretch of the sentence is also one of the sentence, and one of the sentence is
+    also one of a stretch that holds it, as long as no word boundary the match asserts falls on an edge of the stretch
+    (where the stretch may see a boundary the sentence has not, or the other way round).  None for a pattern with any
+    other assertion or escape, which is then searched in every stretch."""
+    if "\\" in rx.pattern.replace(r"\b", "") or "^" in rx.pattern or "$" in rx.pattern or "(?" in rx.pattern.replace("(?:", ""):
+        return None
+    return re.compile(f"(?=({rx.pattern}))", rx.flags)
+
+
+_CUE_MATCHES = {c: _match_finder(rx) for c, rx in CUES.items()}
+
 @dataclass(frozen=True)
 class Mention:
     """A mention: the actor's name, where it is in the sentence, and its kind (listed, name, common, reference, or
@@ -110,6 +124,7 @@ def alias_pattern(actors: dict[str, str]) -> re.Pattern:
 _POSSESSIVE = re.compile(r"(?:'s|’s|')$")
 _SPEAKS = re.compile(r"\s+(?:said|says|told|accused|blamed|denied)")
 _WORD = re.compile(r"[a-z']+")
+_WORD_CHAR = re.compile(r"\w")  # what a regular expression's word boundary takes for a word character
 
 
 @dataclass(frozen=True)
@@ -219,8 +234,11 @@ class PairFeatures:
         self._starts, self._ends = [a for a, _ in spans], [b for _, b in spans]
         self._words = [lowered[a:b] for a, b in spans]
         self._cues: dict[tuple[int, int | None], list[str]] = {}
+        # One pass over the sentence per cue answers most stretches without a search of their own (_match_finder).
+        self._cue_spans = {c: None if f is None else [m.span(1) for m in f.finditer(text)] for c, f in _CUE_MATCHES.items()}
         self._target: dict[Mention, tuple[list[str], list[str]]] = {}
         self._source: dict[Mention, list[str]] = {}
+        self._pairs: dict[tuple[tuple[int, int], tuple[int, int]], tuple[list[str], list[str], list[str]]] = {}
 
     def words(self, start: int, end: int | None = None) -> list[str]:
         """The words of ``text[start:end]``, lower-cased (a word cut by either end is cut there too)."""
@@ -241,9 +259,32 @@ class PairFeatures:
         """The cue names (:data:`CUES`) found in ``text[start:end]``."""
         key = (start, end)
         if key not in self._cues:
-            part = self.text[start:end]
-            self._cues[key] = [c for c, rx in CUES.items() if rx.search(part)]
+            last = max(start, len(self.text) if end is None else min(end, len(self.text)))
+            found = []
+            for c, rx in CUES.items():
+                known = self._known_cue(c, start, last)
+                if known or (known is None and rx.search(self.text[start:last])):
+                    found.append(c)
+            self._cues[key] = found
         return self._cues[key]
+
+    def _known_cue(self, cue: str, first: int, last: int) -> bool | None:
+        """Whether the stretch from ``first`` to ``last`` holds a match of the cue, as the sentence's matches tell
+        (:func:`_match_finder`); None when they cannot tell."""
+        spans = self._cue_spans[cue]
+        if spans is None:
+            return None
+        # a match of the sentence whose boundaries, if it has any, fall inside the stretch
+        if any((first < i or first == 0) and (j < last or last == len(self.text)) and first <= i and j <= last
+               for i, j in spans):
+            return True
+        if self._cuts_word(first) or self._cuts_word(last):
+            return None
+        return False if not any(first <= i <= last for i, _ in spans) else None
+
+    def _cuts_word(self, at: int) -> bool:
+        return 0 < at < len(self.text) and _WORD_CHAR.match(self.text, at - 1) is not None and \
+            _WORD_CHAR.match(self.text, at) is not None
 
     def _as_target(self, tgt: Mention) -> tuple[list[str], list[str]]:
         if tgt not in self._target:
@@ -263,6 +304,16 @@ class PairFeatures:
             self._source[src] = toks
         return self._source[src]
 
+    def _between(self, a: tuple[int, int], b: tuple[int, int]) -> tuple[list[str], list[str], list[str]]:
+        """For two mentions' spans (the earlier first), what is the same whichever is the source: the tokens of the
+        words and cues between them, those cues, and the tokens of the cues after both and before both."""
+        if (a, b) not in self._pairs:
+            bw, cues = self.words(a[1], b[0]), self.cues(a[1], b[0])
+            self._pairs[a, b] = ([f"b={w}" for w in bw[:MAX_BETWEEN]] + [f"dist={min(len(bw) // 4, 5)}"] +
+                                 [f"cb_{c}" for c in cues], cues,
+                                 [f"ca_{c}" for c in self.cues(b[1])] + [f"cf_{c}" for c in self.cues(0, a[0])])
+        return self._pairs[a, b]
+
     def of(self, src: Mention | None, tgt: Mention) -> str:
         """The feature tokens of a candidate (source, target), joined by spaces; ``src`` None is UNKNOWN."""
         head, t_left = self._as_target(tgt)
@@ -274,13 +325,8 @@ class PairFeatures:
             return " ".join(toks)
         order = "s<t" if src.start < tgt.start else "t<s"
         toks += [f"sk={src.kind}", order, f"kinds={src.kind}>{tgt.kind}"]
-        a, b = sorted([(src.start, src.end), (tgt.start, tgt.end)])
-        bw = self.words(a[1], b[0])
-        toks += [f"b={w}" for w in bw[:MAX_BETWEEN]] + [f"dist={min(len(bw) // 4, 5)}"]
-        cues_between = self.cues(a[1], b[0])
-        toks += [f"cb_{c}" for c in cues_between] + [f"{order}_cb_{c}" for c in cues_between]
-        toks += [f"ca_{c}" for c in self.cues(b[1])] + [f"cf_{c}" for c in self.cues(0, a[0])]
-        toks += self._as_source(src)
+        between, cues_between, around = self._between(*sorted([(src.start, src.end), (tgt.start, tgt.end)]))
+        toks += between + [f"{order}_cb_{c}" for c in cues_between] + around + self._as_source(src)
         if t_left and t_left[-1] == "by":
             toks.append("t_after_by")
         toks.append("s_first" if self.ms and self.ms[0].start == src.start else "s_later")
