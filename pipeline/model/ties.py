@@ -236,8 +236,8 @@ class PairFeatures:
         self._cues: dict[tuple[int, int | None], list[str]] = {}
         # One pass over the sentence per cue answers most stretches without a search of their own (_match_finder).
         self._cue_spans = {c: None if f is None else [m.span(1) for m in f.finditer(text)] for c, f in _CUE_MATCHES.items()}
-        self._target: dict[Mention, tuple[list[str], list[str]]] = {}
-        self._source: dict[Mention, list[str]] = {}
+        self._target: dict[Mention, tuple[list[str], bool]] = {}
+        self._source: dict[Mention, tuple[list[str], str]] = {}
         self._pairs: dict[tuple[tuple[int, int], tuple[int, int]], tuple[list[str], list[str], list[str]]] = {}
 
     def words(self, start: int, end: int | None = None) -> list[str]:
@@ -257,79 +257,88 @@ class PairFeatures:
 
     def cues(self, start: int, end: int | None = None) -> list[str]:
         """The cue names (:data:`CUES`) found in ``text[start:end]``."""
-        key = (start, end)
-        if key not in self._cues:
-            last = max(start, len(self.text) if end is None else min(end, len(self.text)))
-            found = []
-            for c, rx in CUES.items():
-                known = self._known_cue(c, start, last)
-                if known or (known is None and rx.search(self.text[start:last])):
-                    found.append(c)
-            self._cues[key] = found
-        return self._cues[key]
+        found = self._cues.get((start, end))
+        if found is None:
+            self._cues[start, end] = found = self._find_cues(start, end)
+        return found
 
-    def _known_cue(self, cue: str, first: int, last: int) -> bool | None:
-        """Whether the stretch from ``first`` to ``last`` holds a match of the cue, as the sentence's matches tell
-        (:func:`_match_finder`); None when they cannot tell."""
-        spans = self._cue_spans[cue]
-        if spans is None:
-            return None
-        # a match of the sentence whose boundaries, if it has any, fall inside the stretch
-        if any((first < i or first == 0) and (j < last or last == len(self.text)) and first <= i and j <= last
-               for i, j in spans):
-            return True
-        if self._cuts_word(first) or self._cuts_word(last):
-            return None
-        return False if not any(first <= i <= last for i, _ in spans) else None
+    def _find_cues(self, start: int, end: int | None) -> list[str]:
+        """:meth:`cues`, read from the sentence's matches where they tell, else searched."""
+        n = len(self.text)
+        last = max(start, n if end is None else min(end, n))
+        cut = None
+        found = []
+        for c, rx in CUES.items():
+            spans = self._cue_spans[c]
+            # True: a match of the sentence whose word boundaries, if any, fall inside the stretch, so the stretch
+            # sees them too; False: no match of the sentence begins in the stretch and no edge cuts a word, so the
+            # stretch has no match either (_match_finder); None: the stretch's own search tells.
+            known = None if spans is None else False
+            for i, j in spans or ():
+                if start <= i <= last:
+                    if j <= last and (start < i or start == 0) and (j < last or last == n):
+                        known = True
+                        break
+                    known = None
+            if known is False:
+                if cut is None:
+                    cut = self._cuts_word(start) or self._cuts_word(last)
+                known = None if cut else False
+            if known or (known is None and rx.search(self.text[start:last])):
+                found.append(c)
+        return found
 
     def _cuts_word(self, at: int) -> bool:
         return 0 < at < len(self.text) and _WORD_CHAR.match(self.text, at - 1) is not None and \
             _WORD_CHAR.match(self.text, at) is not None
 
-    def _as_target(self, tgt: Mention) -> tuple[list[str], list[str]]:
-        if tgt not in self._target:
-            t_left, t_right = self.words(0, tgt.start)[-3:], self.words(tgt.end)[:3]
-            toks = [f"tk={tgt.kind}", f"nm={min(len(self.ms), 5)}"] + [f"tl={w}" for w in t_left] + \
-                [f"tr={w}" for w in t_right]
-            toks.append("t_first" if self.ms and self.ms[0].start == tgt.start else "t_later")
-            self._target[tgt] = (toks, t_left)
-        return self._target[tgt]
+    def _as_target(self, tgt: Mention) -> tuple[list[str], bool]:
+        """A mention's tokens as the target, and whether "by" comes just before it."""
+        t_left, t_right = self.words(0, tgt.start)[-3:], self.words(tgt.end)[:3]
+        toks = [f"tk={tgt.kind}", f"nm={min(len(self.ms), 5)}"] + [f"tl={w}" for w in t_left] + [f"tr={w}" for w in t_right]
+        toks.append("t_first" if self.ms and self.ms[0].start == tgt.start else "t_later")
+        return toks, bool(t_left) and t_left[-1] == "by"
 
-    def _as_source(self, src: Mention) -> list[str]:
-        if src not in self._source:
-            s_left, s_right = self.words(0, src.start)[-3:], self.words(src.end)[:3]
-            toks = [f"sl={w}" for w in s_left] + [f"sr={w}" for w in s_right]
-            if s_left and s_left[-1] == "by":
-                toks.append("s_after_by")
-            self._source[src] = toks
-        return self._source[src]
+    def _as_source(self, src: Mention) -> tuple[list[str], str]:
+        """A mention's tokens as the source: the words around it (and "by" before it), then whether it comes first."""
+        s_left, s_right = self.words(0, src.start)[-3:], self.words(src.end)[:3]
+        toks = [f"sl={w}" for w in s_left] + [f"sr={w}" for w in s_right]
+        if s_left and s_left[-1] == "by":
+            toks.append("s_after_by")
+        return toks, "s_first" if self.ms and self.ms[0].start == src.start else "s_later"
 
     def _between(self, a: tuple[int, int], b: tuple[int, int]) -> tuple[list[str], list[str], list[str]]:
         """For two mentions' spans (the earlier first), what is the same whichever is the source: the tokens of the
         words and cues between them, those cues, and the tokens of the cues after both and before both."""
-        if (a, b) not in self._pairs:
-            bw, cues = self.words(a[1], b[0]), self.cues(a[1], b[0])
-            self._pairs[a, b] = ([f"b={w}" for w in bw[:MAX_BETWEEN]] + [f"dist={min(len(bw) // 4, 5)}"] +
-                                 [f"cb_{c}" for c in cues], cues,
-                                 [f"ca_{c}" for c in self.cues(b[1])] + [f"cf_{c}" for c in self.cues(0, a[0])])
-        return self._pairs[a, b]
+        bw, cues = self.words(a[1], b[0]), self.cues(a[1], b[0])
+        return ([f"b={w}" for w in bw[:MAX_BETWEEN]] + [f"dist={min(len(bw) // 4, 5)}"] + [f"cb_{c}" for c in cues], cues,
+                [f"ca_{c}" for c in self.cues(b[1])] + [f"cf_{c}" for c in self.cues(0, a[0])])
 
     def of(self, src: Mention | None, tgt: Mention) -> str:
         """The feature tokens of a candidate (source, target), joined by spaces; ``src`` None is UNKNOWN."""
-        head, t_left = self._as_target(tgt)
-        toks = list(head)
+        # a mention's parts, and those of two mentions, are kept: of n mentions, each is in 2n - 1 pairs
+        target = self._target.get(tgt)
+        if target is None:
+            target = self._target[tgt] = self._as_target(tgt)
+        head, t_after_by = target
         if src is None:
-            toks += ["sk=unknown", f"kinds=unknown>{tgt.kind}"]
+            toks = head + ["sk=unknown", f"kinds=unknown>{tgt.kind}"]
             toks += [f"ub_{c}" for c in self.cues(0, tgt.start)] + [f"ua_{c}" for c in self.cues(tgt.end)]
             toks.append("u_named_before" if any(m.end <= tgt.start for m in self.ms) else "u_nothing_before")
             return " ".join(toks)
+        source = self._source.get(src)
+        if source is None:
+            source = self._source[src] = self._as_source(src)
+        a, b = sorted([(src.start, src.end), (tgt.start, tgt.end)])
+        between = self._pairs.get((a, b))
+        if between is None:
+            between = self._pairs[a, b] = self._between(a, b)
         order = "s<t" if src.start < tgt.start else "t<s"
-        toks += [f"sk={src.kind}", order, f"kinds={src.kind}>{tgt.kind}"]
-        between, cues_between, around = self._between(*sorted([(src.start, src.end), (tgt.start, tgt.end)]))
-        toks += between + [f"{order}_cb_{c}" for c in cues_between] + around + self._as_source(src)
-        if t_left and t_left[-1] == "by":
+        toks = head + [f"sk={src.kind}", order, f"kinds={src.kind}>{tgt.kind}"] + between[0] + \
+            [f"{order}_cb_{c}" for c in between[1]] + between[2] + source[0]
+        if t_after_by:
             toks.append("t_after_by")
-        toks.append("s_first" if self.ms and self.ms[0].start == src.start else "s_later")
+        toks.append(source[1])
         return " ".join(toks)
 
 
