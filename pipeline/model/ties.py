@@ -220,9 +220,9 @@ def _words(s: str) -> list[str]:
 
 
 class PairFeatures:
-    """The feature strings of one sentence's candidate pairs.  What a pair's string is made of (the words before,
-    after and between mentions, the cues in those stretches) is read from the sentence's words, found once, and
-    kept per mention and per stretch, as a sentence with n mentions has n² pairs but only n mentions."""
+    """The feature strings of one sentence's candidate pairs (:meth:`pairs`).  What a pair's string is made of (the
+    words before, after and between mentions, the cues in those stretches) is read from the sentence's words and cue
+    matches, found once, and built once per mention and per two mentions: n mentions make n² pairs."""
 
     def __init__(self, text: str, ms: list[Mention]):
         self.text, self.ms = text, ms
@@ -234,11 +234,9 @@ class PairFeatures:
         self._starts, self._ends = [a for a, _ in spans], [b for _, b in spans]
         self._words = [lowered[a:b] for a, b in spans]
         self._cues: dict[tuple[int, int | None], list[str]] = {}
+        self._cuts: dict[int, bool] = {}
         # One pass over the sentence per cue answers most stretches without a search of their own (_match_finder).
         self._cue_spans = {c: None if f is None else [m.span(1) for m in f.finditer(text)] for c, f in _CUE_MATCHES.items()}
-        self._target: dict[Mention, tuple[list[str], bool]] = {}
-        self._source: dict[Mention, tuple[list[str], str]] = {}
-        self._pairs: dict[tuple[tuple[int, int], tuple[int, int]], tuple[list[str], list[str], list[str]]] = {}
 
     def words(self, start: int, end: int | None = None) -> list[str]:
         """The words of ``text[start:end]``, lower-cased (a word cut by either end is cut there too)."""
@@ -289,8 +287,11 @@ class PairFeatures:
         return found
 
     def _cuts_word(self, at: int) -> bool:
-        return 0 < at < len(self.text) and _WORD_CHAR.match(self.text, at - 1) is not None and \
-            _WORD_CHAR.match(self.text, at) is not None
+        cuts = self._cuts.get(at)
+        if cuts is None:
+            self._cuts[at] = cuts = 0 < at < len(self.text) and _WORD_CHAR.match(self.text, at - 1) is not None and \
+                _WORD_CHAR.match(self.text, at) is not None
+        return cuts
 
     def _as_target(self, tgt: Mention) -> tuple[list[str], bool]:
         """A mention's tokens as the target, and whether "by" comes just before it."""
@@ -307,39 +308,41 @@ class PairFeatures:
             toks.append("s_after_by")
         return toks, "s_first" if self.ms and self.ms[0].start == src.start else "s_later"
 
-    def _between(self, a: tuple[int, int], b: tuple[int, int]) -> tuple[list[str], list[str], list[str]]:
+    def _between(self, a: tuple[int, int], b: tuple[int, int]) -> tuple[list[str], dict[str, list[str]], list[str]]:
         """For two mentions' spans (the earlier first), what is the same whichever is the source: the tokens of the
-        words and cues between them, those cues, and the tokens of the cues after both and before both."""
+        words and cues between them, those cues' tokens for each order, and the tokens of the cues after both and
+        before both."""
         bw, cues = self.words(a[1], b[0]), self.cues(a[1], b[0])
-        return ([f"b={w}" for w in bw[:MAX_BETWEEN]] + [f"dist={min(len(bw) // 4, 5)}"] + [f"cb_{c}" for c in cues], cues,
+        return ([f"b={w}" for w in bw[:MAX_BETWEEN]] + [f"dist={min(len(bw) // 4, 5)}"] + [f"cb_{c}" for c in cues],
+                {order: [f"{order}_cb_{c}" for c in cues] for order in ("s<t", "t<s")},
                 [f"ca_{c}" for c in self.cues(b[1])] + [f"cf_{c}" for c in self.cues(0, a[0])])
 
-    def of(self, src: Mention | None, tgt: Mention) -> str:
-        """The feature tokens of a candidate (source, target), joined by spaces; ``src`` None is UNKNOWN."""
-        # a mention's parts, and those of two mentions, are kept: of n mentions, each is in 2n - 1 pairs
-        target = self._target.get(tgt)
-        if target is None:
-            target = self._target[tgt] = self._as_target(tgt)
-        head, t_after_by = target
-        if src is None:
-            toks = head + ["sk=unknown", f"kinds=unknown>{tgt.kind}"]
-            toks += [f"ub_{c}" for c in self.cues(0, tgt.start)] + [f"ua_{c}" for c in self.cues(tgt.end)]
+    def pairs(self, firsts: list[Mention]) -> list[tuple[Mention | None, Mention, str]]:
+        """(source, target, feature tokens joined by spaces) for each of ``firsts`` as the target: first with UNKNOWN
+        (None) as the source, then with each of the others in turn."""
+        # A mention's parts, and those of two mentions, are built once: of n mentions, each is in 2n - 1 pairs.
+        targets = [self._as_target(m) for m in firsts]
+        sources = [self._as_source(m) for m in firsts]
+        between: dict[tuple[tuple[int, int], tuple[int, int]], tuple[list[str], dict[str, list[str]], list[str]]] = {}
+        out: list[tuple[Mention | None, Mention, str]] = []
+        for tgt, (head, t_after_by) in zip(firsts, targets):
+            toks = head + ["sk=unknown", f"kinds=unknown>{tgt.kind}"] + [f"ub_{c}" for c in self.cues(0, tgt.start)] + \
+                [f"ua_{c}" for c in self.cues(tgt.end)]
             toks.append("u_named_before" if any(m.end <= tgt.start for m in self.ms) else "u_nothing_before")
-            return " ".join(toks)
-        source = self._source.get(src)
-        if source is None:
-            source = self._source[src] = self._as_source(src)
-        a, b = sorted([(src.start, src.end), (tgt.start, tgt.end)])
-        between = self._pairs.get((a, b))
-        if between is None:
-            between = self._pairs[a, b] = self._between(a, b)
-        order = "s<t" if src.start < tgt.start else "t<s"
-        toks = head + [f"sk={src.kind}", order, f"kinds={src.kind}>{tgt.kind}"] + between[0] + \
-            [f"{order}_cb_{c}" for c in between[1]] + between[2] + source[0]
-        if t_after_by:
-            toks.append("t_after_by")
-        toks.append(source[1])
-        return " ".join(toks)
+            out.append((None, tgt, " ".join(toks)))
+            t_span, t_by = (tgt.start, tgt.end), ["t_after_by"] if t_after_by else []
+            for src, (s_toks, s_first) in zip(firsts, sources):
+                if src.name == tgt.name:
+                    continue
+                s_span = (src.start, src.end)
+                key = (s_span, t_span) if s_span <= t_span else (t_span, s_span)
+                if key not in between:
+                    between[key] = self._between(*key)
+                words, order_cues, around = between[key]
+                order = "s<t" if src.start < tgt.start else "t<s"
+                out.append((src, tgt, " ".join(head + [f"sk={src.kind}", order, f"kinds={src.kind}>{tgt.kind}"] + words +
+                                                order_cues[order] + around + s_toks + t_by + [s_first])))
+        return out
 
 
 def candidates(text: str, ms: list[Mention]) -> list[tuple[str, str, str]]:
@@ -347,14 +350,8 @@ def candidates(text: str, ms: list[Mention]) -> list[tuple[str, str, str]]:
     first: dict[str, Mention] = {}
     for m in ms:
         first.setdefault(m.name, m)
-    features = PairFeatures(text, ms)
-    out = []
-    for tgt in first.values():
-        out.append((UNKNOWN, tgt.name, features.of(None, tgt)))
-        for src in first.values():
-            if src.name != tgt.name:
-                out.append((src.name, tgt.name, features.of(src, tgt)))
-    return out
+    return [(UNKNOWN if src is None else src.name, tgt.name, f)
+            for src, tgt, f in PairFeatures(text, ms).pairs(list(first.values()))]
 
 
 @dataclass(frozen=True)
