@@ -39,9 +39,10 @@ def path(a, b):
             up = [x.dep_ for x in anc_a[:k]]; down = [x.dep_ for x in anc_b[:ib[t.i]]]
             return up, t, down
     return None
-orig = T.pair_features
-def feats(text, src, tgt, ms):
-    base = orig(text, src, tgt, ms)
+orig = T.PairFeatures.pairs
+def with_dep(self, firsts):
+    return [(src, tgt, feats(self.text, src, tgt, base)) for src, tgt, base in orig(self, firsts)]
+def feats(text, src, tgt, base):
     doc = DOCS.get(text)
     if doc is None: return base
     out = []
@@ -66,7 +67,7 @@ def feats(text, src, tgt, ms):
             if lem in ACC: out.append(f"dacc={lem}")
     return base + " " + " ".join(out)
 def run(use_dep):
-    T.pair_features = feats if use_dep else orig
+    T.PairFeatures.pairs = with_dep if use_dep else orig
     cands = tie_candidates(p, al, tr["sentence_id"].tolist())
     gold = tr["ties"].tolist()
     folds = grouped_folds(tr["story_id"].to_numpy())
