@@ -364,7 +364,7 @@ def test_author_bio_only_at_the_end():
 def test_caption_and_gallery_markup_is_dropped():
     import lxml.html
 
-    from pipeline.corpus.readers import prune_link_lists
+    from pipeline.corpus.extract import parse, prune
 
     page = (
         "<html><body><div><p>The envoy met both delegations in Geneva.</p>"
@@ -373,7 +373,9 @@ def test_caption_and_gallery_markup_is_dropped():
         '<div data-is-gallery="true"><div data-slidename="Envoys"><p>Envoys pose for a photo.</p></div></div>'
         '<p class="captioned-quote">A kept paragraph whose class only contains the word.</p></div></body></html>'
     )
-    out = lxml.html.tostring(prune_link_lists(page), encoding="unicode")
+    root = parse(page)
+    prune(root)
+    out = lxml.html.tostring(root, encoding="unicode")
     assert "met both delegations" in out and "A kept paragraph" in out
     for junk in ("arrives in Geneva", "speaks to reporters", "pose for a photo"):
         assert junk not in out
