@@ -118,10 +118,26 @@ _MARKUP_CLASS = re.compile(r"(^|[-_])(caption|gallery|slideshow|byline)($|[-_])"
 
 
 def _main_text(html_text: str) -> str:
+    """resiliparse's main text, one paragraph a line, with only printable characters and single spaces."""
     from resiliparse.extract.html2text import extract_plain_text
 
-    return extract_plain_text(html_text, main_content=True, preserve_formatting=True, list_bullets=False,
-                              alt_texts=False, comments=False, skip_elements=_SKIP)
+    text = extract_plain_text(_LONE_CHARACTER.sub("\\1\u200b<", html_text), main_content=True, preserve_formatting=True,
+                              list_bullets=False, alt_texts=False, comments=False, skip_elements=_SKIP)
+    return "\n".join(" ".join(line.split() if line.isprintable() else _printable(line).split()) for line in text.split("\n"))
+
+
+# resiliparse drops a text node that is one three-byte UTF-8 character, taking it
+# for an icon font's glyph (its test for the private use area lets nearly every such
+# character through): the dash in "<b>Kerry</b> – <b>Lavrov</b>" and the quote
+# in "<em>El Pais</em>' <em>Tentaciones</em>" were lost.  A zero-width space
+# after the character keeps the node; like every character that is not
+# printable (soft hyphens, direction marks, private-use glyphs), it is
+# removed from the text, as trafilatura removed them.
+_LONE_CHARACTER = re.compile(r"(>\s*[\u0800-\uffff]\s*)<")
+
+
+def _printable(line: str) -> str:
+    return "".join(c for c in line if c.isprintable() or c.isspace())
 
 
 def _serialise(root) -> str:
