@@ -123,7 +123,9 @@ def _main_text(html_text: str) -> str:
 
     text = extract_plain_text(_LONE_CHARACTER.sub("\\1\u200b<", html_text), main_content=True, preserve_formatting=True,
                               list_bullets=False, alt_texts=False, comments=False, skip_elements=_SKIP)
-    return "\n".join(" ".join(line.split() if line.isprintable() else _printable(line).split()) for line in text.split("\n"))
+    # resiliparse collapses runs of white space, so only a line with a character that does not print
+    # (a tab, a Unicode space, a soft hyphen) needs more.
+    return "\n".join(line if line.isprintable() else " ".join(_printable(line).split()) for line in text.split("\n"))
 
 
 # resiliparse drops a text node that is one three-byte UTF-8 character, taking it
