@@ -104,8 +104,9 @@ FLAT = 1.10
 # whose file belongs to one (so numpy under the vectoriser is vectorising).
 STAGES = {
     "reading/cleaning": ("/pipeline/corpus/ingest.py", "/pipeline/corpus/discover.py", "/pipeline/corpus/readers.py",
-                         "/pipeline/corpus/metadata.py", "/pipeline/corpus/boilerplate.py", "/trafilatura/", "/lxml/",
-                         "/lxml_html_clean/", "/resiliparse/", "/yaml/", "/justext/", "/htmldate/", "/courlan/", "/charset_normalizer/"),
+                         "/pipeline/corpus/metadata.py", "/pipeline/corpus/extract.py", "/pipeline/corpus/boilerplate.py",
+                         "/resiliparse/", "/trafilatura/", "/lxml/",
+                         "/lxml_html_clean/", "/yaml/", "/justext/", "/htmldate/", "/courlan/", "/charset_normalizer/"),
     "splitting": ("/pipeline/corpus/split.py", "/nltk/"),
     "vectorising": ("/sklearn/feature_extraction/", "/pipeline/model/cues.py", "/pipeline/model/wordvec.py", "/pipeline/model/embed.py"),
     "predicting": ("/sklearn/linear_model/", "/sklearn/multiclass.py", "/sklearn/svm/"),
@@ -391,7 +392,7 @@ def machine_info() -> dict:
     def git(*args) -> str:
         return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
 
-    dists = ("talks", "scikit-learn", "numpy", "scipy", "pandas", "pyarrow", "nltk", "trafilatura", "lxml", "skops",
+    dists = ("talks", "scikit-learn", "numpy", "scipy", "pandas", "pyarrow", "nltk", "resiliparse", "trafilatura", "lxml", "skops",
              "nupunkt", "fasttext-numpy2", "pyinstrument")
     return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "cores": CORES,
             "cpu": _cpu_model(), "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * PAGE / 2**30, 1),

@@ -1,7 +1,7 @@
 """Peak memory and time of ingesting one hostile file, each in a fresh process.
 
 Writes, in a temporary folder, one small article (the floor: Python, pandas,
-NLTK and trafilatura loaded); files of ``--mb`` megabytes: normal paragraphs,
+NLTK, lxml and resiliparse loaded); files of ``--mb`` megabytes: normal paragraphs,
 the same sentences on one line (one huge paragraph), one token with no space,
 an HTML page; a YAML alias bomb of a few hundred bytes; and the largest text
 ingest accepts (just under ``MAX_TEXT_CHARS``) as paragraphs, as one line and

@@ -54,7 +54,7 @@ from pipeline.records import article_id_for, normalise_text
 
 UNITS = REPO / "benchmarks" / "junk" / "units.csv"
 # What decides which text ingest keeps, in pipeline/corpus/ (their sources, in this order, make the ingest hash).
-INGEST_MODULES = ("ingest", "discover", "readers", "metadata", "boilerplate")
+INGEST_MODULES = ("ingest", "discover", "readers", "metadata", "extract", "boilerplate")
 FEED = REPO / "corpus" / "raw" / "feed-2016q1"
 OUT = REPO / "benchmarks" / "junk" / "results.json"
 

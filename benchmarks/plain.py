@@ -5,7 +5,7 @@ cuts the YAML front matter, strips the tags with regular expressions, splits
 each paragraph with NLTK Punkt (the project's shipped parameters), predicts
 each article's sentences with one ``predict_proba`` call of the project's
 model, applies the model's thresholds and writes every sentence to a CSV
-file.  No trafilatura, no boilerplate rules, no chunking, no workers.
+file.  No HTML extractor, no boilerplate rules, no chunking, no workers.
 
     python benchmarks/plain.py FOLDER --out tags.csv [--model ID] [--models DIR]
 """

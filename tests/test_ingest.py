@@ -73,6 +73,11 @@ def test_saved_html_page(articles_dir):
         "A mediator gestures during a news conference in Geneva, Switzerland - Reuters",
         "‘Working in tandem’",
         "Source",
+        "Posted in National, News on Saturday, March 5, 2016 3:31 pm.",
+        "Posted in , on Saturday, March 5, 2016 3:31 pm.",  # the section links gone with the page's tag links
+        "Original story reprinted with permission from Quanta Magazine, an editorially independent division of the Simons Foundation",
+        "Thank you for reading 15 free articles on our site. You can come back at the end of your 30-day period for another "
+        "15 free articles, or you can purchase a subscription and continue to enjoy valuable local news and information.",
     ],
 )
 def test_boilerplate_rules(line):
@@ -87,6 +92,8 @@ def test_boilerplate_rules(line):
         '"Palmyra has been liberated."',
         "Reuters could not independently verify the video.",
         "Critics say the offensive has contributed to the collapse of peace talks in Geneva last week.",
+        "Posted in Geneva on Monday, the statement said the talks would resume.",
+        "Thank you for reading the statement, the envoy told the delegations before the talks began.",
     ],
 )
 def test_article_text_is_kept(line):
@@ -359,23 +366,65 @@ def test_author_bio_only_at_the_end():
     body = ["The talks resumed on Monday.", "Both sides met for hours.", "No deal was reached.", "Envoys will meet again."]
     assert clean_paragraphs(body + [bio]) == body
     assert bio in clean_paragraphs([bio] + body)  # in the body, a sentence about a journalist stays
+    for bio in ("John Roe writes about politics for The Fix. He is based in New York City.",
+                "Jane Doe covers the White House for The Example Post."):
+        assert clean_paragraphs(body + [bio]) == body
+
+
+def test_feed_body_keeps_its_lists_quotes_and_every_character(tmp_path):
+    """An HTML body under front matter (the feed's): resiliparse reads a shallow list as navigation, drops an
+    embedded post nested three levels deep and a text node of one dash or quote; the body's own text stays."""
+    (tmp_path / "body.md").write_text(
+        "---\ntitle: Envoy meets delegations\ndate: 2016-02-01\n---\n [ad_1]\n<br><div>"
+        "<p>The envoy met both delegations in Geneva on Monday, officials said.</p>"
+        "<ul><li>The talks resume on February 25 in Geneva.</li><li>Aid convoys reached two besieged towns.</li></ul>"
+        '<div><div><blockquote class="twitter-tweet"><p>These talks are the last chance for peace in Syria.</p>'
+        '— Envoy (@envoy) <a href="https://twitter.com/envoy/status/1">February 1, 2016</a></blockquote></div></div>'
+        "<p>Talks between <b>Kerry</b> – <b>Lavrov</b> went on for hours, a U.S. of\u00adficial said.</p>"
+        "<p>The plan was first reported by <em>El Pais</em>‘ <em>Tentaciones</em> magazine.</p>"
+        "<p>Apple Inc. <span class=\"hide\">AAPL -0.43 %</span> backed the plan\u200e on Sunday.</p>"
+        "</div>\n<br>[ad_2]\n", encoding="utf-8")
+    a = read_article(tmp_path / "body.md")
+    assert a.paragraphs == ("The envoy met both delegations in Geneva on Monday, officials said.",
+                            "The talks resume on February 25 in Geneva.",
+                            "Aid convoys reached two besieged towns.",
+                            "These talks are the last chance for peace in Syria.",
+                            "Talks between Kerry – Lavrov went on for hours, a U.S. official said.",
+                            "The plan was first reported by El Pais‘ Tentaciones magazine.",
+                            "Apple Inc. backed the plan on Sunday.")
+
+
+def test_feed_body_drops_bylines_galleries_stamps_and_a_pages_title(tmp_path):
+    """Markup the feed's pages use for what is not article text, and a body that is a whole page with its <title>."""
+    (tmp_path / "body.md").write_text(
+        "---\ntitle: Dog drives truck\ndate: 2016-03-05\n---\n<html><head><title>Dog drives truck | Example</title></head>"
+        '<body><div class="instant-gallery"><p>A dog sits in the driver\'s seat of a truck in Mankato, Minnesota.</p></div>'
+        '<p class="byline"><span class="bookmark">Dog drives truck</span> Associated Press |</p>'
+        "<p>MANKATO, Minn. — One dog apparently has learned a new trick: how to drive a semi-truck.</p>"
+        '<p class="story-keywords">Posted in <a href="/news" rel="tag">News</a>, on Saturday, March 5, 2016 3:31 pm.</p>'
+        "</body></html>\n", encoding="utf-8")
+    a = read_article(tmp_path / "body.md")
+    assert a.paragraphs == ("MANKATO, Minn. — One dog apparently has learned a new trick: how to drive a semi-truck.",)
 
 
 def test_caption_and_gallery_markup_is_dropped():
     import lxml.html
 
-    from pipeline.corpus.readers import prune_link_lists
+    from pipeline.corpus.extract import parse, prune
 
     page = (
         "<html><body><div><p>The envoy met both delegations in Geneva.</p>"
         '<figure><img src="x.jpg"><figcaption>The envoy arrives in Geneva on Monday.</figcaption></figure>'
         '<p class="wp-caption-text">A delegate speaks to reporters.</p>'
         '<div data-is-gallery="true"><div data-slidename="Envoys"><p>Envoys pose for a photo.</p></div></div>'
+        '<div class="slideshow-overlay"><p>A convoy enters Madaya.</p></div><p class="pb-byline">By Jane Writer</p>'
         '<p class="captioned-quote">A kept paragraph whose class only contains the word.</p></div></body></html>'
     )
-    out = lxml.html.tostring(prune_link_lists(page), encoding="unicode")
+    root = parse(page)
+    prune(root)
+    out = lxml.html.tostring(root, encoding="unicode")
     assert "met both delegations" in out and "A kept paragraph" in out
-    for junk in ("arrives in Geneva", "speaks to reporters", "pose for a photo"):
+    for junk in ("arrives in Geneva", "speaks to reporters", "pose for a photo", "convoy enters", "Jane Writer"):
         assert junk not in out
 
 

@@ -1,4 +1,4 @@
-"""Stage 1c: the paragraph rules that drop what is not article text.
+"""Stage 1d: the paragraph rules that drop what is not article text.
 
 Template and ad markers, photo captions and credits, bylines and reporting
 credits, share/newsletter prompts, "Related" blocks, comment-policy lines,
@@ -59,8 +59,9 @@ _BYLINE = re.compile(r"^[Bb][Yy] [A-Z][\w.'-]+( [A-Z][\w.'-]+){0,3}(,| and| in|$
 MAX_BYLINE_WORDS = 12
 # An embedded post's credit line: "— Jane Doe (@janedoe) March 26, 2016".
 _POST_CREDIT = re.compile(rf"^[-–—]\s*[^()]{{1,80}}\(@\w{{1,30}}\)\s*{_MONTH}\s+\d{{1,2}},\s+\d{{4}}$")
-# A time stamp with its label: "Last Updated Feb 10, 2016 11:03 AM EST", "Published: 9:00 p.m."
-_STAMP_LABEL = re.compile(r"^((last )?(updated|modified|published|posted)( on| at)?:?)\s+", re.I)
+# A time stamp with its label: "Last Updated Feb 10, 2016 11:03 AM EST", "Published: 9:00 p.m.",
+# "Posted in National, News on Saturday, March 5, 2016 3:31 pm." (its section links may be gone: "Posted in , on ...").
+_STAMP_LABEL = re.compile(r"^(posted in\b[^.]{0,80}?\s(on|at)|(last )?(updated|modified|published|posted)( on| at)?:?)\s+", re.I)
 # Page navigation: "Go Back to Top.", "Skip To: Start of Article.", "Skip to main content".
 _NAVIGATION = re.compile(r"^((go )?back to top|skip to\b|jump to (top|navigation|content))", re.I)
 # Paywall and account messages: "... needed to view this article in its entirety",
@@ -71,6 +72,9 @@ _PAYWALL = re.compile(
     r"(service|subscription|plan)\b|\bno digital access\b",
     re.I,
 )
+# A metered paywall's notice, longer than other paywall messages: "Thank you for reading 15 free
+# articles on our site. You can come back at the end of your 30-day period for another 15 ..."
+_PAYWALL_METER = re.compile(r"^thank you for reading\b.{0,200}\b(free articles|purchase a subscription)\b", re.I)
 # A teaser for another story, set in brackets as its own paragraph:
 # "[Brace yourself for a long battle about the court]".
 _BRACKET_TEASER = re.compile(r"^\[[^\[\]]{10,200}\]$")
@@ -89,9 +93,10 @@ _READER_PROMO = re.compile(
 _WATCH_TEASER = re.compile(r"(^|[.!?]\s+)(watch|see|listen)\b(?! out\b)", re.I)
 MAX_PROMO_WORDS = 40
 # Syndication notes: "This article originally appeared on MSNBC.com.",
-# "A version of this story first appeared in ...".
+# "A version of this story first appeared in ...", "Original story reprinted with permission from Quanta Magazine".
 _SYNDICATION = re.compile(r"^(this|a version of this) (article|story|post|piece|column)\b.{0,40}\b(originally|first) "
-                          r"(appeared|published|ran)\b|^this (article|story|post) was (originally|first) published\b", re.I)
+                          r"(appeared|published|ran)\b|^this (article|story|post) was (originally|first) published\b|"
+                          r"^(original (story|article) )?reprinted with permission\b", re.I)
 # A caption that names its photo: "Kim inspects ... in this undated picture
 # released by KCNA", "This undated photo, released Tuesday, shows ...".
 _CAPTION_PHRASE = re.compile(
@@ -101,12 +106,14 @@ _CAPTION_PHRASE = re.compile(
 )
 MAX_CAPTION_WORDS = 60
 # A closing author bio: "Jane Doe is The Washington Post's White House bureau
-# chief, covering ...", "John Roe is a reporter at Wired."  Only among an
-# article's last paragraphs, where bios sit; a sentence about a journalist in
-# the story's body stays.
+# chief, covering ...", "John Roe is a reporter at Wired.", "Jane Doe covers
+# the White House.", "John Roe writes about politics for The Fix."  Only
+# among an article's last paragraphs, where bios sit; a sentence about a
+# journalist in the story's body stays.
 _AUTHOR_BIO = re.compile(
-    r"^[A-Z][\w.'-]+( [A-Z][\w.'-]+){1,3} (is|was) (a|an|the|[A-Z][\w.&' ]{0,40}'s)\b.{0,80}?\b"
-    r"(reporter|correspondent|writer|editor|columnist|bureau chief|contributor|producer|journalist)\b"
+    r"^[A-Z][\w.'-]+( [A-Z][\w.'-]+){1,3} ((is|was) (a|an|the|[A-Z][\w.&' ]{0,40}'s)\b.{0,80}?\b"
+    r"(reporter|correspondent|writer|editor|columnist|bureau chief|contributor|producer|journalist)\b|"
+    r"(covers|writes about|reports on) )"
 )
 BIO_TAIL = 3
 # Ciphered or scrambled text (a paywall's obfuscated body): most "words" mix
@@ -155,6 +162,8 @@ def is_boilerplate(para: str) -> bool:
         return True
     if len(words) <= MAX_PROMPT_WORDS and (_SOCIAL_PROMPT.search(p) or _NAVIGATION.match(p) or _PAYWALL.search(p)):
         return True  # share/newsletter prompts, page navigation, paywall messages
+    if len(words) <= 80 and _PAYWALL_METER.match(p):
+        return True
     if _CREDIT_LINE.search(p) and len(words) <= 80:
         return True
     if len(words) <= 80 and (_FEED_FOOTER.match(p) or (p.startswith("(") and _CREDIT_PARENS.match(p))):

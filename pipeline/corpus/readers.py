@@ -1,9 +1,9 @@
-"""Stage 1d: the format readers -- one file's bytes -> text -> an :class:`Article`.
+"""Stage 1e: the format readers -- one file's bytes -> text -> an :class:`Article`.
 
 Plain text (headline on the first line), Markdown with YAML front matter
-over a text or HTML body, and saved HTML pages; HTML bodies go through
-trafilatura (the field's maintained main-text extractor).  Every reader
-ends in the same paragraph rules (:mod:`pipeline.corpus.boilerplate`).
+over a text or HTML body, and saved HTML pages; the main text of HTML comes
+from :mod:`pipeline.corpus.extract`.  Every reader ends in the same
+paragraph rules (:mod:`pipeline.corpus.boilerplate`).
 
 No file can make the work unbounded: a file over :data:`MAX_FILE_BYTES` is
 refused before it is read, and article text over :data:`MAX_TEXT_CHARS`
@@ -13,13 +13,13 @@ before it is cleaned.  Everything wrong with a file is a
 from __future__ import annotations
 
 import codecs
-import functools
 import html
 import re
 from pathlib import Path
 
 from pipeline.corpus.boilerplate import clean_inline, clean_paragraphs, strip_dateline
 from pipeline.corpus.discover import NOT_TEXT, SAVE_AS_TEXT
+from pipeline.corpus.extract import MAX_HTML_DEPTH, body_text, page_text
 from pipeline.corpus.metadata import (
     MAX_TITLE_CHARS,
     URL_KEYS,
@@ -43,13 +43,10 @@ MARKDOWN_SUFFIXES = {".md", ".markdown"}
 # file is 63 KB and its longest front matter 1.4 KB; a saved news page with
 # its scripts and inline data is rarely over 3 MB.
 MAX_FILE_BYTES = 8 * 1024 * 1024
-# Article text (a plain-text or Markdown body, or what trafilatura extracts
-# from HTML): Punkt needs up to ~50 microseconds a character, so this bounds
+# Article text (a plain-text or Markdown body, or the text extracted from
+# HTML): Punkt needs up to ~50 microseconds a character, so this bounds
 # one file to about half a minute.  A long feature is 100,000 characters.
 MAX_TEXT_CHARS = 500_000
-# libxml2 reads HTML at most this many elements deep even with ``huge_tree``
-# and drops what lies deeper; news pages nest a few dozen levels.
-MAX_HTML_DEPTH = 2047
 
 
 def read_text(path: Path) -> str:
@@ -57,8 +54,8 @@ def read_text(path: Path) -> str:
 
     Line ends become ``\\n``, as do vertical tabs and form feeds; other
     control characters (a NUL in a scraped page, a cp1252 quote read as
-    U+0092) are dropped, as trafilatura drops them from HTML, so they never
-    reach the corpus, a CSV cell or a terminal.
+    U+0092) are dropped, so they never reach the corpus, a CSV cell or a
+    terminal.
     """
     try:
         with open(path, "rb") as f:
@@ -202,111 +199,33 @@ def from_front_matter(path: Path, text: str) -> Article:
 
 
 def from_html_page(path: Path, text: str) -> Article:
-    """A saved page or an HTML fragment, its main text extracted by trafilatura."""
-    import trafilatura
-
-    page = prune_link_lists(text)
-    doc = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, include_tables=False, deduplicate=False)
-    doc = {} if doc is None else doc if isinstance(doc, dict) else doc.as_dict()
+    """A saved page or an HTML fragment, its main text extracted by resiliparse (:mod:`pipeline.corpus.extract`)."""
+    page = page_text(text)
     # A bare fragment (no <body>) can defeat whole-page extraction: read it as a body.
-    paragraphs = clean_paragraphs(_lines(doc.get("text") or "", path)) or clean_paragraphs(_html_paragraphs(text, path))
+    paragraphs = clean_paragraphs(_lines(page.text, path)) or clean_paragraphs(_html_paragraphs(text, path))
     if not paragraphs:
-        if not isinstance(page, str) and _depth(page) >= MAX_HTML_DEPTH:
+        if page.too_deep:
             raise CorpusError(f"no article text found: the page nests its elements over {MAX_HTML_DEPTH:,} levels deep, "
                               "past what the HTML parser reads; save the article's text as a .txt file (headline on "
                               "the first line) and ingest that", path)
         raise CorpusError("no article text found in this HTML page; check it is an article, not an index page", path)
-    title = clean_inline(html.unescape(doc.get("title") or ""))
+    title = clean_inline(html.unescape(page.title or ""))
     title, outlet = split_outlet(title)
     if not title and len(paragraphs) > 1 and not re.search(r"[.!?\"”]$", paragraphs[0]):
         title, paragraphs = paragraphs[0], paragraphs[1:]  # no <title>: a first line with no sentence end is the headline
     if paragraphs and title and _same_text(paragraphs[0], title):
         paragraphs = paragraphs[1:]  # the page repeats its <h1> in the body
-    url = checked_url(doc.get("url"), path)
-    outlet = outlet or doc.get("sitename") or outlet_from_url(url)
-    return _make(path, title, paragraphs, date=iso_date(doc.get("date")), outlet=outlet, url=url, fmt="html", cleaned=True)
-
-
-def prune_link_lists(html_text: str):
-    """The page parsed, with paragraphs and list items whose whole text is a link dropped.
-
-    "Read more" and "Related" lists are headlines of other stories, each a
-    link on its own; article paragraphs are text with, at most, links inside.
-    Returns the ``lxml.html`` tree, which trafilatura takes as it is (no
-    second parse), or ``html_text`` unchanged when lxml cannot parse it.
-    """
-    import lxml.html
-
-    try:
-        root = lxml.html.document_fromstring(html_text, parser=_deep_parser())
-    except Exception:  # an unparsable page: leave it to trafilatura's own parser
-        return html_text
-    for el in list(root.iter("p", "li")):
-        text = " ".join(el.text_content().split())
-        links = " ".join(" ".join(a.text_content().split()) for a in el.iter("a"))
-        if text and links and " ".join(links.split()) == text:
-            el.drop_tree()
-    # Photo captions and gallery slides, by their markup: <figcaption>, an
-    # element whose class names a caption ("caption", "wp-caption-text",
-    # "media__caption"), and a gallery container (data-is-gallery, each slide
-    # a data-slidename).  A gallery's captions read like prose ("Kim inspects
-    # a drill ..."), so only the markup tells them from article text.
-    for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
-            continue
-        classes = (el.get("class") or "").lower().split()
-        if (el.tag == "figcaption" or any(_CAPTION_CLASS.search(c) for c in classes)
-                or el.get("data-is-gallery") == "true" or el.get("data-slidename") is not None):
-            el.drop_tree()
-    return root
-
-
-@functools.cache
-def _deep_parser():
-    """lxml's HTML parser as trafilatura sets it up, without libxml2's default nesting limit.
-
-    By default libxml2 stops at 256 nested elements and drops what lies
-    deeper, so a page whose text sits 300 ``<div>`` levels down had no
-    article text.  The other options are trafilatura's own (comments and
-    processing instructions dropped), so the tree it is handed is the one it
-    would have parsed itself and the extracted text stays the same.
-    """
-    import lxml.html
-
-    return lxml.html.HTMLParser(huge_tree=True, collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True)
-
-
-def _depth(root) -> int:
-    """How many levels deep the tree's deepest element lies (the root is level 1)."""
-    deepest, todo = 0, [(root, 1)]
-    while todo:
-        el, level = todo.pop()
-        deepest = max(deepest, level)
-        todo.extend((child, level + 1) for child in el)
-    return deepest
-
-
-# A class name that marks a caption: "caption", "pb-caption", "caption-text", "media__caption".
-_CAPTION_CLASS = re.compile(r"(^|[-_])caption($|[-_])")
+    url = checked_url(page.url, path)
+    outlet = outlet or page.sitename or outlet_from_url(url)
+    return _make(path, title, paragraphs, date=iso_date(page.date), outlet=outlet, url=url, fmt="html", cleaned=True)
 
 
 def _html_paragraphs(fragment: str, path: Path) -> list[str]:
-    import trafilatura
-
-    fragment = re.sub(r"\[ad_\d+\]", " ", fragment)
-    out = trafilatura.extract(
-        prune_link_lists(f"<html><body>{fragment}</body></html>"),
-        output_format="txt",
-        include_comments=False,
-        include_tables=False,
-        deduplicate=False,
-        favor_recall=True,
-    )
-    return _lines(out or "", path)
+    return _lines(body_text(re.sub(r"\[ad_\d+\]", " ", fragment)), path)
 
 
 def _lines(text: str, path: Path) -> list[str]:
-    """The non-empty lines of text trafilatura extracted, within the size limit."""
+    """The non-empty lines of extracted text, within the size limit."""
     _check_size(len(text), path)
     return [ln.strip() for ln in text.split("\n") if ln.strip()]
 
