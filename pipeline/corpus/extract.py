@@ -50,7 +50,7 @@ def page_text(html_text: str) -> PageText:
 
     too_deep = _depth(root) > MAX_HTML_DEPTH
     prune(root)
-    text = drop_link_lines(_main_text(_serialise(root)), root)  # before the metadata search, which may change the tree
+    text = _drop_link_lines(_main_text(_serialise(root)), root)  # before the metadata search, which may change the tree
     meta = extract_metadata(root)
     return PageText(text, meta.title, meta.date, meta.url, meta.sitename, too_deep)
 
@@ -72,7 +72,7 @@ def body_text(fragment: str) -> str:
         el.tag = "ol"
     for el in root.iter("blockquote"):
         el.attrib.pop("class", None)
-    return drop_link_lines(_main_text(_serialise(root)), root)
+    return _drop_link_lines(_main_text(_serialise(root)), root)
 
 
 def parse(html_text: str):
@@ -112,7 +112,7 @@ def prune(root) -> None:
             el.drop_tree()
 
 
-def drop_link_lines(text: str, root) -> str:
+def _drop_link_lines(text: str, root) -> str:
     """``text`` without the lines that are links to other stories: two or more of the page's link texts in a row
     (joined by nothing, a space or a dash), or links with a source's name glued to the last.
 
