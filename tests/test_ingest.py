@@ -75,6 +75,12 @@ def test_saved_html_page(articles_dir):
         "Source",
         "Posted in National, News on Saturday, March 5, 2016 3:31 pm.",
         "Posted in , on Saturday, March 5, 2016 3:31 pm.",  # the section links gone with the page's tag links
+        # stamps: dates and times with their labels anywhere, a time glued to "am"
+        "February 5, 2016 Updated: February 6, 2016 7:53am",
+        "Updated on Feb. 6, 2016 at 7:53 a.m.",
+        "Posted: Feb 5, 2016 | Last modified: Feb 6, 2016",
+        # a headline teaser closing with its stamp
+        "Search for 12 Marines from downed helicopters enters 3rd day 01/17/16 [Last modified: Sunday, January 17, 2016 3:32pm]",
         "Original story reprinted with permission from Quanta Magazine, an editorially independent division of the Simons Foundation",
         "Thank you for reading 15 free articles on our site. You can come back at the end of your 30-day period for another "
         "15 free articles, or you can purchase a subscription and continue to enjoy valuable local news and information.",
@@ -94,6 +100,10 @@ def test_boilerplate_rules(line):
         "Critics say the offensive has contributed to the collapse of peace talks in Geneva last week.",
         "Posted in Geneva on Monday, the statement said the talks would resume.",
         "Thank you for reading the statement, the envoy told the delegations before the talks began.",
+        # a stamp's words in a sentence, or beside a date with no label
+        "Last May.",
+        "At 10.",
+        "The talks were updated on Feb. 6, 2016.",
     ],
 )
 def test_article_text_is_kept(line):
@@ -404,7 +414,7 @@ def test_feed_body_drops_bylines_galleries_stamps_and_a_pages_title(tmp_path):
         '<p class="story-keywords">Posted in <a href="/news" rel="tag">News</a>, on Saturday, March 5, 2016 3:31 pm.</p>'
         "</body></html>\n", encoding="utf-8")
     a = read_article(tmp_path / "body.md")
-    assert a.paragraphs == ("MANKATO, Minn. — One dog apparently has learned a new trick: how to drive a semi-truck.",)
+    assert a.paragraphs == ("One dog apparently has learned a new trick: how to drive a semi-truck.",)  # its dateline dropped too
 
 
 def test_caption_and_gallery_markup_is_dropped():
@@ -501,6 +511,43 @@ def test_a_dateline_is_dropped_once_and_only_near_the_top():
                                                                       "HONOLULU — The search went on."]
     later = ["One.", "Two.", "Three.", lead]
     assert strip_dateline(later) == later  # a dateline further down is a second story's, or no dateline
+
+
+def test_a_dateline_after_a_pages_header_lines_is_dropped():
+    """Sub-headings and captions that end in a credit or are cut short do not count as the story's paragraphs."""
+    header = ["Cause of deadly NYC crane collapse is under investigation",
+              "A collapsed crane fills the street on Friday, Feb. 5, 2016, in New York. (Brian Marrone via AP)",
+              "A collapsed crane fills the street on Friday, Feb. 5, 2016, in New..."]
+    story = "NEW YORK (AP) — Officials are working to determine why a huge construction crane came crashing down."
+    assert strip_dateline([*header, story, "Three other people were hurt."]) == [
+        *header, "Officials are working to determine why a huge construction crane came crashing down.", "Three other people were hurt."]
+    # three paragraphs of the story before it: a second story's dateline, kept
+    later = [header[0], "One.", header[1], "Two.", "Three.", story]
+    assert strip_dateline(later) == later
+    # and never past the first ten paragraphs
+    headings = [f"Heading number {i}" for i in range(10)]
+    assert strip_dateline([*headings, story]) == [*headings, story]
+
+
+def test_related_coverage_links_glued_to_their_source_are_dropped(tmp_path):
+    """An aggregator's cluster: each headline a link with its outlet in an element of its own, no space between."""
+    link = '<font size="-1"><a href="http://x.example/{0}">{1}</a><font size="-1" color="#6f6f6f">{2}</font></font><br>'
+    body = ('<table><tr><td><div class="lh"><a href="http://x.example/main"><b>IRS website hit with hardware failure</b></a><br>'
+            '<font size="-1">Some taxpayers who visited the IRS website today noticed a problem. The IRS is working on it.</font><br>'
+            + link.format("a", "IRS computer problems shut down e-file system", "USA TODAY")
+            + link.format("b", "Support leg breaks as SpaceX rocket lands on ocean barge", "kwwl.com")
+            + '<font size="-1" class="p"><a href="http://x.example/c">New York Times</a>&nbsp;-<a href="http://x.example/d">'
+            'PolitiFact</a>&nbsp;-<a href="http://x.example/e">Newsmax</a></font>'
+            '</div></td></tr></table><p>Talks resume on Monday, <a href="/x">the U.N. said</a>.</p>'
+            '<h3><a href="http://x.example/f">Google CEO Sides With Apple in FBI Battle</a></h3>'
+            '<p>Sundar Pichai said that forcing companies to enable hacking could compromise users\' privacy.</p>')
+    (tmp_path / "gn.md").write_text(f"---\ntitle: IRS website hit\ndate: 2016-02-04\n---\n{body}\n", encoding="utf-8")
+    assert read_article(tmp_path / "gn.md").paragraphs == (
+        "Some taxpayers who visited the IRS website today noticed a problem. The IRS is working on it.",
+        "Talks resume on Monday, the U.N. said.",
+        "Google CEO Sides With Apple in FBI Battle",  # a heading that is one link stays (a roundup's item)
+        "Sundar Pichai said that forcing companies to enable hacking could compromise users' privacy.",
+    )
 
 
 def test_ingest_reads_the_agency_from_the_dateline_it_drops(tmp_path):

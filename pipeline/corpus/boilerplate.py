@@ -21,7 +21,10 @@ _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _WEEKDAY = r"(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)[a-z]*\.?"
-_DATE_TOKEN = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY}|\d[\d:.,/-]*|[ap]\.?m\.?|GMT|UTC|ET|EST|[-–—|,•]+)$", re.I)
+_DATE_TOKEN = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY}|\d[\d:.,/-]*(?:[ap]\.?m\.?)?|[ap]\.?m\.?|GMT|UTC|ET|EST|[-–—|,•]+)$", re.I)
+# The labels of a time stamp, anywhere in it: "February 5, 2016 Updated: February 6, 2016 7:53am".
+_STAMP_WORD = re.compile(r"^(?:updated|modified|published|posted|created)$", re.I)
+_STAMP_LINK = re.compile(r"^(?:last|on|at)$", re.I)  # "Last modified", "Updated on ...": only beside a label ("Last May." is text)
 
 _PROMPT = re.compile(
     r"^(sign up|subscribe|join |follow us|follow @|like us|click here|get (email|the latest|our)|"
@@ -62,6 +65,9 @@ _POST_CREDIT = re.compile(rf"^[-–—]\s*[^()]{{1,80}}\(@\w{{1,30}}\)\s*{_MONTH
 # A time stamp with its label: "Last Updated Feb 10, 2016 11:03 AM EST", "Published: 9:00 p.m.",
 # "Posted in National, News on Saturday, March 5, 2016 3:31 pm." (its section links may be gone: "Posted in , on ...").
 _STAMP_LABEL = re.compile(r"^(posted in\b[^.]{0,80}?\s(on|at)|(last )?(updated|modified|published|posted)( on| at)?:?)\s+", re.I)
+# A headline teaser closing with its stamp: "Search for 12 Marines enters 3rd day 01/17/16 [Last modified: Sunday, January 17, 2016 3:32pm]".
+_STAMP_TAIL = re.compile(r"\s\[((?:last )?(?:updated|modified|published|posted)\b[^\[\]]{0,80})\]$", re.I)
+MAX_TEASER_WORDS = 30
 # Page navigation: "Go Back to Top.", "Skip To: Start of Article.", "Skip to main content".
 _NAVIGATION = re.compile(r"^((go )?back to top|skip to\b|jump to (top|navigation|content))", re.I)
 # Paywall and account messages: "... needed to view this article in its entirety",
@@ -139,8 +145,12 @@ _RELATED = re.compile(r"^(related( news| stories| articles| coverage| content| l
 _SOURCE_LINK = re.compile(r"^(source|via|original article|read the original)\s*[:.]?\s*(\S+)?$", re.I)
 _LIVEBLOG_TEMPLATE = re.compile(r"\(all times (local|[A-Z]{2,4})\):?\s*$", re.I)
 _RULE = re.compile(r"^[\W_]+$")
-# A dateline opens one of the first paragraphs: a dek or a caption the rules kept can come first.
+# A dateline opens one of the story's first paragraphs: a dek or a caption the rules kept can come first.
+# Only paragraphs that end like a sentence count: a page's header can keep a sub-heading, a caption ending
+# in its credit "(Brian Marrone via AP)" or a truncated one ("... in New...") before the story.
 DATELINE_PARAGRAPHS = 3
+MAX_DATELINE_PARAGRAPHS = 10  # and never further down than this
+_STORY_END = re.compile(r"(?<!\.\.)[.!?][\"”’']?$")
 
 
 def clean_inline(text: str) -> str:
@@ -149,15 +159,27 @@ def clean_inline(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def is_stamp(text: str) -> bool:
+    """True when ``text`` is only dates, times and a stamp's labels ("Posted in News on March 5, 2016 3:31 pm.",
+    "February 5, 2016 Updated: February 6, 2016 7:53am"); a label alone is no stamp."""
+    rest = _STAMP_LABEL.sub("", text.strip())
+    words = [w for w in (w.strip(",;()[]").rstrip(":") for w in rest.split()) if w]
+    dates = sum(bool(_DATE_TOKEN.match(w)) for w in words)
+    labels = sum(bool(_STAMP_WORD.match(w)) for w in words)
+    links = sum(bool(_STAMP_LINK.match(w)) for w in words) if labels or len(rest) < len(text.strip()) else 0
+    return dates > 0 and dates + labels + links == len(words)
+
+
 def is_boilerplate(para: str) -> bool:
     """True when a paragraph is not article text (see the module docstring)."""
     p = para.strip()
     if not p or _RULE.match(p):
         return True
     words = p.split()
-    stamp = _STAMP_LABEL.sub("", p).split()
-    if stamp and all(_DATE_TOKEN.match(w.strip(",;()")) or not w.strip(",;()") for w in stamp):
-        return True  # a dateline or time stamp: "Thursday, 4 February 2016 00:00", "Last Updated Feb 10, 2016 11:03 AM EST"
+    if is_stamp(p):
+        return True  # a date or time stamp: "Thursday, 4 February 2016 00:00", "Last Updated Feb 10, 2016 11:03 AM EST"
+    if len(words) <= MAX_TEASER_WORDS and (m := _STAMP_TAIL.search(p)) and is_stamp(m.group(1)):
+        return True  # a headline teaser with its stamp
     if _PROMPT.match(p) or _PROMPT_ANY.search(p) or _COMMENT_POLICY.search(p):
         return True
     if len(words) <= MAX_PROMPT_WORDS and (_SOCIAL_PROMPT.search(p) or _NAVIGATION.match(p) or _PAYWALL.search(p)):
@@ -231,15 +253,22 @@ def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
 def strip_dateline(paragraphs: list[str], title: str = "") -> list[str]:
     """``paragraphs`` with the dateline that opens the story dropped ("WASHINGTON The ..." -> "The ...").
 
-    Only the first of the first :data:`DATELINE_PARAGRAPHS` paragraphs that opens
-    with one (:func:`~pipeline.corpus.metadata.find_dateline`): a dek or a
+    Only the first paragraph that opens with one
+    (:func:`~pipeline.corpus.metadata.find_dateline`) among the first
+    :data:`DATELINE_PARAGRAPHS` that end like a sentence (and the lines without
+    a sentence end before and between them, up to
+    :data:`MAX_DATELINE_PARAGRAPHS` in all): a dek, a sub-heading or a
     surviving caption can come before it, and an upper-case word further down
     is a kicker or the text's own acronym.  The rest of the article, headline
     included, tells the text's acronyms from places ("LONDON ARM Holdings ...").
     A photo caption's label ("FILE - In this file photo ...") is no dateline.
     """
-    for i, p in enumerate(paragraphs[:DATELINE_PARAGRAPHS]):
+    sentences = 0
+    for i, p in enumerate(paragraphs[:MAX_DATELINE_PARAGRAPHS]):
         d = find_dateline(p, "\n".join([title, *paragraphs[:i], *paragraphs[i + 1:]]))
         if d is not None and not _CAPTION_PHRASE.match(p[d.end:]):
             return [*paragraphs[:i], p[d.end:], *paragraphs[i + 1:]]
+        sentences += bool(_STORY_END.search(p))
+        if sentences == DATELINE_PARAGRAPHS:
+            break
     return paragraphs

@@ -50,7 +50,7 @@ def page_text(html_text: str) -> PageText:
 
     too_deep = _depth(root) > MAX_HTML_DEPTH
     prune(root)
-    text = _main_text(_serialise(root))  # before the metadata search, which may change the tree
+    text = _drop_link_lines(_main_text(_serialise(root)), root)  # before the metadata search, which may change the tree
     meta = extract_metadata(root)
     return PageText(text, meta.title, meta.date, meta.url, meta.sitename, too_deep)
 
@@ -72,7 +72,7 @@ def body_text(fragment: str) -> str:
         el.tag = "ol"
     for el in root.iter("blockquote"):
         el.attrib.pop("class", None)
-    return _main_text(_serialise(root))
+    return _drop_link_lines(_main_text(_serialise(root)), root)
 
 
 def parse(html_text: str):
@@ -110,6 +110,51 @@ def prune(root) -> None:
         if (el.tag == "figcaption" or "hide" in classes or any(_MARKUP_CLASS.search(c) for c in classes)
                 or el.get("data-is-gallery") == "true" or el.get("data-slidename") is not None):
             el.drop_tree()
+
+
+def _drop_link_lines(text: str, root) -> str:
+    """``text`` without the lines that are links to other stories: two or more of the page's link texts in a row
+    (joined by nothing, a space or a dash), or links with a source's name glued to the last.
+
+    An aggregator's related coverage sets each headline as a link with its outlet
+    beside it in an element of its own, "<a>IRS computer problems shut down e-file
+    system</a><font>USA TODAY</font>", and a line of links to more outlets; a
+    rail of related stories puts its links one after another.  resiliparse joins
+    adjacent inline elements without a space, so such a line reads as one
+    sentence ("... e-file systemUSA TODAY").  :func:`prune` drops a paragraph or
+    list item that is all link; these lines sit in other elements.
+    """
+    starts: dict[str, list[str]] = {}
+    for a in root.iter("a"):
+        link = " ".join(a.text_content().split())
+        if len(link) >= _LINK_KEY:
+            starts.setdefault(link[:_LINK_KEY], []).append(link)
+    if not starts:
+        return text
+    for texts in starts.values():
+        texts.sort(key=len, reverse=True)  # the longest link text first
+    return "\n".join(line for line in text.split("\n") if not _is_link_line(line.strip(), starts))
+
+
+_LINK_KEY = 4  # link texts are looked up by their first characters; shorter ones are no headline
+_LINK_GAP = re.compile(r"[\s\-–—|•·]*")
+# A source named after a headline glued to it: a capital ("systemUSA TODAY", "OutageBloomberg") or a
+# site's address ("tip overkwwl.com"), a few words and no sentence end.
+_GLUED_SOURCE = re.compile(r"^(?:[A-Z]|[a-z0-9-]+\.[a-z]{2,}\b)(?!.*[.!?]$)\S*(?: \S+){0,5}$")
+
+
+def _is_link_line(line: str, starts: dict[str, list[str]]) -> bool:
+    pos, links, glued = 0, 0, False
+    while pos < len(line):
+        link = next((t for t in starts.get(line[pos:pos + _LINK_KEY], ()) if line.startswith(t, pos)), None)
+        if link is None:
+            break
+        end = pos + len(link)
+        pos, links = _LINK_GAP.match(line, end).end(), links + 1
+        glued = pos == end
+    rest = line[pos:]
+    # One link alone is a heading's or a paragraph's (prune judged those), unless a source is glued to it.
+    return (links >= 2 and not rest) or (links >= 1 and glued and bool(_GLUED_SOURCE.match(rest)))
 
 
 # A class name that marks a caption, gallery, slideshow or byline: "caption", "media__caption",
