@@ -162,12 +162,26 @@ def clean_inline(text: str) -> str:
 def is_stamp(text: str) -> bool:
     """True when ``text`` is only dates, times and a stamp's labels ("Posted in News on March 5, 2016 3:31 pm.",
     "February 5, 2016 Updated: February 6, 2016 7:53am"); a label alone is no stamp."""
-    rest = _STAMP_LABEL.sub("", text.strip())
-    words = [w for w in (w.strip(",;()[]").rstrip(":") for w in rest.split()) if w]
-    dates = sum(bool(_DATE_TOKEN.match(w)) for w in words)
-    labels = sum(bool(_STAMP_WORD.match(w)) for w in words)
-    links = sum(bool(_STAMP_LINK.match(w)) for w in words) if labels or len(rest) < len(text.strip()) else 0
-    return dates > 0 and dates + labels + links == len(words)
+    stripped = text.strip()
+    rest = _STAMP_LABEL.sub("", stripped)
+    dates = labels = 0
+    links = False
+    # Word by word, leaving at the first word that is neither a date, a label nor a link: most paragraphs
+    # are prose, and checking all their words was the largest cost of cleaning.
+    for w in rest.split():
+        w = w.strip(",;()[]").rstrip(":")
+        if not w:
+            continue
+        if _DATE_TOKEN.match(w):
+            dates += 1
+        elif _STAMP_WORD.match(w):
+            labels += 1
+        elif _STAMP_LINK.match(w):
+            links = True
+        else:
+            return False
+    # "on", "at", "last" count only beside a label: "Last May." is text
+    return dates > 0 and (not links or labels > 0 or len(rest) < len(stripped))
 
 
 def is_boilerplate(para: str) -> bool:
