@@ -200,7 +200,7 @@ def is_boilerplate(para: str) -> bool:
         return True  # share/newsletter prompts, page navigation, paywall messages
     if len(words) <= 80 and _PAYWALL_METER.match(p):
         return True
-    if _CREDIT_LINE.search(p) and len(words) <= 80:
+    if len(words) <= 80 and _CREDIT_LINE.search(p):
         return True
     if len(words) <= 80 and (_FEED_FOOTER.match(p) or (p.startswith("(") and _CREDIT_PARENS.match(p))):
         return True
@@ -225,7 +225,7 @@ def is_boilerplate(para: str) -> bool:
         return True
     if _CAPTION_CREDIT_TAIL.search(p) and not re.search(r"[.!?\"”]\s*[-–—|(]", p):
         return True
-    if _CAPTION_DATE_TAIL.search(p) and len(words) <= 40:
+    if len(words) <= 40 and _CAPTION_DATE_TAIL.search(p):
         return True
     if _SOURCE_LINK.match(p) or _RELATED.match(p) or _LIVEBLOG_TEMPLATE.search(p):
         return True
