@@ -29,12 +29,12 @@ def scheduler():
 
 @pytest.fixture
 def feed(trained_project, tmp_path) -> Path:
-    """39 article files: the project's 12 three times over (same names in a/, b/, c/, which get -2 ids
+    """111 article files: the project's 12 nine times over (same names in a/ ... i/, which get -2 ids
     inside a tag chunk) and the three formats of tests/data/articles: more than two chunks."""
     root = tmp_path / "feed"
-    for sub in "abc":
+    for sub in "abcdefghi":
         shutil.copytree(trained_project["raw"], root / sub)
-    shutil.copytree(DATA / "articles", root / "d")
+    shutil.copytree(DATA / "articles", root / "z")
     assert len(list(root.rglob("*.*"))) > 2 * CHUNK_FILES
     return root
 
@@ -58,9 +58,10 @@ def test_dask_rows_are_the_local_engines(trained_project, feed, tmp_path, schedu
     # row for row, with the same dtypes: read as a dataset (file-name order) and part by part
     pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
     pd.testing.assert_frame_equal(read_parts(out), expected)
-    # one name in three folders: -2 ids are given inside a tag chunk (b/art00-03 in the first, c/art04-07 in the
-    # second), so a partition must be a run of whole chunks for the ids to match
-    assert {"art00-2", "art04-2"} <= set(expected.article_id) and "art08-2" not in set(expected.article_id)
+    # one name in nine folders: -2, -3, -4 ids are given inside a tag chunk of 48 files (a/-d/ in the first, e/-h/
+    # in the second, i/ alone in the third), never -5, so a partition must be a run of whole chunks for the ids to match
+    assert CHUNK_FILES == 48
+    assert {"art00-4", "art11-4"} <= set(expected.article_id) and "art00-5" not in set(expected.article_id)
     assert (expected.model_id.str.endswith("+blame=0.3")).all()
     assert out_sum.read_bytes() == local_sum.read_bytes()
     assert (b["sentences"], b["articles"], b["files"]) == (a["sentences"], a["articles"], a["files"])
