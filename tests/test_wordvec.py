@@ -88,3 +88,19 @@ def test_a_model_with_static_vectors_saves_as_data_and_predicts_the_same(labelle
     # ... under their own name: this model has no sentence embedding to speak of
     assert "[word vectors]" in terms and "[sentence embedding]" not in terms
     assert any(t.startswith("cue:") for t in terms)
+
+
+def test_rows_are_the_mean_of_the_whole_tables_vectors(fitted):
+    # The reference multiplies by the whole dequantised table, as the file defines it; transform takes only
+    # the rows a batch uses, and must give the same values bit for bit (models were fitted on them).
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    with np.load(DATA_DIR / VECTORS_FILE, allow_pickle=False) as z:
+        words, q, scale = z["words"], z["q"], z["scale"]
+    counter = CountVectorizer(token_pattern=r"(?u)\b\w+\b", strip_accents="unicode", lowercase=True,
+                              vocabulary={w: i for i, w in enumerate(words.tolist())}, dtype=np.float32)
+    texts = ["Russia accused Turkey of shelling Aleppo.", "Aid reached Madaya.", "", "zzqx", "U.S. and U.N. talks in Geneva"]
+    V = np.asarray(counter.transform(texts) @ (q.astype(np.float32) * scale[:, None]), dtype=np.float32)
+    V /= np.clip(np.linalg.norm(V, axis=1, keepdims=True), 1e-12, None)
+    assert np.array_equal(fitted.transform(texts), V)
+    assert fitted.transform([]).shape == (0, q.shape[1])
