@@ -482,6 +482,17 @@ def test_reporting_credits_and_feed_footers_are_dropped():
     ("NEW DELHI: India's military prowess was on show at the parade.", "India's military prowess was on show at the parade."),
     ("WASHINGTON/NAVAL AIR WEAPONS STATION CHINA LAKE, Calif. U.S. Defense Secretary Ash Carter said on Tuesday the budget grew.",
      "U.S. Defense Secretary Ash Carter said on Tuesday the budget grew."),
+    # the region in title case and no dash (Reuters, 2016): one word, or the words of a region name
+    ("NEUBRANDENBURG, Germany German Chancellor Angela Merkel tried on Saturday to placate her critics.",
+     "German Chancellor Angela Merkel tried on Saturday to placate her critics."),
+    ("GENEVA/ONCUPINAR, Turkey Hundreds of thousands of civilians could be cut off from food.",
+     "Hundreds of thousands of civilians could be cut off from food."),
+    ("PAJU, South Korea North Korea said it was kicking out all South Koreans from the zone.",
+     "North Korea said it was kicking out all South Koreans from the zone."),
+    ("BOSTON, Mass A dangerous cold snap seized the northeastern United States on Saturday.",
+     "A dangerous cold snap seized the northeastern United States on Saturday."),
+    ("WASHINGTON, March 17 The number of Americans filing for unemployment benefits rose.", None),  # a date, not a region
+    ("FBI, Apple Inc and the Justice Department met on Tuesday to discuss the phone.", None),  # "FBI" is in capitals elsewhere
     # the text's own acronyms stay: named in capitals elsewhere in the article, two letters, or an initialism
     ("LONDON ARM Holdings, the British chip designer, said its royalties rose.", "ARM Holdings, the British chip designer, said its royalties rose."),
     ("WASHINGTON FBI Director James Comey said on Tuesday that investigators could not unlock the phone.",

@@ -155,6 +155,13 @@ _COLON = re.compile(rf"(?P<places>{_CAPS_WORD}(?: {_CAPS_WORD})?)(?:{_AGENCY})?:
 _BARE = re.compile(rf"(?P<places>{_PLACES}(?:, {_CAPS_WORD}(?: {_CAPS_WORD}){{0,2}})?(?:, [A-Z][a-z]{{1,12}}\.)?)\s+{_TEXT_START}")
 # With no space at all: "WASHINGTONThe Supreme Court ..." (the last capital starts the text).
 _GLUED = re.compile(r"(?P<places>[A-Z]{3,30}(?:[ /][A-Z]{2,30}){0,7})(?=[A-Z][a-z]+\b)")
+# Reuters' form with the country in title case and no dash: "NEUBRANDENBURG, Germany German Chancellor ...",
+# "CAMP TARIQ, Iraq Islamic State ...".  The region is one word, or two or three after the first words
+# of English region names ("South Korea", "United Arab Emirates"): what follows is the text.  A month is
+# a date, not a region ("WASHINGTON, March 17 The ..." stays as it is).
+_REGION_PREFIX = r"(?:United Arab|United|New|North|South|West|East|Saudi|Sri|Hong|El|Costa|Puerto|Rhode|Ivory|Czech|Sierra)"
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
+_TITLE_REGION = re.compile(rf"(?P<places>{_PLACES}), (?!{_MONTH})(?:{_REGION_PREFIX} )?[A-Z][a-z]{{2,20}}\s+{_TEXT_START}")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]*[A-Z0-9]\b")
 _DOTTED = re.compile(r"^(?:[A-Z]\.){2,}$")  # "U.S.", "U.N."
 # A sentence has a lower-case word of some length early on; a title-case headline
@@ -176,7 +183,12 @@ def find_dateline(paragraph: str, elsewhere: str = "") -> Dateline | None:
     title-case headline, a credit, a few words).
     """
     m = _DASHED.match(paragraph) or _COLON.match(paragraph)
-    if m is None:
+    if m is None and (m := _TITLE_REGION.match(paragraph)) is not None:
+        # "IBM, Google and ..." opens a sentence the same way: its "places" are written in capitals elsewhere
+        if set(_ACRONYM.findall(m["places"])) & set(_ACRONYM.findall(elsewhere + " " + paragraph[m.end():])):
+            return None
+        end = m.end()
+    elif m is None:
         m = _BARE.match(paragraph) or _GLUED.match(paragraph)
         if m is None:
             return None
