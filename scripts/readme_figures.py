@@ -262,30 +262,6 @@ def ties(models: Path) -> dict | None:
     return out
 
 
-FEED_TIES = Path("out") / "feed-ties.csv"
-# The weeks around the suspension of the Geneva talks (3 February 2016, in 2016-W05).
-SUSPENSION_WEEKS = ("2016-W04", "2016-W05", "2016-W06", "2016-W07")
-
-
-def ties_weeks(models: Path, top: int = 4) -> dict | None:
-    """Who blames whom in the feed's on-topic articles in the weeks around the suspension, all outlets:
-    each week's ``top`` ties by sentences, from ``make run``'s ties table."""
-    import pandas as pd
-
-    if not (REPO / FEED_TIES).exists():
-        return None
-    t = pd.read_csv(REPO / FEED_TIES, keep_default_na=False)
-    t = t[(t["outlet"] == "(all)") & t["period"].isin(SUSPENSION_WEEKS)]
-    weeks = []
-    for week in SUSPENSION_WEEKS:
-        w = t[t["period"] == week].sort_values(["sentences", "articles", "source", "target"], ascending=[False, False, True, True])
-        weeks.append({"period": week, "blame_sentences": int(w["blame_sentences"].iloc[0]) if len(w) else 0,
-                      "ties": [{k: (r[k] if k in ("source", "target") else float(r[k]))
-                                for k in ("source", "target", "sentences", "articles", "share", "ci_low", "ci_high")}
-                               for _, r in w.head(top).iterrows()]})
-    return {"source": str(FEED_TIES), "weeks": weeks}
-
-
 def share_errors(models: Path) -> dict:
     """The current model's label shares against the hand-labelled shares by month on the held-out articles it never
     trained on (``talks share-error``, the same library call)."""
@@ -353,8 +329,7 @@ def _page_load(path: Path) -> dict:
 # The parts `--only` can recompute without the rest (each is fast, or reads what `make run` wrote).
 PARTS = {"sample": lambda models: sample_rows(models), "cost": lambda models: cost(), "relevance": lambda models: relevance(),
          "trends": lambda models: trends(), "settings": lambda models: settings(), "ties": ties, "errors": errors_by_rule,
-         "agreement": lambda models: round_agreements(), "shares": share_errors, "page": lambda models: coverage_page(),
-         "ties_weeks": ties_weeks}
+         "agreement": lambda models: round_agreements(), "shares": share_errors, "page": lambda models: coverage_page()}
 
 
 def _compare_table(c: dict, a_name: str, b_name: str) -> list[str]:
@@ -430,8 +405,6 @@ def render_ties(t: dict | None) -> str:
 
 def render(fig: dict) -> dict[str, str]:
     blocks = {"ties": render_ties(fig.get("ties")), "errors": render_errors(fig.get("errors"))}
-    if fig.get("ties_weeks"):
-        blocks["ties-weeks"] = _ties_weeks_block(fig["ties_weeks"])
     c = fig.get("compare")
     lines = []
     if c:
@@ -648,21 +621,6 @@ def _page_block(x: dict) -> str:
             f"{x['load_average']}; `python scripts/readme_figures.py --only page`).")
 
 
-def _ties_weeks_block(x: dict) -> str:
-    lines = [f"The feed's on-topic articles, all outlets (`{x['source']}` after `make run`): each week's most frequent ties, "
-             "sentences and articles, and the tie's share of the week's blame sentences with its 95% article-bootstrap interval. "
-             "The talks were suspended on 3 February 2016, in 2016-W05.", "",
-             "| week | blame sentences | tie | sentences | articles | share [95% CI] |", "|---|---|---|---|---|---|"]
-    for w in x["weeks"]:
-        for i, t in enumerate(w["ties"]):
-            lines.append(f"| {w['period'] if i == 0 else ''} | {w['blame_sentences'] if i == 0 else ''} | "
-                         f"{_cell(t['source'])} -> {_cell(t['target'])} | {t['sentences']:.0f} | {t['articles']:.0f} | "
-                         f"{t['share']:.2f} [{t['ci_low']:.2f}, {t['ci_high']:.2f}] |")
-        if not w["ties"]:
-            lines.append(f"| {w['period']} | 0 | (none) | | | |")
-    return "\n".join(lines)
-
-
 def _jobs_block(x: dict) -> str:
     return (f"`--jobs N` spreads the files over N worker processes, `-1` (or `0`) one per core; fewer, or none, when the "
             f"input is too small to share: each worker must get at least {x['min_chunks_per_worker']} chunks of "
@@ -750,6 +708,9 @@ def main() -> None:
             if fig.get(name) is None and old.get(name) is not None:
                 print(f"{name}: its inputs are missing (run `make run` first); kept the figures of reports/figures.json")
                 fig[name] = old[name]
+        if fig.get("ties") and "suspension" not in fig["ties"] and (old.get("ties") or {}).get("suspension"):
+            print("ties: out/feed-ties.csv is missing (run `make run` first); kept the worked example of reports/figures.json")
+            fig["ties"]["suspension"] = old["ties"]["suspension"]
         atomic_write_text(OUT, json.dumps(fig, indent=1) + "\n")
     done = write_blocks(render(fig))
     print(("" if args.render else f"wrote {OUT}; ") + "rewrote the figure blocks of "

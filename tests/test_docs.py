@@ -115,20 +115,3 @@ def test_the_loop_names_no_model_id():
     assert any(line.startswith("talks compare previous current") for line in loop)
     assert not any(re.search(r"\b(?:tfidf|cues|emb|both|ft)-[0-9a-f]{10}\b", line) for line in loop)
 
-
-def test_ties_weeks_takes_each_weeks_most_frequent_ties(tmp_path, monkeypatch):
-    rows = ["period,outlet,source,target,sentences,articles,blame_sentences,share,ci_low,ci_high",
-            "2016-W05,(all),Russia,Turkey,3,1,4,0.75,0.75,0.75",
-            "2016-W05,(all),Russia,NATO,1,1,4,0.25,0.25,0.25",
-            "2016-W05,Reuters,Russia,Turkey,9,9,9,1.0,1.0,1.0",  # an outlet's row: not the week's figure
-            "2016-W05,(all),Al Qaeda,NATO,1,1,4,0.25,0.25,0.25",
-            "2016-W09,(all),X,Y,5,5,5,1.0,1.0,1.0"]  # outside the weeks shown
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "feed-ties.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    monkeypatch.setattr(readme_figures, "REPO", tmp_path)
-    x = readme_figures.ties_weeks(tmp_path / "models", top=2)
-    w = {week["period"]: week for week in x["weeks"]}
-    assert [(t["source"], t["target"]) for t in w["2016-W05"]["ties"]] == [("Russia", "Turkey"), ("Al Qaeda", "NATO")]
-    assert w["2016-W05"]["blame_sentences"] == 4 and w["2016-W04"]["ties"] == [] and "2016-W09" not in w
-    block = readme_figures._ties_weeks_block(x)
-    assert "| 2016-W05 | 4 | Russia -> Turkey | 3 | 1 | 0.75 [0.75, 0.75] |" in block and "| 2016-W04 | 0 | (none) | | | |" in block
