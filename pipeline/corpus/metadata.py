@@ -160,8 +160,8 @@ _GLUED = re.compile(r"(?P<places>[A-Z]{3,30}(?:[ /][A-Z]{2,30}){0,7})(?=[A-Z][a-
 # of English region names ("South Korea", "United Arab Emirates"): what follows is the text.  A month is
 # a date, not a region ("WASHINGTON, March 17 The ..." stays as it is).
 _REGION_PREFIX = r"(?:United Arab|United|New|North|South|West|East|Saudi|Sri|Hong|El|Costa|Puerto|Rhode|Ivory|Czech|Sierra)"
-_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
-_TITLE_REGION = re.compile(rf"(?P<places>{_PLACES}), (?!{_MONTH})(?:{_REGION_PREFIX} )?[A-Z][a-z]{{2,20}}\s+{_TEXT_START}")
+_MONTH_NAME = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
+_TITLE_REGION = re.compile(rf"(?P<places>{_PLACES}), (?!{_MONTH_NAME})(?:{_REGION_PREFIX} )?[A-Z][a-z]{{2,20}}\s+{_TEXT_START}")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]*[A-Z0-9]\b")
 _DOTTED = re.compile(r"^(?:[A-Z]\.){2,}$")  # "U.S.", "U.N."
 # A sentence has a lower-case word of some length early on; a title-case headline
