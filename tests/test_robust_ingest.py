@@ -29,6 +29,7 @@ from pipeline.corpus.discover import expand_inputs
 from pipeline.corpus.ingest import read_article
 from pipeline.corpus.metadata import MAX_FRONT_MATTER_CHARS
 from pipeline.corpus.readers import MAX_FILE_BYTES, MAX_HTML_DEPTH, MAX_TEXT_CHARS
+from pipeline.corpus.extract import LARGE_PAGE_CHARS, _unwrap, body_text, page_text
 from pipeline.records import Article
 from pipeline.corpus.split import MAX_SENTENCE_CHARS, split_article, split_paragraph
 
@@ -577,3 +578,24 @@ def test_a_mixed_folder_ingests_every_good_article_and_names_every_bad_file(tmp_
         assert sum(f"{name}" in w for w in warnings) == 1, (name, p.stderr)
     assert len(warnings) == len(bad) + 1, p.stderr
     assert {a.article_id for a in load_articles(tmp_path / "corpus")} == {"plain", "frontmatter", "page"}
+
+
+def test_a_large_page_nested_thousands_deep_reads_as_the_shallow_one(tmp_path):
+    """resiliparse's time grows with text times depth (seconds for this page, 40 s for 7 MB): wrappers are
+    unwrapped first, so the text is the shallow page's."""
+    para = "<p>The envoy met both delegations in Geneva on Monday, officials said.</p>" * 2000
+    deep, shallow = ("<html><head><title>Envoy</title></head><body>" + "<div>" * d + para + "</div>" * d + "</body></html>"
+                     for d in (2000, 3))
+    assert len(deep) > LARGE_PAGE_CHARS
+    assert page_text(deep).text == page_text(shallow).text
+    assert body_text("<div>" * 2000 + para + "</div>" * 2000) == body_text("<div>" + para + "</div>")
+
+
+def test_unwrapping_keeps_every_wrapper_that_holds_text_or_an_inline_element():
+    import lxml.html
+
+    root = lxml.html.document_fromstring("<html><body><section><div><span>Lead</span></div> after <div><div><p>One.</p></div></div>"
+                                         "<div>x<div><p>Two.</p></div></div></section></body></html>")
+    _unwrap(root)
+    assert lxml.html.tostring(root.find("body"), encoding="unicode") == (
+        "<body><section><div><span>Lead</span></div> after <p>One.</p><div>x<p>Two.</p></div></section></body>")

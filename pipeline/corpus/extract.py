@@ -50,7 +50,7 @@ def page_text(html_text: str) -> PageText:
 
     too_deep = _depth(root) > MAX_HTML_DEPTH
     prune(root)
-    text = _drop_link_lines(_main_text(_serialise(root)), root)  # before the metadata search, which may change the tree
+    text = _drop_link_lines(_main_text(_serialise(root, len(html_text))), root)  # before the metadata search, which may change the tree
     meta = extract_metadata(root)
     return PageText(text, meta.title, meta.date, meta.url, meta.sitename, too_deep)
 
@@ -72,7 +72,7 @@ def body_text(fragment: str) -> str:
         el.tag = "ol"
     for el in root.iter("blockquote"):
         el.attrib.pop("class", None)
-    return _drop_link_lines(_main_text(_serialise(root)), root)
+    return _drop_link_lines(_main_text(_serialise(root, len(fragment))), root)
 
 
 def parse(html_text: str):
@@ -200,10 +200,41 @@ def _printable(line: str) -> str:
     return line.translate(_UNPRINTABLE)
 
 
-def _serialise(root) -> str:
+# resiliparse's time grows with the text times how deep it lies (a 1.5 MB page of paragraphs 2,000 <div>s
+# down took seconds, a 7 MB one 40): a large page nested past DEEP_NESTING levels is unwrapped first.
+DEEP_NESTING = 128
+LARGE_PAGE_CHARS = 100_000
+_WRAPPERS = frozenset(("div", "section", "article", "main", "header", "footer", "aside", "center"))
+# What may take a wrapper's place: a block like it, so the text's paragraphs stay as they were.
+_BLOCKS = _WRAPPERS | {"p", "ul", "ol", "li", "dl", "table", "blockquote", "figure", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _serialise(root, html_chars: int) -> str:
+    """The tree as HTML for resiliparse, a large and deep one unwrapped first (:func:`_unwrap`)."""
     import lxml.html
 
+    if html_chars > LARGE_PAGE_CHARS and _depth(root) > DEEP_NESTING:
+        _unwrap(root)
     return lxml.html.tostring(root, encoding="unicode")
+
+
+def _unwrap(root) -> None:
+    """Put in the place of each chain of block wrappers (``<div>``, ``<section>``, ...) that each hold one block
+    and no text of their own the block the chain wraps, so a page nested thousands of levels deep by
+    wrappers alone becomes a shallow one with the same text.  One move per chain: moving a subtree costs
+    its size, so unwrapping level by level would cost the depth times the text."""
+    todo = [root]
+    while todo:
+        el = todo.pop()
+        for child in list(el):
+            inner = child
+            while (inner.tag in _WRAPPERS and len(inner) == 1 and inner[0].tag in _BLOCKS
+                   and not (inner.text or "").strip() and not (inner[0].tail or "").strip()):
+                inner = inner[0]
+            if inner is not child:
+                inner.tail = child.tail
+                el.replace(child, inner)
+            todo.append(inner)
 
 
 @functools.cache
