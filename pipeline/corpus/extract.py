@@ -99,6 +99,8 @@ def prune(root) -> None:
     paywall notice).
     """
     for el in list(root.iter("p", "li")):
+        if el.find(".//a") is None:  # most paragraphs hold no link: no need to read their text
+            continue
         text = " ".join(el.text_content().split())
         links = " ".join(" ".join(a.text_content().split()) for a in el.iter("a"))
         if text and links and " ".join(links.split()) == text:
