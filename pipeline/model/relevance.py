@@ -58,11 +58,10 @@ def _per_article(df, labels):
 
     labelled, syria = sentence_flags(df, labels)
     ids, rows = np.unique(df["article_id"].to_numpy(dtype=object).astype(str), return_inverse=True)
-    n = np.bincount(rows, minlength=len(ids))
-    out = pd.DataFrame({"relevance": np.bincount(rows, weights=labelled, minlength=len(ids)) / np.maximum(n, 1),
-                        "syria_share": np.bincount(rows, weights=syria, minlength=len(ids)) / np.maximum(n, 1),
-                        "syria_sentences": np.bincount(rows, weights=syria, minlength=len(ids)).astype(np.int64)},
-                       index=pd.Index(ids, name="article_id"))
+    n = np.maximum(np.bincount(rows, minlength=len(ids)), 1)
+    named = np.bincount(rows, weights=syria, minlength=len(ids))
+    out = pd.DataFrame({"relevance": np.bincount(rows, weights=labelled, minlength=len(ids)) / n, "syria_share": named / n,
+                        "syria_sentences": named.astype(np.int64)}, index=pd.Index(ids, name="article_id"))
     out["on_topic"] = is_on_topic(out["relevance"], out["syria_share"])
     out["syria_coverage"] = out["on_topic"] | (out["syria_sentences"] >= SYRIA_COVERAGE)
     return out, rows
