@@ -248,18 +248,24 @@ def ties(models: Path) -> dict | None:
     ev.pop("tie_model")
     out = {"agreement": tie_agreement(project), "card": {k: tm.card[k] for k in ("C", "threshold", "training", "cv", "heldout_gold_blame")},
            "evaluation": ev}
-    feed = Path("out") / "feed-ties.csv"  # written by `make run`: the on-topic feed's ties by week
-    if feed.exists():
-        import pandas as pd
-
-        t = pd.read_csv(feed, dtype={"period": str}, keep_default_na=False)
-        t = t[t["outlet"] == "(all)"]
-        weeks = sorted(set(t["period"]))
-        around = [w for w in weeks if w <= SUSPENSION_WEEK][-2:] + [w for w in weeks if w > SUSPENSION_WEEK][:1]
-        out["suspension"] = {w: t[t["period"] == w].nlargest(4, "sentences")[["source", "target", "sentences", "articles", "share",
-                                                                               "ci_low", "ci_high", "blame_sentences"]].to_dict("records")
-                             for w in around}
     return out
+
+
+def suspension_ties() -> dict | None:
+    """The on-topic feed's most frequent ties in the weeks around the suspension, from ``make run``'s
+    ``out/feed-ties.csv`` (None without it)."""
+    import pandas as pd
+
+    feed = Path("out") / "feed-ties.csv"
+    if not feed.exists():
+        return None
+    t = pd.read_csv(feed, dtype={"period": str}, keep_default_na=False)
+    t = t[t["outlet"] == "(all)"]
+    weeks = sorted(set(t["period"]))
+    around = [w for w in weeks if w <= SUSPENSION_WEEK][-2:] + [w for w in weeks if w > SUSPENSION_WEEK][:1]
+    return {w: t[t["period"] == w].nlargest(4, "sentences")[["source", "target", "sentences", "articles", "share",
+                                                             "ci_low", "ci_high", "blame_sentences"]].to_dict("records")
+            for w in around}
 
 
 def share_errors(models: Path) -> dict:
@@ -328,7 +334,8 @@ def _page_load(path: Path) -> dict:
 
 # The parts `--only` can recompute without the rest (each is fast, or reads what `make run` wrote).
 PARTS = {"sample": lambda models: sample_rows(models), "cost": lambda models: cost(), "relevance": lambda models: relevance(),
-         "trends": lambda models: trends(), "settings": lambda models: settings(), "ties": ties, "errors": errors_by_rule,
+         "trends": lambda models: trends(), "settings": lambda models: settings(), "ties": ties,
+         "suspension": lambda models: suspension_ties(), "errors": errors_by_rule,
          "agreement": lambda models: round_agreements(), "shares": share_errors, "page": lambda models: coverage_page()}
 
 
@@ -368,14 +375,14 @@ def render_errors(e: dict | None) -> str:
     return "\n".join(lines)
 
 
-def render_ties(t: dict | None) -> str:
+def render_ties(t: dict | None, suspension: dict | None = None) -> str:
     if not t:
         return "No tie extractor yet (`talks ties train`)."
     a, c, e = t["agreement"], t["card"], t["evaluation"]
     from pipeline.metrics import format_interval
 
     lines = []
-    for week, rows in (t.get("suspension") or {}).items():
+    for week, rows in (suspension or {}).items():
         if rows:
             lines.append(f"| {week} | " + "; ".join(f"{r['source']} -> {r['target']} {r['sentences']} ({r['share']:.2f} "
                                                     f"[{r['ci_low']:.2f}, {r['ci_high']:.2f}])" for r in rows)
@@ -404,7 +411,7 @@ def render_ties(t: dict | None) -> str:
 
 
 def render(fig: dict) -> dict[str, str]:
-    blocks = {"ties": render_ties(fig.get("ties")), "errors": render_errors(fig.get("errors"))}
+    blocks = {"ties": render_ties(fig.get("ties"), fig.get("suspension")), "errors": render_errors(fig.get("errors"))}
     c = fig.get("compare")
     lines = []
     if c:
@@ -708,9 +715,6 @@ def main() -> None:
             if fig.get(name) is None and old.get(name) is not None:
                 print(f"{name}: its inputs are missing (run `make run` first); kept the figures of reports/figures.json")
                 fig[name] = old[name]
-        if fig.get("ties") and "suspension" not in fig["ties"] and (old.get("ties") or {}).get("suspension"):
-            print("ties: out/feed-ties.csv is missing (run `make run` first); kept the worked example of reports/figures.json")
-            fig["ties"]["suspension"] = old["ties"]["suspension"]
         atomic_write_text(OUT, json.dumps(fig, indent=1) + "\n")
     done = write_blocks(render(fig))
     print(("" if args.render else f"wrote {OUT}; ") + "rewrote the figure blocks of "
