@@ -48,11 +48,11 @@ def page_text(html_text: str) -> PageText:
         return PageText(_main_text(html_text), None, None, None, None, False)
     from trafilatura.metadata import extract_metadata
 
-    too_deep = _depth(root) > MAX_HTML_DEPTH
+    depth = _depth(root)
     prune(root)
-    text = _drop_link_lines(_main_text(_serialise(root, len(html_text))), root)  # before the metadata search, which may change the tree
+    text = _drop_link_lines(_main_text(_serialise(root, len(html_text), depth)), root)  # before the metadata search, which may change the tree
     meta = extract_metadata(root)
-    return PageText(text, meta.title, meta.date, meta.url, meta.sitename, too_deep)
+    return PageText(text, meta.title, meta.date, meta.url, meta.sitename, depth > MAX_HTML_DEPTH)
 
 
 def body_text(fragment: str) -> str:
@@ -211,11 +211,12 @@ _WRAPPERS = frozenset(("div", "section", "article", "main", "header", "footer", 
 _BLOCKS = _WRAPPERS | {"p", "ul", "ol", "li", "dl", "table", "blockquote", "figure", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
 
 
-def _serialise(root, html_chars: int) -> str:
-    """The tree as HTML for resiliparse, a large and deep one unwrapped first (:func:`_unwrap`)."""
+def _serialise(root, html_chars: int, depth: int | None = None) -> str:
+    """The tree as HTML for resiliparse, a large and deep one unwrapped first (:func:`_unwrap`); ``depth``:
+    the tree's, when the caller has measured it."""
     import lxml.html
 
-    if html_chars > LARGE_PAGE_CHARS and _depth(root) > DEEP_NESTING:
+    if html_chars > LARGE_PAGE_CHARS and (depth if depth is not None else _depth(root)) > DEEP_NESTING:
         _unwrap(root)
     return lxml.html.tostring(root, encoding="unicode")
 
